@@ -1,0 +1,32 @@
+# Two entry points do all set-up on a fresh machine: `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: demo test bench bench-quick clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e ".[test]"
+	rm -f $(VENV)/.installed-*; touch $@
+
+demo: $(STAMP)
+	$(PY) examples/demo.py
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+# PyTorch (CPU wheel, exact version) is only for the comparison benchmarks and optional tests.
+$(VENV)/.bench: $(STAMP)
+	$(PY) -m pip install --quiet -e ".[test,bench]"
+	touch $@
+
+bench: $(VENV)/.bench
+	$(PY) benchmarks/kernels.py --json benchmarks/results/kernels.json
+
+bench-quick: $(VENV)/.bench
+	$(PY) benchmarks/kernels.py --quick
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,106 @@
+"""Forward against the NumPy reference and BPTT against central finite differences (float64)."""
+import itertools
+
+import numpy as np
+import pytest
+
+from reference import network_forward
+from tsrnn.network import Network
+
+CASES = list(itertools.product(["rnn", "gru", "lstm"], [1, 2], [False, True], [0.0, 0.3]))
+T, B, I, H, O = 4, 3, 2, 3, 2
+
+
+def make(cell, layers, bidirectional, dropout, dtype="float64", seed=0):
+    return Network(cell, I, H, O, num_layers=layers, bidirectional=bidirectional, dropout=dropout,
+                   dtype=dtype, seed=seed)
+
+
+def inputs(net, rng):
+    x = rng.normal(size=(T, B, I))
+    shape = (net.num_layers * net.num_directions, B, H)
+    h0 = rng.normal(size=shape) * 0.5
+    c0 = rng.normal(size=shape) * 0.5 if net.cell == "lstm" else None
+    return x, h0, c0
+
+
+def rel_err(a, b):
+    return np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300)
+
+
+@pytest.mark.parametrize("cell,layers,bidirectional,dropout", CASES)
+def test_forward_matches_numpy_reference(cell, layers, bidirectional, dropout):
+    net = make(cell, layers, bidirectional, dropout)
+    rng = np.random.default_rng(1)
+    x, h0, c0 = inputs(net, rng)
+    net.rng = np.random.default_rng(7)
+    y = net.forward(x, h0, c0, training=True)
+    net.rng = np.random.default_rng(7)
+    masks = net._draw_masks(T, B)
+    expected = network_forward(net, x, h0, c0, masks)
+    assert np.abs(y - expected).max() <= 1e-10
+
+
+@pytest.mark.parametrize("cell,layers,bidirectional,dropout", CASES)
+def test_gradients_match_finite_differences(cell, layers, bidirectional, dropout):
+    net = make(cell, layers, bidirectional, dropout)
+    rng = np.random.default_rng(2)
+    x, h0, c0 = inputs(net, rng)
+    weights = rng.normal(size=(B, O))           # L = sum(weights * y): dL/dy = weights
+
+    def loss():
+        net.rng = np.random.default_rng(11)     # the same dropout masks on every evaluation
+        return float(np.sum(weights * net.forward(x, h0, c0, training=True)))
+
+    loss()
+    got = net.backward(weights)
+    analytic = {"params": net.grads.copy(), "x": got["x"], "h0": got["h0"]}
+    variables = {"params": net.params, "x": x, "h0": h0}
+    if cell == "lstm":
+        analytic["c0"] = got["c0"]
+        variables["c0"] = c0
+    eps = 1e-6
+    for name, var in variables.items():
+        numeric = np.zeros(var.size)
+        flat = var.reshape(-1)
+        for k in range(var.size):
+            old = flat[k]
+            flat[k] = old + eps
+            up = loss()
+            flat[k] = old - eps
+            down = loss()
+            flat[k] = old
+            numeric[k] = (up - down) / (2 * eps)
+        err = rel_err(analytic[name].reshape(-1), numeric)
+        assert err <= 1e-6, f"{name}: relative error {err:.2e}"
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_float32_stays_within_1e5_of_float64(cell):
+    net64 = make(cell, 2, True, 0.0, dtype="float64", seed=3)
+    net32 = make(cell, 2, True, 0.0, dtype="float32", seed=3)
+    net32.params[:] = net64.params.astype(np.float32)
+    net64.params[:] = net32.params.astype(np.float64)    # identical (float32-representable) weights
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(24, 16, I))
+    y64 = net64.forward(x)
+    y32 = net32.forward(x.astype(np.float32))
+    assert np.abs(y32 - y64).max() <= 1e-5
+    dy = rng.normal(size=y64.shape)
+    net64.backward(dy)
+    net32.backward(dy.astype(np.float32))
+    assert np.abs(net32.grads - net64.grads).max() <= 1e-5 * max(1.0, np.abs(net64.grads).max())
+
+
+def test_train_step_reduces_loss_and_chunks_agree():
+    """Two threads (batch chunks) give the same gradients as one, up to summation order."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(10, 9, I)).astype(np.float32)
+    y = rng.normal(size=(9, O)).astype(np.float32)
+    one = make("lstm", 2, True, 0.0, dtype="float32", seed=6)
+    two = make("lstm", 2, True, 0.0, dtype="float32", seed=6)
+    two.n_threads = 2
+    for net in (one, two):
+        net.forward(x, training=True)
+        net.backward(np.ones((9, O), np.float32))
+    np.testing.assert_allclose(one.grads, two.grads, rtol=1e-5, atol=1e-6)

@@ -1,0 +1,33 @@
+"""tsrnn: recurrent-network forecasting on its own Numba kernels.
+
+Importing tsrnn is cheap: numba, pandas and statsmodels load only when a name that needs them is
+first used.
+"""
+from __future__ import annotations
+
+import importlib
+
+from . import _config  # noqa: F401  (chooses the numba cache directory before any kernel is defined)
+
+__version__ = "0.1.0"
+
+_LAZY = {
+    "Network": "tsrnn.network",
+    "Adam": "tsrnn.optim",
+    "SGD": "tsrnn.optim",
+}
+
+__all__ = ["__version__", *_LAZY]
+
+
+def __getattr__(name: str):
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'tsrnn' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

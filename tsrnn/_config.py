@@ -1,0 +1,80 @@
+"""Compile flags and the numba cache location, decided once at import.
+
+Imports nothing from tsrnn. Kernels read these values at decoration time only (numba freezes globals
+into compiled code, so nothing here may change afterwards).
+
+Cache location: numba's ``cache=True`` writes next to the source file, which fails on a read-only
+install (site-packages owned by root, a shared cluster, a container image). Before any kernel is
+decorated we pick the first writable directory among
+
+1. ``$NUMBA_CACHE_DIR`` if the user set it,
+2. the package's own ``__pycache__`` (numba's default, nothing to set),
+3. ``$XDG_CACHE_HOME/tsrnn/numba`` (``~/.cache/tsrnn/numba``),
+4. ``<tempdir>/tsrnn-numba-<user>``,
+
+and point ``NUMBA_CACHE_DIR`` at it when it is not numba's default. If none is writable, caching is
+turned off (kernels compile in every process) instead of crashing.
+"""
+from __future__ import annotations
+
+import getpass
+import os
+import tempfile
+from pathlib import Path
+
+# LLVM fast-math flags for the kernels: everything except "nnan"/"ninf", so that a diverging run still
+# produces NaN/inf (and is caught) instead of undefined values. "afn" lets LLVM use approximate
+# division/sqrt, "reassoc"/"contract" allow vectorised reductions and FMAs.
+FASTMATH = {"nsz", "arcp", "contract", "afn", "reassoc"}
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _is_writable_dir(path: Path) -> bool:
+    """True if ``path`` exists or can be created and a file can be written in it."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=path, prefix=".tsrnn-probe-", delete=True)
+        probe.close()
+        return True
+    except OSError:
+        return False
+
+
+def _user_name() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry in some containers
+        return str(os.getuid()) if hasattr(os, "getuid") else "user"
+
+
+def choose_cache_dir(environ: dict | None = None, package_dir: Path = _PACKAGE_DIR) -> tuple[str | None, bool]:
+    """Return ``(cache_dir, enabled)``: the directory to give numba (None = numba's default, next to
+    the sources) and whether caching can be used at all."""
+    env = os.environ if environ is None else environ
+    user_dir = env.get("NUMBA_CACHE_DIR")
+    if user_dir and _is_writable_dir(Path(user_dir)):
+        return user_dir, True
+    if _is_writable_dir(package_dir / "__pycache__"):
+        return None, True
+    xdg = env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    for candidate in (Path(xdg) / "tsrnn" / "numba",
+                      Path(tempfile.gettempdir()) / f"tsrnn-numba-{_user_name()}"):
+        if _is_writable_dir(candidate):
+            return str(candidate), True
+    return None, False
+
+
+CACHE_DIR, CACHE = choose_cache_dir()
+if CACHE_DIR is not None and os.environ.get("NUMBA_CACHE_DIR") != CACHE_DIR:
+    os.environ["NUMBA_CACHE_DIR"] = CACHE_DIR
+    try:  # numba read its config at import; update it if it is already loaded
+        import sys
+
+        if "numba" in sys.modules:
+            sys.modules["numba"].config.CACHE_DIR = CACHE_DIR
+    except Exception:  # pragma: no cover - numba internals changed; env var still applies to new processes
+        pass
+
+JIT = dict(cache=CACHE, nogil=True)
+"""Keyword arguments for every ``numba.njit`` kernel."""

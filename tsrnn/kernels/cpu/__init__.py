@@ -1,0 +1,1 @@
+"""CPU kernels (``numba.njit``): one module per cell with its forward and backward side by side."""

@@ -1,0 +1,62 @@
+"""Vanilla (Elman) tanh RNN cell: forward over a sequence and its backward (BPTT), side by side.
+
+Equation (PyTorch ``nn.RNN(nonlinearity="tanh")``):
+
+    h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)
+
+Dims: T steps, B batch, I inputs, H hidden. W_ih (H, I), W_hh (H, H), b_ih, b_hh (H,).
+Parameter gradients are accumulated (+=), everything else is written (=).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from ..._config import FASTMATH, JIT
+from .activations import tanh, tanh_grad
+from .recurrent import input_projection, weight_grads
+
+GATES = 1
+
+
+@njit(fastmath=FASTMATH, **JIT)
+def rnn_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
+    """out (T, B, H) h_t, written
+    gates (T, B, H) scratch for the pre-activations; aux and c0 unused (kept for a uniform signature)
+    x (T, B, I); h0 (B, H)
+    """
+    T, B, _ = x.shape
+    H = h0.shape[1]
+    input_projection(gates, x, W_ih, b_ih + b_hh)
+    for s in range(T):
+        t = T - 1 - s if reverse else s
+        h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
+        h_t = out[t]
+        np.dot(h_prev, W_hh.T, h_t)
+        g_t = gates[t]
+        for b in range(B):
+            for j in range(H):
+                h_t[b, j] = tanh(h_t[b, j] + g_t[b, j])   # h_t = tanh(W_ih x + b + W_hh h_{t-1})
+
+
+@njit(fastmath=FASTMATH, **JIT)
+def rnn_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
+                 dout, x, h0, c0, W_ih, W_hh, out, aux, gates, reverse):
+    """dx (T, B, I), dh0 (B, H): written; dc0 unused
+    dW_ih, dW_hh, db_ih, db_hh: accumulated
+    dgates (T, B, H) scratch: gradient at the pre-activation (dgates_h unused)
+    dout (T, B, H): dL/dh_t arriving from above, not through the recurrence
+    """
+    T, B, _ = x.shape
+    H = h0.shape[1]
+    dh = np.zeros((B, H), dtype=out.dtype)
+    for s in range(T - 1, -1, -1):
+        t = T - 1 - s if reverse else s
+        h_t = out[t]
+        d_t = dgates[t]
+        for b in range(B):
+            for j in range(H):
+                d_t[b, j] = (dout[t, b, j] + dh[b, j]) * tanh_grad(h_t[b, j])
+        np.dot(d_t, W_hh, dh)                         # dh_{t-1} = d_t W_hh
+    dh0[:] = dh
+    weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)

@@ -1,0 +1,354 @@
+"""A stacked (optionally bidirectional) recurrent network with a linear head, over one flat parameter
+buffer, built on the cell kernels. The Forecaster trains this; nothing here knows about time series.
+
+Layout of ``params`` (and of ``grads``, identically), in this order, for layer l = 0..L-1 and
+direction d (``""`` forward, ``"_reverse"`` backward, PyTorch's names and shapes)::
+
+    l{l}{d}.W_ih (G*H, I_l)   l{l}{d}.W_hh (G*H, H)   l{l}{d}.b_ih (G*H,)   l{l}{d}.b_hh (G*H,)
+    head.W (O, D*H)           head.b (O,)
+
+The head reads the top layer's output at the last time step, ``out[T-1]`` (both directions
+concatenated), like ``nn.Linear(D*H, O)(rnn(x)[0][:, -1])`` in PyTorch.
+
+Data are time-major: ``x`` has shape (T, B, I). Inter-layer dropout (on the inputs of layers >= 1, as
+in PyTorch) draws its masks from the network's own seeded generator, for the whole batch at once, so a
+run is reproducible whatever the number of threads.
+
+Threads: with ``n_threads > 1`` the batch is cut into ``n_threads`` contiguous chunks and each chunk
+runs its whole forward and backward pass in its own thread (the kernels release the GIL); the chunks'
+gradients are then summed. BLAS must then run single-threaded, or the two levels of threading fight:
+wrap training loops in :func:`blas_threads` (the Forecaster and the benchmarks do).
+"""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_array, check_float_dtype, check_fraction, check_int
+from .kernels import cpu_kernels, get_spec
+from .kernels.cpu.optim import clip_by_global_norm
+
+__all__ = ["Network", "blas_threads", "LOSSES"]
+
+LOSSES = ("mse", "mae")
+
+
+@contextmanager
+def blas_threads(n: int = 1):
+    """Limit BLAS (numpy's and the one numba calls through scipy) to ``n`` threads inside the block."""
+    import scipy.linalg.cython_blas  # noqa: F401  (load numba's BLAS so the limit reaches it)
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=n, user_api="blas"):
+        yield
+
+
+@dataclass
+class _Chunk:
+    """Activations of one batch chunk, kept from forward for backward (llm.c's activation cache)."""
+    x: np.ndarray
+    h0: np.ndarray
+    c0: np.ndarray
+    layer_inputs: list = field(default_factory=list)   # [l] (T, Bc, I_l) after dropout
+    masks: list = field(default_factory=list)          # [l] dropout mask scaled by 1/(1-p), or None
+    outs: list = field(default_factory=list)           # [l][d] (T, Bc, H)
+    auxs: list = field(default_factory=list)           # [l][d] (T, Bc, H)
+    gates: list = field(default_factory=list)          # [l][d] (T, Bc, G*H)
+    last: np.ndarray | None = None                     # (Bc, D*H) head input
+    grads: np.ndarray | None = None                    # (P,) this chunk's parameter gradients
+
+
+class Network:
+    """Stacked RNN/GRU/LSTM + linear head with forward, backward, loss and train_step.
+
+    Parameters
+    ----------
+    cell : "rnn", "gru" or "lstm"
+    input_size, hidden_size, output_size : int
+    num_layers : int, default 1
+    bidirectional : bool, default False
+    dropout : float in [0, 1), default 0; applied between layers during training
+    dtype : float32 (fast) or float64 (exact activations; used for gradient checks)
+    seed : int or None; initial weights (PyTorch's U(-1/sqrt(H), 1/sqrt(H))) and dropout masks
+    n_threads : int, default 1; batch chunks processed in parallel
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> from tsrnn.network import Network
+    >>> from tsrnn.optim import Adam
+    >>> net = Network("lstm", input_size=1, hidden_size=8, output_size=2, seed=0)
+    >>> x = np.zeros((12, 4, 1), np.float32); y = np.ones((4, 2), np.float32)
+    >>> opt = Adam(lr=1e-2)
+    >>> first = net.train_step(x, y, opt)
+    >>> for _ in range(50): last = net.train_step(x, y, opt)
+    >>> bool(last < first)
+    True
+    """
+
+    def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int, num_layers: int = 1,
+                 bidirectional: bool = False, dropout: float = 0.0, dtype="float32", seed: int | None = None,
+                 n_threads: int = 1):
+        self.spec = get_spec(cell)
+        self.cell = cell
+        self.input_size = check_int("input_size", input_size, 1)
+        self.hidden_size = check_int("hidden_size", hidden_size, 1)
+        self.output_size = check_int("output_size", output_size, 1)
+        self.num_layers = check_int("num_layers", num_layers, 1)
+        if not isinstance(bidirectional, (bool, np.bool_)):
+            raise ValueError(f"bidirectional must be True or False, got {bidirectional!r}")
+        self.bidirectional = bool(bidirectional)
+        self.dropout = check_fraction("dropout", dropout)
+        self.dtype = check_float_dtype(dtype)
+        self.n_threads = check_int("n_threads", n_threads, 1)
+        self.num_directions = 2 if self.bidirectional else 1
+        self._forward_kernel, self._backward_kernel = cpu_kernels(cell)
+
+        self.layout: dict[str, tuple[int, tuple[int, ...]]] = {}
+        offset = 0
+        for name, shape in self._param_shapes():
+            self.layout[name] = (offset, shape)
+            offset += int(np.prod(shape))
+        self.num_parameters = offset
+        self.params = np.zeros(offset, self.dtype)
+        self.grads = np.zeros(offset, self.dtype)
+        self.rng = np.random.default_rng(seed)
+        self.reset_parameters()
+        self._tape: list[_Chunk] = []
+        self._pool: ThreadPoolExecutor | None = None
+
+    # ----------------------------------------------------------------------------------------------
+    # parameters
+    def _param_shapes(self):
+        H, D = self.hidden_size, self.num_directions
+        for layer in range(self.num_layers):
+            in_size = self.input_size if layer == 0 else H * D
+            for d in range(D):
+                for key, shape in self.spec.param_shapes(in_size, H).items():
+                    yield self._pname(layer, d, key), shape
+        yield "head.W", (self.output_size, H * D)
+        yield "head.b", (self.output_size,)
+
+    @staticmethod
+    def _pname(layer: int, direction: int, key: str) -> str:
+        return f"l{layer}{'_reverse' if direction else ''}.{key}"
+
+    def view(self, name: str, buffer: np.ndarray | None = None) -> np.ndarray:
+        """A named view into ``params`` (or into another flat buffer with the same layout)."""
+        offset, shape = self.layout[name]
+        buf = self.params if buffer is None else buffer
+        return buf[offset: offset + int(np.prod(shape))].reshape(shape)
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default init: every weight and bias ~ U(-k, k), k = 1/sqrt(hidden_size) for the
+        recurrent layers and 1/sqrt(fan_in) for the head."""
+        k = 1.0 / np.sqrt(self.hidden_size)
+        for name, (offset, shape) in self.layout.items():
+            bound = 1.0 / np.sqrt(self.hidden_size * self.num_directions) if name.startswith("head") else k
+            size = int(np.prod(shape))
+            self.params[offset: offset + size] = self.rng.uniform(-bound, bound, size)
+
+    # ----------------------------------------------------------------------------------------------
+    # checks
+    def _check_x(self, x):
+        x = check_array("x", x, 3, self.dtype, (None, None, self.input_size))
+        if x.shape[0] < 1 or x.shape[1] < 1:
+            raise ValueError(f"x must have at least one time step and one sample, got shape {x.shape}")
+        return x
+
+    def _check_state(self, name, s, batch):
+        shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
+        if s is None:
+            return np.zeros(shape, self.dtype)
+        return check_array(name, s, 3, self.dtype, shape)
+
+    # ----------------------------------------------------------------------------------------------
+    # forward
+    def forward(self, x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None,
+                training: bool = False) -> np.ndarray:
+        """Run the network on ``x`` (T, B, I); returns the head output (B, O).
+
+        h0, c0: initial states (L*D, B, H) as in PyTorch (zeros when None; c0 only for LSTM).
+        training: apply dropout. The activations are kept for :meth:`backward`.
+        """
+        x = self._check_x(x)
+        B = x.shape[1]
+        h0 = self._check_state("h0", h0, B)
+        c0 = self._check_state("c0", c0, B) if self.spec.has_cell_state else np.zeros_like(h0)
+        masks = self._draw_masks(x.shape[0], B) if training else [None] * self.num_layers
+        bounds = self._chunk_bounds(B)
+        self._tape = [
+            _Chunk(np.ascontiguousarray(x[:, a:b]), np.ascontiguousarray(h0[:, a:b]),
+                   np.ascontiguousarray(c0[:, a:b]),
+                   masks=[None if m is None else np.ascontiguousarray(m[:, a:b]) for m in masks])
+            for a, b in bounds]
+        self._map(self._forward_chunk, self._tape)
+        return np.concatenate([self._head(ch) for ch in self._tape], axis=0)
+
+    def _draw_masks(self, T: int, B: int) -> list:
+        masks = [None]
+        keep = 1.0 - self.dropout
+        for _ in range(1, self.num_layers):
+            if self.dropout > 0:
+                m = (self.rng.random((T, B, self.hidden_size * self.num_directions)) < keep)
+                masks.append((m / keep).astype(self.dtype))
+            else:
+                masks.append(None)
+        return masks
+
+    def _chunk_bounds(self, B: int) -> list[tuple[int, int]]:
+        n = min(self.n_threads, B)
+        edges = np.linspace(0, B, n + 1).round().astype(int)
+        return [(int(edges[i]), int(edges[i + 1])) for i in range(n)]
+
+    def _map(self, fn, chunks) -> list:
+        if len(chunks) == 1:
+            return [fn(chunks[0])]
+        if self._pool is None or self._pool._max_workers < len(chunks):
+            self._pool = ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="tsrnn")
+        return list(self._pool.map(fn, chunks))
+
+    def _forward_chunk(self, ch: _Chunk) -> None:
+        T, Bc, _ = ch.x.shape
+        H, D, G = self.hidden_size, self.num_directions, self.spec.gates
+        ch.layer_inputs, ch.outs, ch.auxs, ch.gates = [], [], [], []
+        inp = ch.x
+        for layer in range(self.num_layers):
+            if ch.masks[layer] is not None:
+                inp = inp * ch.masks[layer]
+            ch.layer_inputs.append(inp)
+            outs, auxs, gates = [], [], []
+            for d in range(D):
+                out = np.empty((T, Bc, H), self.dtype)
+                aux = np.empty((T, Bc, H), self.dtype)
+                gate = np.empty((T, Bc, G * H), self.dtype)
+                k = layer * D + d
+                self._forward_kernel(out, aux, gate, inp, ch.h0[k], ch.c0[k],
+                                     *self._layer_params(layer, d, self.params), bool(d))
+                outs.append(out)
+                auxs.append(aux)
+                gates.append(gate)
+            ch.outs.append(outs)
+            ch.auxs.append(auxs)
+            ch.gates.append(gates)
+            inp = outs[0] if D == 1 else np.concatenate(outs, axis=2)
+        top = ch.outs[-1]
+        ch.last = top[0][T - 1] if D == 1 else np.concatenate([o[T - 1] for o in top], axis=1)
+
+    def _layer_params(self, layer: int, d: int, buffer: np.ndarray):
+        return tuple(self.view(self._pname(layer, d, key), buffer) for key in ("W_ih", "W_hh", "b_ih", "b_hh"))
+
+    def _head(self, ch: _Chunk) -> np.ndarray:
+        return ch.last @ self.view("head.W").T + self.view("head.b")
+
+    # ----------------------------------------------------------------------------------------------
+    # backward
+    def backward(self, dy: np.ndarray) -> dict[str, np.ndarray]:
+        """Backprop ``dy`` = dL/d(output) (B, O) through the last :meth:`forward`.
+
+        Writes the parameter gradients into ``grads`` (overwriting) and returns the gradients of the
+        inputs: ``{"x": (T, B, I), "h0": (L*D, B, H)}`` plus ``"c0"`` for LSTM.
+        """
+        if not self._tape:
+            raise RuntimeError("backward() needs a forward() first")
+        B = sum(ch.x.shape[1] for ch in self._tape)
+        dy = check_array("dy", dy, 2, self.dtype, (B, self.output_size))
+        offsets = np.cumsum([0] + [ch.x.shape[1] for ch in self._tape])
+        results = self._map(lambda item: self._backward_chunk(item[0], dy[item[1]:item[2]]),
+                            [(ch, offsets[i], offsets[i + 1]) for i, ch in enumerate(self._tape)])
+        self._reduce_grads()
+        out = {"x": np.concatenate([r[0] for r in results], axis=1),
+               "h0": np.concatenate([r[1] for r in results], axis=1)}
+        if self.spec.has_cell_state:
+            out["c0"] = np.concatenate([r[2] for r in results], axis=1)
+        return out
+
+    def _reduce_grads(self) -> None:
+        self.grads[:] = self._tape[0].grads
+        for ch in self._tape[1:]:
+            self.grads += ch.grads
+
+    def _backward_chunk(self, ch: _Chunk, dy: np.ndarray):
+        T, Bc, _ = ch.x.shape
+        H, D = self.hidden_size, self.num_directions
+        grads = ch.grads = np.zeros(self.num_parameters, self.dtype)
+        # head: y = last W^T + b
+        self.view("head.W", grads)[...] = dy.T @ ch.last
+        self.view("head.b", grads)[...] = dy.sum(axis=0)
+        dlast = dy @ self.view("head.W")
+        douts = []
+        for d in range(D):
+            dout = np.zeros((T, Bc, H), self.dtype)
+            dout[T - 1] = dlast[:, d * H:(d + 1) * H]
+            douts.append(dout)
+        dh0 = np.empty_like(ch.h0)
+        dc0 = np.empty_like(ch.c0)
+        dgates = np.empty((T, Bc, self.spec.gates * H), self.dtype)
+        dgates_h = np.empty_like(dgates) if self.cell == "gru" else dgates
+        dinp = None
+        for layer in range(self.num_layers - 1, -1, -1):
+            inp = ch.layer_inputs[layer]
+            dinp = np.zeros(inp.shape, self.dtype)
+            dx_d = np.empty(inp.shape, self.dtype)
+            for d in range(D):
+                k = layer * D + d
+                W_ih, W_hh, b_ih, b_hh = self._layer_params(layer, d, self.params)
+                dW_ih, dW_hh, db_ih, db_hh = self._layer_params(layer, d, grads)
+                self._backward_kernel(dx_d, dh0[k], dc0[k], dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
+                                      douts[d], inp, ch.h0[k], ch.c0[k], W_ih, W_hh,
+                                      ch.outs[layer][d], ch.auxs[layer][d], ch.gates[layer][d], bool(d))
+                dinp += dx_d
+            if ch.masks[layer] is not None:
+                dinp *= ch.masks[layer]
+            if layer > 0:
+                douts = [np.ascontiguousarray(dinp[:, :, d * H:(d + 1) * H]) for d in range(D)]
+        return dinp, dh0, dc0
+
+    # ----------------------------------------------------------------------------------------------
+    # loss and training
+    @staticmethod
+    def loss(y_pred: np.ndarray, y_true: np.ndarray, kind: str = "mse") -> tuple[float, np.ndarray]:
+        """Mean loss over all elements and its gradient dL/dy_pred.
+
+        mse: mean((y_pred - y_true)^2); mae: mean(|y_pred - y_true|) (subgradient 0 at 0).
+        """
+        if kind not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {kind!r}")
+        if y_pred.shape != y_true.shape:
+            raise ValueError(f"y has shape {y_true.shape}, expected {y_pred.shape}")
+        diff = y_pred - y_true
+        n = diff.size
+        if kind == "mse":
+            return float(np.mean(diff.astype(np.float64) ** 2)), (2.0 / n) * diff
+        return float(np.mean(np.abs(diff), dtype=np.float64)), (np.sign(diff) / n).astype(diff.dtype)
+
+    def train_step(self, x: np.ndarray, y: np.ndarray, optimizer, loss: str = "mse",
+                   clip_norm: float | None = None, h0=None, c0=None) -> float:
+        """forward (with dropout) + loss + backward + optional clipping + ``optimizer.step``.
+
+        Returns the loss before the update.
+        """
+        x = self._check_x(x)
+        y = check_array("y", y, 2, self.dtype, (x.shape[1], self.output_size))
+        y_pred = self.forward(x, h0, c0, training=True)
+        value, dy = self.loss(y_pred, y, loss)
+        self.backward(dy.astype(self.dtype, copy=False))
+        if clip_norm is not None:
+            clip_by_global_norm(self.grads, float(clip_norm))
+        optimizer.step(self.params, self.grads)
+        return value
+
+    def predict(self, x: np.ndarray, h0=None, c0=None) -> np.ndarray:
+        """Inference (no dropout, activations freed afterwards); returns (B, O)."""
+        y = self.forward(x, h0, c0, training=False)
+        self._tape = []
+        return y
+
+    def __getstate__(self):  # thread pools do not copy; a copy gets its own
+        state = self.__dict__.copy()
+        state["_pool"] = None
+        state["_tape"] = []
+        return state

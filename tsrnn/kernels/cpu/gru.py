@@ -11,7 +11,8 @@ The reset gate multiplies the *projected* hidden state W_hn h + b_hn (cuDNN's fo
 be folded into b_in and the input and hidden sides get different pre-activation gradients.
 
 Dims: T steps, B batch, I inputs, H hidden. W_ih (3H, I), W_hh (3H, H), b_ih, b_hh (3H,).
-Parameter gradients are accumulated (+=), everything else is written (=).
+Parameter gradients are accumulated (+=), everything else is written (=). As in ``lstm.py`` the
+elementwise work of a step is a separate function so that LLVM vectorises it.
 """
 from __future__ import annotations
 
@@ -20,9 +21,31 @@ from numba import njit
 
 from ..._config import FASTMATH, JIT
 from .activations import sigmoid, sigmoid_grad, tanh, tanh_grad
-from .recurrent import input_projection, weight_grads
+from .recurrent import gate_blocks3, input_projection, weight_grads
 
 GATES = 3
+
+
+@njit(fastmath=FASTMATH, **JIT)
+def _forward_step(gates_t, rec, b_hh, h_prev, hn_t, h_t):
+    """gates_t (B, 3H): in = W_ih x_t + b_ih, out = activated r, z, n
+    rec (B, 3H) = W_hh h_{t-1}; b_hh (3H,); h_prev (B, H); hn_t, h_t (B, H) written"""
+    B, H = h_t.shape
+    bhr, bhz, bhn = gate_blocks3(b_hh, H)
+    for b in range(B):
+        gr, gz, gn = gate_blocks3(gates_t[b], H)
+        rr, rz, rn = gate_blocks3(rec[b], H)
+        hp, hnb, hb = h_prev[b], hn_t[b], h_t[b]
+        for j in range(H):
+            r = sigmoid(gr[j] + rr[j] + bhr[j])
+            z = sigmoid(gz[j] + rz[j] + bhz[j])
+            hn = rn[j] + bhn[j]                       # W_hn h_{t-1} + b_hn
+            n = tanh(gn[j] + r * hn)
+            gr[j] = r
+            gz[j] = z
+            gn[j] = n
+            hnb[j] = hn
+            hb[j] = n + z * (hp[j] - n)               # h_t = (1-z)*n + z*h_{t-1}
 
 
 @njit(fastmath=FASTMATH, **JIT)
@@ -35,23 +58,38 @@ def gru_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     T, B, _ = x.shape
     H = h0.shape[1]
     input_projection(gates, x, W_ih, b_ih)
-    rec = np.empty((B, GATES * H), dtype=out.dtype)  # W_hh h_{t-1} for one step
+    rec = np.empty((B, GATES * H), dtype=out.dtype)
     for s in range(T):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        np.dot(h_prev, W_hh.T, rec)
-        g_t = gates[t]
-        for b in range(B):
-            for j in range(H):
-                r = sigmoid(g_t[b, j] + rec[b, j] + b_hh[j])
-                z = sigmoid(g_t[b, H + j] + rec[b, H + j] + b_hh[H + j])
-                hn = rec[b, 2 * H + j] + b_hh[2 * H + j]
-                n = tanh(g_t[b, 2 * H + j] + r * hn)
-                g_t[b, j] = r
-                g_t[b, H + j] = z
-                g_t[b, 2 * H + j] = n
-                aux[t, b, j] = hn
-                out[t, b, j] = n + z * (h_prev[b, j] - n)   # h_t = (1-z)*n + z*h_{t-1}
+        np.dot(h_prev, W_hh.T, rec)                   # W_hh h_{t-1}
+        _forward_step(gates[t], rec, b_hh, h_prev, aux[t], out[t])
+
+
+@njit(fastmath=FASTMATH, **JIT)
+def _backward_step(dgx_t, dgh_t, dh_direct, dh, gates_t, h_prev, hn_t, dout_t):
+    """dgx_t, dgh_t (B, 3H) written: dL/d(input-side / hidden-side pre-activations) of r, z, n
+    dh_direct (B, H) written: the z_t*dh_t part of dL/dh_{t-1}
+    dh (B, H): dL/dh_t through the recurrence; gates_t activated r, z, n; h_prev, hn_t, dout_t (B, H)"""
+    B, H = h_prev.shape
+    for b in range(B):
+        gr, gz, gn = gate_blocks3(gates_t[b], H)
+        dxr, dxz, dxn = gate_blocks3(dgx_t[b], H)
+        dhr, dhz, dhn = gate_blocks3(dgh_t[b], H)
+        hp, hnb, dout_b, dh_b, dd_b = h_prev[b], hn_t[b], dout_t[b], dh[b], dh_direct[b]
+        for j in range(H):
+            r, z, n = gr[j], gz[j], gn[j]
+            d = dout_b[j] + dh_b[j]
+            dn = (d - d * z) * tanh_grad(n)           # through (1-z)*n and tanh
+            dz = d * (hp[j] - n) * sigmoid_grad(z)
+            dr = dn * hnb[j] * sigmoid_grad(r)        # n = tanh(. + r*hn)
+            dxr[j] = dr
+            dxz[j] = dz
+            dxn[j] = dn
+            dhr[j] = dr
+            dhz[j] = dz
+            dhn[j] = dn * r
+            dd_b[j] = d * z                           # h_t = ... + z*h_{t-1}
 
 
 @njit(fastmath=FASTMATH, **JIT)
@@ -65,33 +103,13 @@ def gru_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     """
     T, B, _ = x.shape
     H = h0.shape[1]
-    dh = np.zeros((B, H), dtype=out.dtype)   # dL/dh_t through the recurrence
-    dh_direct = np.empty((B, H), dtype=out.dtype)  # the z_t * dh_t part of dL/dh_{t-1}
+    dh = np.zeros((B, H), dtype=out.dtype)          # dL/dh_t through the recurrence
+    dh_direct = np.empty((B, H), dtype=out.dtype)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        g_t = gates[t]
-        dx_t = dgates[t]
-        dh_t_side = dgates_h[t]
-        for b in range(B):
-            for j in range(H):
-                r = g_t[b, j]
-                z = g_t[b, H + j]
-                n = g_t[b, 2 * H + j]
-                d = dout[t, b, j] + dh[b, j]
-                dn = (d - d * z) * tanh_grad(n)                   # through (1-z)*n, tanh
-                dz = d * (h_prev[b, j] - n) * sigmoid_grad(z)
-                dr = dn * aux[t, b, j] * sigmoid_grad(r)          # n = tanh(. + r*hn)
-                dx_t[b, j] = dr
-                dx_t[b, H + j] = dz
-                dx_t[b, 2 * H + j] = dn
-                dh_t_side[b, j] = dr
-                dh_t_side[b, H + j] = dz
-                dh_t_side[b, 2 * H + j] = dn * r
-                dh_direct[b, j] = d * z                           # h_t = ... + z*h_{t-1}
-        np.dot(dh_t_side, W_hh, dh)
-        for b in range(B):
-            for j in range(H):
-                dh[b, j] += dh_direct[b, j]
+        _backward_step(dgates[t], dgates_h[t], dh_direct, dh, gates[t], h_prev, aux[t], dout[t])
+        np.dot(dgates_h[t], W_hh, dh)                 # dh_{t-1} = dgh_t W_hh + z*dh_t
+        dh += dh_direct
     dh0[:] = dh
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h, x, h0, out, W_ih, reverse)

@@ -20,23 +20,38 @@ GATES = 1
 
 
 @njit(fastmath=FASTMATH, **JIT)
+def _forward_step(h_t, gates_t):
+    """h_t (B, H): in = W_hh h_{t-1}, out = h_t; gates_t (B, H) = W_ih x_t + b_ih + b_hh"""
+    B, H = h_t.shape
+    for b in range(B):
+        hb, gb = h_t[b], gates_t[b]
+        for j in range(H):
+            hb[j] = tanh(hb[j] + gb[j])              # h_t = tanh(W_ih x + b + W_hh h_{t-1})
+
+
+@njit(fastmath=FASTMATH, **JIT)
 def rnn_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     """out (T, B, H) h_t, written
-    gates (T, B, H) scratch for the pre-activations; aux and c0 unused (kept for a uniform signature)
+    gates (T, B, H) scratch for the input-side pre-activations; aux and c0 unused (uniform signature)
     x (T, B, I); h0 (B, H)
     """
     T, B, _ = x.shape
-    H = h0.shape[1]
     input_projection(gates, x, W_ih, b_ih + b_hh)
     for s in range(T):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        h_t = out[t]
-        np.dot(h_prev, W_hh.T, h_t)
-        g_t = gates[t]
-        for b in range(B):
-            for j in range(H):
-                h_t[b, j] = tanh(h_t[b, j] + g_t[b, j])   # h_t = tanh(W_ih x + b + W_hh h_{t-1})
+        np.dot(h_prev, W_hh.T, out[t])                 # W_hh h_{t-1}
+        _forward_step(out[t], gates[t])
+
+
+@njit(fastmath=FASTMATH, **JIT)
+def _backward_step(d_t, dh, h_t, dout_t):
+    """d_t (B, H) written: dL/d(pre-activation); dh: dL/dh_t through the recurrence; h_t, dout_t (B, H)"""
+    B, H = h_t.shape
+    for b in range(B):
+        db, dh_b, hb, dout_b = d_t[b], dh[b], h_t[b], dout_t[b]
+        for j in range(H):
+            db[j] = (dout_b[j] + dh_b[j]) * tanh_grad(hb[j])
 
 
 @njit(fastmath=FASTMATH, **JIT)
@@ -52,11 +67,7 @@ def rnn_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     dh = np.zeros((B, H), dtype=out.dtype)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
-        h_t = out[t]
-        d_t = dgates[t]
-        for b in range(B):
-            for j in range(H):
-                d_t[b, j] = (dout[t, b, j] + dh[b, j]) * tanh_grad(h_t[b, j])
-        np.dot(d_t, W_hh, dh)                         # dh_{t-1} = d_t W_hh
+        _backward_step(dgates[t], dh, out[t], dout[t])
+        np.dot(dgates[t], W_hh, dh)                    # dh_{t-1} = d_t W_hh
     dh0[:] = dh
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)

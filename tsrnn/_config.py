@@ -66,15 +66,22 @@ def choose_cache_dir(environ: dict | None = None, package_dir: Path = _PACKAGE_D
 
 
 CACHE_DIR, CACHE = choose_cache_dir()
-if CACHE_DIR is not None and os.environ.get("NUMBA_CACHE_DIR") != CACHE_DIR:
-    os.environ["NUMBA_CACHE_DIR"] = CACHE_DIR
-    try:  # numba read its config at import; update it if it is already loaded
-        import sys
 
-        if "numba" in sys.modules:
-            sys.modules["numba"].config.CACHE_DIR = CACHE_DIR
-    except Exception:  # pragma: no cover - numba internals changed; env var still applies to new processes
-        pass
+
+def _apply_cache_dir(cache_dir: str | None) -> None:
+    """Make numba use ``cache_dir`` (None: its default, next to the sources)."""
+    import sys
+
+    if cache_dir is None:
+        os.environ.pop("NUMBA_CACHE_DIR", None)   # an unusable user setting must not reach numba
+    else:
+        os.environ["NUMBA_CACHE_DIR"] = cache_dir
+    if "numba" in sys.modules:                    # numba read its config at import: update it too
+        sys.modules["numba"].config.CACHE_DIR = cache_dir or ""
+
+
+if os.environ.get("NUMBA_CACHE_DIR") != CACHE_DIR:
+    _apply_cache_dir(CACHE_DIR)
 
 JIT = dict(cache=CACHE, nogil=True, error_model="numpy")
 """Keyword arguments for every ``numba.njit`` kernel. ``error_model="numpy"``: division by zero gives

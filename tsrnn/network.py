@@ -200,7 +200,10 @@ class Network:
         return masks
 
     def _chunk_bounds(self, B: int) -> list[tuple[int, int]]:
-        n = min(self.n_threads, B)
+        # A thread per chunk pays ~50 us of hand-over per call; below ~128 gate units per sample the
+        # whole step is too short for that to pay off (measured in benchmarks/kernels.py).
+        parallel = self.spec.gates * self.hidden_size >= 128 and B >= 8
+        n = min(self.n_threads, B) if parallel else 1
         edges = np.linspace(0, B, n + 1).round().astype(int)
         return [(int(edges[i]), int(edges[i + 1])) for i in range(n)]
 

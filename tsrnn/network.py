@@ -113,8 +113,11 @@ class Network:
             self.layout[name] = (offset, shape)
             offset += int(np.prod(shape))
         self.num_parameters = offset
-        self.params = np.zeros(offset, self.dtype)
+        self._params = np.zeros(offset, self.dtype)
         self.grads = np.zeros(offset, self.dtype)
+        self._views = {name: self.view(name, self._params) for name in self.layout}
+        self._layer_views = {(layer, d): self._layer_params(layer, d, self._params)
+                             for layer in range(self.num_layers) for d in range(self.num_directions)}
         self.rng = np.random.default_rng(seed)
         self.reset_parameters()
         self._tape: list[_Chunk] = []
@@ -136,11 +139,25 @@ class Network:
     def _pname(layer: int, direction: int, key: str) -> str:
         return f"l{layer}{'_reverse' if direction else ''}.{key}"
 
+    @property
+    def params(self) -> np.ndarray:
+        """The flat parameter buffer (P,). Assigning to it copies into the buffer, so the named views
+        stay valid."""
+        return self._params
+
+    @params.setter
+    def params(self, value) -> None:
+        self._params[:] = check_array("params", np.asarray(value, self.dtype), 1, self.dtype, (self.num_parameters,))
+
     def view(self, name: str, buffer: np.ndarray | None = None) -> np.ndarray:
         """A named view into ``params`` (or into another flat buffer with the same layout)."""
+        if buffer is None:
+            return self._views[name]
         offset, shape = self.layout[name]
-        buf = self.params if buffer is None else buffer
-        return buf[offset: offset + int(np.prod(shape))].reshape(shape)
+        size = 1
+        for n in shape:
+            size *= n
+        return buffer[offset: offset + size].reshape(shape)
 
     def reset_parameters(self) -> None:
         """PyTorch's default init: every weight and bias ~ U(-k, k), k = 1/sqrt(hidden_size) for the
@@ -149,7 +166,7 @@ class Network:
         for name, (offset, shape) in self.layout.items():
             bound = 1.0 / np.sqrt(self.hidden_size * self.num_directions) if name.startswith("head") else k
             size = int(np.prod(shape))
-            self.params[offset: offset + size] = self.rng.uniform(-bound, bound, size)
+            self._params[offset: offset + size] = self.rng.uniform(-bound, bound, size)
 
     # ----------------------------------------------------------------------------------------------
     # checks
@@ -204,8 +221,7 @@ class Network:
         # whole step is too short for that to pay off (measured in benchmarks/kernels.py).
         parallel = self.spec.gates * self.hidden_size >= 128 and B >= 8
         n = min(self.n_threads, B) if parallel else 1
-        edges = np.linspace(0, B, n + 1).round().astype(int)
-        return [(int(edges[i]), int(edges[i + 1])) for i in range(n)]
+        return [(i * B // n, (i + 1) * B // n) for i in range(n)]
 
     def _map(self, fn, chunks) -> list:
         if len(chunks) == 1:
@@ -230,7 +246,7 @@ class Network:
                 gate = np.empty((T, Bc, G * H), self.dtype)
                 k = layer * D + d
                 self._forward_kernel(out, aux, gate, inp, ch.h0[k], ch.c0[k],
-                                     *self._layer_params(layer, d, self.params), bool(d))
+                                     *self._layer_views[layer, d], bool(d))
                 outs.append(out)
                 auxs.append(aux)
                 gates.append(gate)
@@ -298,7 +314,7 @@ class Network:
             dx_d = np.empty(inp.shape, self.dtype)
             for d in range(D):
                 k = layer * D + d
-                W_ih, W_hh, b_ih, b_hh = self._layer_params(layer, d, self.params)
+                W_ih, W_hh, b_ih, b_hh = self._layer_views[layer, d]
                 dW_ih, dW_hh, db_ih, db_hh = self._layer_params(layer, d, grads)
                 self._backward_kernel(dx_d, dh0[k], dc0[k], dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
                                       douts[d], inp, ch.h0[k], ch.c0[k], W_ih, W_hh,

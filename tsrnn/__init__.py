@@ -12,6 +12,8 @@ from . import _config  # noqa: F401  (chooses the numba cache directory before a
 __version__ = "0.1.0"
 
 _LAZY = {
+    "Forecaster": "tsrnn.forecaster",
+    "NotFittedError": "tsrnn._base",
     "Network": "tsrnn.network",
     "Adam": "tsrnn.optim",
     "SGD": "tsrnn.optim",

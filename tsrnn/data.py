@@ -16,6 +16,7 @@ regular series, non-numeric values, empty input, unknown columns, an unknown fre
 """
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -75,16 +76,32 @@ def _numeric(name, values) -> np.ndarray:
     return arr.astype(np.float64)
 
 
+def _infer_freq(index: pd.DatetimeIndex):
+    with warnings.catch_warnings():        # pandas 3 warns that infer_freq will return an offset
+        warnings.simplefilter("ignore")
+        found = pd.infer_freq(index)
+    return None if found is None else pd.tseries.frequencies.to_offset(found)
+
+
 def _datetime_step(name, index: pd.DatetimeIndex, freq):
+    """The series' frequency: given, stored on the index, inferred from the whole index, or, when
+    that fails because of gaps, the frequency most short stretches of the index agree on (so that a
+    gap is then reported as missing timestamps rather than as an unknown frequency)."""
     if freq is not None:
         return pd.tseries.frequencies.to_offset(freq)
     if index.freq is not None:
         return index.freq
     if len(index) >= 3:
-        inferred = pd.infer_freq(index)
-        if inferred is not None:
-            return pd.tseries.frequencies.to_offset(inferred)
-    raise ValueError(f"cannot infer the frequency of series {name!r} (irregular or missing timestamps?); "
+        whole = _infer_freq(index)
+        if whole is not None:
+            return whole
+        starts = range(0, max(1, len(index) - 4), max(1, (len(index) - 4) // 20))
+        votes = [f for f in (_infer_freq(index[i:i + 5]) for i in starts) if f is not None]
+        if votes:
+            best = max(set(votes), key=votes.count)
+            if votes.count(best) * 2 > len(votes):
+                return best
+    raise ValueError(f"cannot infer the frequency of series {name!r} (irregular timestamps?); "
                      "pass freq= (e.g. 'D', 'MS', 'h') or make the timestamps regular")
 
 

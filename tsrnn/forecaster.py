@@ -234,10 +234,9 @@ class Forecaster(BaseEstimator):
             part = windows(z[:cut], W, H, self.stride, need)
             if part is not None:
                 tx.append(part[0]); ty.append(part[1]); tm.append(part[2])
-            if n_val > 0:
-                tail = z[cut - need - (W - need):]            # enough history for the first val window
-                held = windows(tail, W, H, 1, need)
-                vx.append(held[0][-n_val:]); vy.append(held[1][-n_val:]); vm.append(held[2][-n_val:])
+            for origin in range(cut, cut + max(n_val, 0)):        # targets z[origin:origin + H]
+                x, mask = last_inputs(z[:origin], W)
+                vx.append(x[None]); vy.append(z[None, origin:origin + H]); vm.append(mask[None])
         if not tx:
             return None, None
         train = self._arrays(np.concatenate(tx), np.concatenate(ty), np.concatenate(tm))

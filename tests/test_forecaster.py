@@ -1,0 +1,305 @@
+"""The Forecaster: scikit-learn contract, input/output forms, intervals, reproducibility, save/load."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrnn import Forecaster, NotFittedError
+
+FAST = dict(hidden_size=8, max_epochs=4, samples_per_epoch=256, random_state=0, progress=False, n_threads=1)
+
+
+def monthly(n=72, seed=0, level=100.0, start="2015-01"):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    values = level + 10 * np.sin(2 * np.pi * t / 12) + 0.3 * t + rng.normal(size=n)
+    return pd.Series(values, index=pd.date_range(start, periods=n, freq="MS"), name="sales")
+
+
+def long_frame(n_series=4, n=60, integer_ds=False):
+    parts = []
+    for k in range(n_series):
+        s = monthly(n + 3 * k, seed=k, level=50 + 20 * k)
+        ds = np.arange(1, len(s) + 1) if integer_ds else s.index
+        parts.append(pd.DataFrame({"unique_id": f"s{k}", "ds": ds, "y": s.to_numpy()}))
+    return pd.concat(parts, ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------------
+# scikit-learn contract
+def test_get_set_params_and_clone():
+    from sklearn.base import clone
+
+    model = Forecaster(cell="gru", hidden_size=12, season_length=12)
+    params = model.get_params()
+    assert params["cell"] == "gru" and params["hidden_size"] == 12 and params["season_length"] == 12
+    assert model.set_params(hidden_size=5) is model and model.hidden_size == 5
+    with pytest.raises(ValueError, match="invalid parameter 'hidden'"):
+        model.set_params(hidden=3)
+    copy = clone(model)
+    assert copy is not model and copy.get_params() == model.get_params()
+    assert "Forecaster(" in repr(model) and "cell='gru'" in repr(model)
+
+
+def test_fit_returns_self_sets_underscore_attributes_and_refit_forgets():
+    model = Forecaster(**FAST, season_length=12, horizon=6)
+    with pytest.raises(NotFittedError, match="not fitted"):
+        model.predict(3)
+    assert model.fit(monthly()) is model
+    fitted = {k for k in vars(model) if k.endswith("_") and not k.startswith("_")}
+    assert {"network_", "horizon_", "window_", "history_", "loss_history_", "residuals_"} <= fitted
+    from sklearn.base import clone
+
+    assert not any(k.endswith("_") and not k.startswith("_") for k in vars(clone(model)))
+    model.set_params(horizon=3).fit(monthly(seed=1))
+    assert model.horizon_ == 3 and model.network_.output_size == 3
+
+
+def test_bad_parameters_are_reported_at_fit():
+    for params, match in [(dict(cell="tcn"), "cell"), (dict(hidden_size=0), "hidden_size"),
+                          (dict(scaler="log"), "scaler"), (dict(loss="huber"), "loss"),
+                          (dict(device="cuda"), "device"), (dict(early_stopping=-1), "early_stopping"),
+                          (dict(learning_rate=0), "learning_rate"), (dict(fill="mean"), "fill")]:
+        with pytest.raises(ValueError, match=match):
+            Forecaster(**{**FAST, **params}).fit(monthly())
+
+
+# ---------------------------------------------------------------------------------------------------
+# input and output forms
+def test_series_with_datetime_index_gives_series_on_the_next_timestamps():
+    y = monthly()
+    before = y.copy()
+    f = Forecaster(**FAST, season_length=12, horizon=12).fit(y).predict(12)
+    assert isinstance(f, pd.Series) and f.name == "sales" and len(f) == 12
+    assert f.index[0] == pd.Timestamp("2021-01-01") and f.index.freqstr == "MS"
+    assert np.isfinite(f).all() and 60 < f.mean() < 200
+    pd.testing.assert_series_equal(y, before)              # input untouched
+
+
+def test_period_and_range_indexes_and_numpy():
+    y = monthly()
+    per = pd.Series(y.to_numpy(), index=pd.period_range("2015-01", periods=len(y), freq="M"))
+    f = Forecaster(**FAST, season_length=12).fit(per).predict(3)
+    assert list(f.index.astype(str)) == ["2021-01", "2021-02", "2021-03"]
+    rng_y = pd.Series(y.to_numpy(), index=pd.RangeIndex(10, 10 + 2 * len(y), 2))
+    f = Forecaster(**FAST).fit(rng_y).predict(2)
+    assert list(f.index) == [10 + 2 * len(y), 12 + 2 * len(y)]
+    f = Forecaster(**FAST).fit(y.to_numpy()).predict(2)
+    assert isinstance(f, pd.Series) and list(f.index) == [len(y), len(y) + 1]
+
+
+@pytest.mark.parametrize("integer_ds", [False, True])
+def test_long_frame_gives_long_frame_per_series(integer_ds):
+    df = long_frame(integer_ds=integer_ds)
+    shuffled = df.sample(frac=1.0, random_state=0)        # row order does not matter
+    before = shuffled.copy()
+    f = Forecaster(**FAST, season_length=12, horizon=6).fit(shuffled).predict(6)
+    pd.testing.assert_frame_equal(shuffled, before)
+    assert list(f.columns) == ["unique_id", "ds", "yhat"] and len(f) == 4 * 6
+    last = df.groupby("unique_id")["ds"].max()
+    first = f.groupby("unique_id")["ds"].min()
+    for uid in last.index:
+        expected = last[uid] + (1 if integer_ds else pd.offsets.MonthBegin(1))
+        assert first[uid] == expected
+
+
+def test_wide_frame_gives_wide_frame():
+    wide = pd.DataFrame({"a": monthly(seed=1).to_numpy(), "b": monthly(seed=2).to_numpy() * 3},
+                        index=monthly().index)
+    f = Forecaster(**FAST, season_length=12).fit(wide).predict(4)
+    assert list(f.columns) == ["a", "b"] and len(f) == 4 and f.index[0] == pd.Timestamp("2021-01-01")
+    assert f["b"].mean() > 2 * f["a"].mean()               # per-series scaling keeps levels apart
+
+
+def test_predict_on_new_unseen_series():
+    model = Forecaster(**FAST, season_length=12, horizon=6).fit(long_frame())
+    new = long_frame(n_series=2).assign(unique_id=lambda d: d.unique_id.map({"s0": "new0", "s1": "new1"}))
+    new["y"] *= 10
+    f = model.predict(6, y=new)
+    assert set(f.unique_id) == {"new0", "new1"}
+    assert f[f.unique_id == "new0"].yhat.mean() > 200      # forecasts on the new series' own level
+
+
+def test_recursive_forecast_beyond_horizon():
+    model = Forecaster(**FAST, season_length=12, horizon=4).fit(monthly())
+    short, longer = model.predict(4), model.predict(10)
+    np.testing.assert_allclose(longer.to_numpy()[:4], short.to_numpy())
+    assert len(longer) == 10 and np.isfinite(longer).all()
+
+
+def test_intervals_are_ordered_and_widen_with_level():
+    model = Forecaster(**FAST, season_length=12, horizon=6).fit(long_frame(n_series=6))
+    f = model.predict(6, level=[80, 95])
+    assert {"yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95"} <= set(f.columns)
+    assert (f.yhat_lo_95 <= f.yhat_lo_80).all() and (f.yhat_lo_80 <= f.yhat).all()
+    assert (f.yhat <= f.yhat_hi_80).all() and (f.yhat_hi_80 <= f.yhat_hi_95).all()
+    assert (f.yhat_hi_95 > f.yhat_lo_95).all()
+    for bad in (0, 100, -5, 150, [80, "x"]):
+        with pytest.raises(ValueError, match="level"):
+            model.predict(3, level=bad)
+
+
+def test_conformal_intervals_cover_about_as_promised():
+    """Noise around a known pattern: the 80 % interval covers roughly 80 % of new points."""
+    rng = np.random.default_rng(3)
+    rows = []
+    for k in range(30):
+        t = np.arange(96)
+        y = 20 + 5 * np.sin(2 * np.pi * (t + k) / 12) + rng.normal(scale=1.0, size=96)
+        rows.append(pd.DataFrame({"unique_id": k, "ds": t, "y": y}))
+    df = pd.concat(rows)
+    train = df[df.ds < 84]
+    test = df[df.ds >= 84]
+    model = Forecaster(hidden_size=16, max_epochs=30, season_length=12, horizon=12, random_state=0,
+                       progress=False, n_threads=1).fit(train)
+    f = model.predict(12, level=[80]).merge(test, on=["unique_id", "ds"])
+    coverage = ((f.y >= f.yhat_lo_80) & (f.y <= f.yhat_hi_80)).mean()
+    assert 0.65 <= coverage <= 0.95
+
+
+# ---------------------------------------------------------------------------------------------------
+# training behaviour
+def test_progress_bar_only_when_asked(capfd):
+    Forecaster(**{**FAST, "progress": False}).fit(monthly()).predict(2)
+    out, err = capfd.readouterr()
+    assert out == "" and err == ""
+    Forecaster(**{**FAST, "progress": True}).fit(monthly())
+    out, err = capfd.readouterr()
+    assert out == "" and "loss" in err and "4/4" in err
+
+
+def test_early_stopping_restores_the_best_epoch():
+    model = Forecaster(**{**FAST, "max_epochs": 40}, season_length=12, horizon=6, early_stopping=3).fit(long_frame())
+    val = model.loss_history_["validation"]
+    assert model.best_epoch_ == int(np.argmin(val)) + 1
+    assert len(val) <= 40 and len(val) - model.best_epoch_ <= 3
+
+
+def test_divergence_never_gives_nan_forecasts():
+    model = Forecaster(**{**FAST, "learning_rate": 1e8}, clip_norm=None, loss="mse")
+    try:
+        f = model.fit(monthly()).predict(3)
+    except RuntimeError as exc:
+        assert "diverged" in str(exc) or "non-finite" in str(exc)
+    else:
+        assert np.isfinite(f).all()
+
+
+def test_same_seed_gives_bit_identical_forecasts_in_a_new_process(tmp_path):
+    code = ("import pandas as pd, numpy as np; from tsrnn import Forecaster;"
+            "t = np.arange(80); y = pd.Series(10 + np.sin(t / 3) + 0.01 * t ** 1.5);"
+            "f = Forecaster(hidden_size=8, max_epochs=5, random_state=7, progress=False, n_threads=2).fit(y).predict(5);"
+            "print(repr(f.to_numpy().tolist()))")
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300) for _ in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[0].stderr
+    assert runs[0].stdout == runs[1].stdout
+    other = subprocess.run([sys.executable, "-c", code.replace("random_state=7", "random_state=8")],
+                           capture_output=True, text=True, timeout=300)
+    assert other.stdout != runs[0].stdout
+
+
+# ---------------------------------------------------------------------------------------------------
+# save / load
+def test_save_load_round_trip(tmp_path):
+    model = Forecaster(**FAST, season_length=12, horizon=6).fit(long_frame())
+    model.save(tmp_path / "m")
+    assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["model.json", "weights.npz"]
+    loaded = Forecaster.load(tmp_path / "m")
+    pd.testing.assert_frame_equal(model.predict(8, level=[90]), loaded.predict(8, level=[90]))
+    assert loaded.get_params() == model.get_params()
+    series = Forecaster(**FAST).fit(monthly())
+    series.save(tmp_path / "s")
+    pd.testing.assert_series_equal(series.predict(3), Forecaster.load(tmp_path / "s").predict(3))
+
+
+def test_load_rejects_corrupt_foreign_and_other_version_files(tmp_path):
+    model = Forecaster(**FAST).fit(monthly())
+    model.save(tmp_path / "m")
+    with pytest.raises(ValueError, match="no model.json"):
+        Forecaster.load(tmp_path / "nothing")
+    meta_path = tmp_path / "m" / "model.json"
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "version": "9.9.0"}))
+    with pytest.raises(ValueError, match="saved by tsrnn 9.9.0"):
+        Forecaster.load(tmp_path / "m")
+    meta_path.write_text("{not json")
+    with pytest.raises(ValueError, match="corrupt"):
+        Forecaster.load(tmp_path / "m")
+    meta_path.write_text(json.dumps(meta))
+    (tmp_path / "m" / "weights.npz").write_bytes(b"garbage")
+    with pytest.raises(ValueError, match="corrupt"):
+        Forecaster.load(tmp_path / "m")
+    with pytest.raises(NotFittedError):
+        Forecaster().save(tmp_path / "x")
+
+
+# ---------------------------------------------------------------------------------------------------
+# bad input: a clear error naming the problem, the caller's data untouched
+def test_nan_is_reported_with_series_and_position_or_filled():
+    df = long_frame()
+    df.loc[(df.unique_id == "s2") & (df.ds == df[df.unique_id == "s2"].ds.iloc[10]), "y"] = np.nan
+    before = df.copy()
+    with pytest.raises(ValueError, match=r"series 's2' contains NaN values \(1 of 66, first at position 10\)"):
+        Forecaster(**FAST).fit(df)
+    pd.testing.assert_frame_equal(df, before)
+    f = Forecaster(**FAST, fill="interpolate").fit(df).predict(2)
+    assert np.isfinite(f.yhat).all()
+    y = monthly()
+    y.iloc[5] = np.inf
+    with pytest.raises(ValueError, match="contains inf"):
+        Forecaster(**FAST, fill="ffill").fit(y)
+
+
+def test_too_short_series_are_named():
+    df = long_frame()
+    tiny = pd.DataFrame({"unique_id": "tiny", "ds": pd.date_range("2020-01", periods=5, freq="MS"), "y": 1.0})
+    with pytest.raises(ValueError, match=r"too short.*'tiny'"):
+        Forecaster(**FAST, season_length=12, horizon=6).fit(pd.concat([df, tiny]))
+
+
+def test_constant_series_does_not_divide_by_zero():
+    y = pd.Series(np.full(40, 5.0))
+    f = Forecaster(**FAST, scaler="standard").fit(y).predict(3)
+    assert np.allclose(f, 5.0, atol=1.0)
+    f = Forecaster(**FAST).fit(pd.Series(np.zeros(40))).predict(3)
+    assert np.isfinite(f).all()
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: monthly().iloc[[0, 1, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10]], "duplicate timestamps"),
+    (lambda: monthly().iloc[list(range(10)) + [12, 11] + list(range(13, 30))], "unsorted timestamps"),
+    (lambda: monthly().drop(monthly().index[[7]]), r"missing timestamps for frequency MS \(first missing: 2015-08-01"),
+    (lambda: pd.Series(["a", "b", "c"] * 10), "must be numeric"),
+    (lambda: pd.DataFrame(), "empty"),
+    (lambda: pd.Series([], dtype=float), "empty"),
+    (lambda: long_frame().rename(columns={"y": "value"}), r"lacks column\(s\) \['y'\]"),
+    (lambda: long_frame().assign(price=1.0), r"unknown column\(s\) \['price'\]"),
+    (lambda: long_frame().assign(y="x"), "column 'y' must be numeric"),
+    (lambda: pd.Series(np.arange(30.0), index=pd.DatetimeIndex(["2020-01-01"] * 0 + list(
+        pd.date_range("2020-01-01", periods=15, freq="D")) + list(pd.date_range("2021-01-01", periods=15, freq="W")))),
+     "frequency"),
+    (lambda: np.zeros((3, 3)), "1-D"),
+    (lambda: {"y": [1, 2]}, "must be a pandas Series"),
+])
+def test_bad_inputs(make, match):
+    with pytest.raises(ValueError, match=match):
+        Forecaster(**FAST).fit(make())
+
+
+def test_bad_horizon_requests():
+    model = Forecaster(**FAST).fit(monthly())
+    for h in (0, -1, 2.5, True):
+        with pytest.raises(ValueError, match="h must be a positive integer"):
+            model.predict(h)
+
+
+def test_quickstart_example_runs():
+    root = Path(__file__).resolve().parent.parent
+    res = subprocess.run([sys.executable, str(root / "examples" / "quickstart.py")], capture_output=True, text=True,
+                         timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert "forecast" in res.stdout.lower()

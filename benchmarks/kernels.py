@@ -73,7 +73,7 @@ def torch_model(torch, cell, H, layers):
 
 
 def bench_training(torch, cell, T, H, layers, threads, rounds):
-    from tsrnn.network import Network
+    from tsrnn.network import Network, blas_threads
     from tsrnn.optim import Adam
 
     rng = np.random.default_rng(0)
@@ -93,11 +93,12 @@ def bench_training(torch, cell, T, H, layers, threads, rounds):
         loss_fn(head(rnn(xt)[0][:, -1, :]), yt).backward()
         topt.step()
 
-    return interleave([lambda: net.train_step(x, y, opt), torch_step], rounds)
+    with blas_threads(net.blas_thread_count):
+        return interleave([lambda: net.train_step(x, y, opt), torch_step], rounds)
 
 
 def bench_inference(torch, cell, T, H, threads, batch, rounds):
-    from tsrnn.network import Network
+    from tsrnn.network import Network, blas_threads
 
     x = np.random.default_rng(1).normal(size=(T, batch, 1)).astype(np.float32)
     net = Network(cell, 1, H, 1, seed=0, n_threads=threads)
@@ -110,7 +111,8 @@ def bench_inference(torch, cell, T, H, threads, batch, rounds):
             head(rnn(xt)[0][:, -1, :])
 
     kw = dict(min_time=0.1, min_steps=20) if batch == 1 else dict(min_time=0.2, min_steps=3)
-    return interleave([lambda: net.predict(x), torch_infer], rounds, **kw)
+    with blas_threads(net.blas_thread_count):
+        return interleave([lambda: net.predict(x), torch_infer], rounds, **kw)
 
 
 STARTUP_STEP = """
@@ -167,8 +169,6 @@ def main(argv=None):
     args = parse_args(argv)
     import torch
 
-    from tsrnn.network import blas_threads
-
     Hs = [16, 64, 256] if args.quick else [16, 32, 64, 128, 256]
     Ts = [24] if args.quick else [24, 96]
     layer_opts = [1] if args.quick else [1, 2]
@@ -186,25 +186,24 @@ def main(argv=None):
               f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}",
               f"each cell: tsrnn ms / torch ms — ratio (median of {rounds} interleaved rounds)"]
     print("\n".join(header), flush=True)
-    with blas_threads(1):
-        for threads in (1, 2):
-            torch.set_num_threads(threads)
-            for cell in cells:
-                for T in Ts:
-                    for layers in layer_opts:
-                        for H in Hs:
-                            a, b = bench_training(torch, cell, T, H, layers, threads, rounds)
-                            rows.append(dict(kind="train", cell=cell, T=T, H=H, layers=layers, threads=threads,
-                                             tsrnn_ms=a, torch_ms=b, ratio=a / b))
-                            print(f"train {cell} T={T} H={H} L={layers} threads={threads}: "
-                                  f"{a:.3f} / {b:.3f} ms = {a / b:.2f}x", flush=True)
+    for threads in (1, 2):
+        torch.set_num_threads(threads)
+        for cell in cells:
+            for T in Ts:
+                for layers in layer_opts:
                     for H in Hs:
-                        for batch in (1, 1024):
-                            a, b = bench_inference(torch, cell, T, H, threads, batch, rounds)
-                            rows.append(dict(kind=f"infer{batch}", cell=cell, T=T, H=H, layers=1, threads=threads,
-                                             tsrnn_ms=a, torch_ms=b, ratio=a / b))
-                            print(f"infer b={batch} {cell} T={T} H={H} threads={threads}: "
-                                  f"{a:.3f} / {b:.3f} ms = {a / b:.2f}x", flush=True)
+                        a, b = bench_training(torch, cell, T, H, layers, threads, rounds)
+                        rows.append(dict(kind="train", cell=cell, T=T, H=H, layers=layers, threads=threads,
+                                         tsrnn_ms=a, torch_ms=b, ratio=a / b))
+                        print(f"train {cell} T={T} H={H} L={layers} threads={threads}: "
+                              f"{a:.3f} / {b:.3f} ms = {a / b:.2f}x", flush=True)
+                for H in Hs:
+                    for batch in (1, 1024):
+                        a, b = bench_inference(torch, cell, T, H, threads, batch, rounds)
+                        rows.append(dict(kind=f"infer{batch}", cell=cell, T=T, H=H, layers=1, threads=threads,
+                                         tsrnn_ms=a, torch_ms=b, ratio=a / b))
+                        print(f"infer b={batch} {cell} T={T} H={H} threads={threads}: "
+                              f"{a:.3f} / {b:.3f} ms = {a / b:.2f}x", flush=True)
 
     out = header[:]
     for threads in (1, 2):

@@ -63,7 +63,7 @@ def main() -> None:
     opt = Adam(lr=3e-3)
     rng = np.random.default_rng(0)
     start = time.perf_counter()
-    with blas_threads(1):
+    with blas_threads(net.blas_thread_count):
         for epoch in range(1, 61):
             order = rng.permutation(x.shape[1])
             losses = [net.train_step(np.ascontiguousarray(x[:, b]), target[b], opt, loss="mae", clip_norm=1.0)

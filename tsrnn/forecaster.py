@@ -212,7 +212,7 @@ class Forecaster(BaseEstimator):
         net = Network(self.cell, 2, self.hidden_size, self.horizon_, num_layers=self.num_layers,
                       bidirectional=self.bidirectional, dropout=self.dropout, seed=int(rng.integers(2**31)),
                       n_threads=n_threads)
-        with blas_threads(1):
+        with blas_threads(net.blas_thread_count):
             self._train(net, train, val, rng)
             self.residuals_ = self._calibration_residuals(net, val if val is not None else train)
         self.network_ = net
@@ -317,7 +317,7 @@ class Forecaster(BaseEstimator):
             if short:
                 raise ValueError(f"series too short to forecast (need at least {self._min_inputs()} points): {short[:10]}")
             states = [self._prepare(v) for v in panel.values]
-        with blas_threads(1):
+        with blas_threads(self.network_.blas_thread_count):
             center = self._forecast_normalised(states, h)
         forecasts = [self._to_original(s, c) for s, c in zip(states, center)]
         extra = {}

@@ -14,10 +14,11 @@ Data are time-major: ``x`` has shape (T, B, I). Inter-layer dropout (on the inpu
 in PyTorch) draws its masks from the network's own seeded generator, for the whole batch at once, so a
 run is reproducible whatever the number of threads.
 
-Threads: with ``n_threads > 1`` the batch is cut into ``n_threads`` contiguous chunks and each chunk
-runs its whole forward and backward pass in its own thread (the kernels release the GIL); the chunks'
-gradients are then summed. BLAS must then run single-threaded, or the two levels of threading fight:
-wrap training loops in :func:`blas_threads` (the Forecaster and the benchmarks do).
+Threads: with ``n_threads > 1`` and a small or medium network the batch is cut into ``n_threads``
+contiguous chunks and each chunk runs its whole forward and backward pass in its own thread (the kernels
+release the GIL); the chunks' gradients are then summed. BLAS must then run single-threaded, or the two
+levels of threading fight; for large networks BLAS runs the threads instead. Wrap training loops in
+``blas_threads(net.blas_thread_count)`` (the Forecaster and the benchmarks do).
 """
 from __future__ import annotations
 
@@ -122,6 +123,7 @@ class Network:
         self.reset_parameters()
         self._tape: list[_Chunk] = []
         self._pool: ThreadPoolExecutor | None = None
+        self._zeros: np.ndarray | None = None
 
     # ----------------------------------------------------------------------------------------------
     # parameters
@@ -178,8 +180,10 @@ class Network:
 
     def _check_state(self, name, s, batch):
         shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
-        if s is None:
-            return np.zeros(shape, self.dtype)
+        if s is None:                              # kernels only read initial states: share one zero array
+            if self._zeros is None or self._zeros.shape != shape:
+                self._zeros = np.zeros(shape, self.dtype)
+            return self._zeros
         return check_array(name, s, 3, self.dtype, shape)
 
     # ----------------------------------------------------------------------------------------------
@@ -194,9 +198,13 @@ class Network:
         x = self._check_x(x)
         B = x.shape[1]
         h0 = self._check_state("h0", h0, B)
-        c0 = self._check_state("c0", c0, B) if self.spec.has_cell_state else np.zeros_like(h0)
+        c0 = self._check_state("c0", c0, B) if self.spec.has_cell_state else h0   # c0 unused by GRU/RNN
         masks = self._draw_masks(x.shape[0], B) if training else [None] * self.num_layers
         bounds = self._chunk_bounds(B)
+        if len(bounds) == 1:                       # no copies on the common single-chunk path
+            self._tape = [_Chunk(x, h0, c0, masks=masks)]
+            self._forward_chunk(self._tape[0])
+            return self._head(self._tape[0])
         self._tape = [
             _Chunk(np.ascontiguousarray(x[:, a:b]), np.ascontiguousarray(h0[:, a:b]),
                    np.ascontiguousarray(c0[:, a:b]),
@@ -216,10 +224,22 @@ class Network:
                 masks.append(None)
         return masks
 
+    def _chunked(self) -> bool:
+        """Batch chunks in threads (True) or one chunk with BLAS running the threads (False).
+        Chunks parallelise the elementwise gate work too, but halve each GEMM; measured on the project's
+        machine (benchmarks/kernels.py), chunks win below ~1024 gate units per sample and a
+        multi-threaded BLAS above (LSTM H >= 256, GRU H >= 342)."""
+        return self.n_threads > 1 and self.spec.gates * self.hidden_size < 1024
+
+    @property
+    def blas_thread_count(self) -> int:
+        """How many threads BLAS should use while this network trains (see :func:`blas_threads`)."""
+        return 1 if self._chunked() else self.n_threads
+
     def _chunk_bounds(self, B: int) -> list[tuple[int, int]]:
         # A thread per chunk pays ~50 us of hand-over per call; below ~128 gate units per sample the
-        # whole step is too short for that to pay off (measured in benchmarks/kernels.py).
-        parallel = self.spec.gates * self.hidden_size >= 128 and B >= 8
+        # whole step is too short for that to pay off.
+        parallel = self._chunked() and self.spec.gates * self.hidden_size >= 128 and B >= 8
         n = min(self.n_threads, B) if parallel else 1
         return [(i * B // n, (i + 1) * B // n) for i in range(n)]
 

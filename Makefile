@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[test]"
+	$(PY) -m pip install --quiet -e ".[test,plot]"
 	rm -f $(VENV)/.installed-*; touch $@
 
 demo: $(STAMP)
@@ -19,7 +19,7 @@ test: $(STAMP)
 
 # PyTorch (CPU wheel, exact version) is only for the comparison benchmarks and optional tests.
 $(VENV)/.bench: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[test,bench]"
+	$(PY) -m pip install --quiet -e ".[test,plot,bench]"
 	touch $@
 
 bench: $(VENV)/.bench

@@ -1,0 +1,320 @@
+"""Classical baselines with the Forecaster's API: ``Model(...).fit(y).predict(h)``, the same input and
+output forms (Series, array, long or wide DataFrame), fitted per series.
+
+* ``Naive``, ``SeasonalNaive``, ``Naive2`` (M4's benchmark: naive on classically deseasonalised data when
+  M4's seasonality test passes), ``SES`` (M4's: on the same deseasonalised data) — NumPy/statsmodels;
+* ``ARIMA(order, seasonal_order)``, ``AutoARIMA`` (stepwise order search by AICc, Hyndman-Khandakar
+  style), ``ETS`` (automatic choice of error/trend/seasonal form by AICc), ``Theta`` — statsmodels.
+
+A series whose model fails (statsmodels raises, or returns non-finite values) is forecast by the
+recorded fallback (Naive2) instead; ``fallbacks_`` maps each such series to the reason, and a single
+``UserWarning`` says how many there were. The run never crashes because of one series, and never
+hides a failure.
+"""
+from __future__ import annotations
+
+import itertools
+import numbers
+import warnings
+
+import numpy as np
+
+from ._base import BaseEstimator
+from .data import FILLS, to_output, to_panel
+from .preprocessing import seasonality_test
+
+__all__ = ["Naive", "SeasonalNaive", "Naive2", "SES", "ARIMA", "AutoARIMA", "ETS", "Theta", "BASELINES"]
+
+
+# ------------------------------------------------------------------------------------------------------
+# shared machinery
+class _Baseline(BaseEstimator):
+    """Per-series local model. Subclasses implement ``_forecast(y, h) -> (h,) array``."""
+
+    def __init__(self, season_length: int = 1, freq: str | None = None, fill: str | None = None,
+                 id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y"):
+        self.season_length = season_length
+        self.freq = freq
+        self.fill = fill
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+
+    def _check(self) -> None:
+        m = self.season_length
+        if isinstance(m, bool) or not isinstance(m, numbers.Integral) or m < 1:
+            raise ValueError(f"season_length must be a positive integer, got {m!r}")
+        if self.fill not in FILLS:
+            raise ValueError(f"fill must be one of {FILLS}, got {self.fill!r}")
+
+    def fit(self, y):
+        """Store the series (local models are fitted per series when forecasting)."""
+        self._check()
+        self.panel_ = to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill)
+        return self
+
+    def predict(self, h: int, y=None, level=None):
+        """Forecast h steps after every series (``y``: forecast these series instead of the fitted ones)."""
+        self._check_is_fitted("panel_")
+        if isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1:
+            raise ValueError(f"h must be a positive integer, got {h!r}")
+        if level is not None:
+            raise ValueError(f"{type(self).__name__} gives point forecasts only (level is not supported)")
+        panel = self.panel_ if y is None else to_panel(y, self.id_col, self.time_col, self.target_col,
+                                                      self.freq, self.fill)
+        self.fallbacks_ = {}
+        forecasts = [self._safe_forecast(uid, values, int(h)) for uid, values in zip(panel.ids, panel.values)]
+        if self.fallbacks_:
+            first = next(iter(self.fallbacks_.items()))
+            warnings.warn(f"{type(self).__name__}: {len(self.fallbacks_)} of {len(panel)} series fell back to "
+                          f"Naive2 (first: {first[0]!r}: {first[1]}); see .fallbacks_", UserWarning, stacklevel=2)
+        return to_output(panel, forecasts)
+
+    def _safe_forecast(self, uid, values: np.ndarray, h: int) -> np.ndarray:
+        # statsmodels adds "always" filters for its warnings when first imported; import it before
+        # silencing, or those filters would land in front of ours
+        import statsmodels.tools.sm_exceptions  # noqa: F401
+
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")      # statsmodels' convergence chatter
+                out = np.asarray(self._forecast(values, h), dtype=np.float64)
+            if out.shape != (h,) or not np.isfinite(out).all():
+                raise ValueError("non-finite or misshaped forecast")
+            return out
+        except Exception as exc:  # noqa: BLE001 - any model failure is recorded, never fatal
+            self.fallbacks_[uid] = f"{type(exc).__name__}: {exc}"
+            return naive2_forecast(values, h, self.season_length)
+
+
+def seasonal_indices_multiplicative(y: np.ndarray, m: int) -> np.ndarray | None:
+    """Classical multiplicative decomposition (R's ``decompose``) seasonal figure (m,), normalised to mean
+    1, indexed by position t mod m from the first observation; None when M4's seasonality test fails
+    (or the series is not strictly positive)."""
+    if m <= 1 or len(y) < 3 * m or not (y > 0).all():
+        return None
+    # R's acf default lag.max = 10 log10(n): a lag beyond it is NA and the test fails
+    if m > int(np.floor(10 * np.log10(len(y)))) or not seasonality_test(y, m):
+        return None
+    kernel = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
+    trend = np.convolve(y, kernel, mode="valid")
+    offset = (len(kernel) - 1) // 2
+    ratio = y[offset: offset + len(trend)] / trend
+    positions = (np.arange(len(ratio)) + offset) % m
+    figure = np.array([ratio[positions == k].mean() for k in range(m)])
+    return figure / figure.mean()
+
+
+def _deseasonalise(y: np.ndarray, h: int, m: int):
+    """(deseasonalised y, seasonal factors for the next h steps)."""
+    figure = seasonal_indices_multiplicative(y, m)
+    if figure is None:
+        return y, np.ones(h)
+    n = len(y)
+    return y / figure[np.arange(n) % m], figure[(n + np.arange(h)) % m]
+
+
+def naive2_forecast(y: np.ndarray, h: int, m: int) -> np.ndarray:
+    """M4's Naive2: the last deseasonalised value, reseasonalised."""
+    des, future = _deseasonalise(y, h, m)
+    return des[-1] * future
+
+
+# ------------------------------------------------------------------------------------------------------
+# simple benchmarks
+class Naive(_Baseline):
+    """Last value repeated.
+
+    >>> import numpy as np
+    >>> Naive().fit(np.array([1.0, 2.0, 3.0])).predict(2).tolist()
+    [3.0, 3.0]
+    """
+
+    def _forecast(self, y, h):
+        return np.full(h, y[-1])
+
+
+class SeasonalNaive(_Baseline):
+    """The last season repeated (Naive when season_length is 1)."""
+
+    def _forecast(self, y, h):
+        m = min(self.season_length, len(y))
+        return y[-m:][np.arange(h) % m]
+
+
+class Naive2(_Baseline):
+    """M4's Naive2: naive on multiplicatively deseasonalised data when the series is seasonal.
+
+    >>> import numpy as np
+    >>> Naive2(season_length=1).fit(np.array([5.0, 6.0])).predict(2).tolist()
+    [6.0, 6.0]
+    """
+
+    def _forecast(self, y, h):
+        return naive2_forecast(y, h, self.season_length)
+
+
+class SES(_Baseline):
+    """M4's SES benchmark: simple exponential smoothing (statsmodels, alpha and level estimated) on the
+    deseasonalised data, reseasonalised."""
+
+    def _forecast(self, y, h):
+        from statsmodels.tsa.holtwinters import SimpleExpSmoothing
+
+        des, future = _deseasonalise(y, h, self.season_length)
+        fit = SimpleExpSmoothing(des, initialization_method="estimated").fit()
+        return np.asarray(fit.forecast(h)) * future
+
+
+# ------------------------------------------------------------------------------------------------------
+# statsmodels models
+class ARIMA(_Baseline):
+    """ARIMA(p, d, q)(P, D, Q)_m from statsmodels (``statsmodels.tsa.arima.model.ARIMA``), with a constant
+    when the total differencing order is 0.
+
+    >>> import numpy as np
+    >>> y = np.cumsum(np.random.default_rng(0).normal(size=60))
+    >>> ARIMA(order=(1, 1, 0)).fit(y).predict(3).shape
+    (3,)
+    """
+
+    def __init__(self, order=(1, 0, 0), seasonal_order=(0, 0, 0), season_length: int = 1, freq=None, fill=None,
+                 id_col="unique_id", time_col="ds", target_col="y"):
+        super().__init__(season_length, freq, fill, id_col, time_col, target_col)
+        self.order = order
+        self.seasonal_order = seasonal_order
+
+    def _check(self):
+        super()._check()
+        for name in ("order", "seasonal_order"):
+            v = getattr(self, name)
+            if len(tuple(v)) != 3 or not all(isinstance(k, numbers.Integral) and k >= 0 for k in v):
+                raise ValueError(f"{name} must be three non-negative integers, got {v!r}")
+
+    def _forecast(self, y, h):
+        return _arima_fit(y, tuple(self.order), tuple(self.seasonal_order), self.season_length).forecast(h)
+
+
+def _arima_fit(y, order, seasonal_order, m):
+    from statsmodels.tsa.arima.model import ARIMA as _SMARIMA
+
+    seasonal = tuple(seasonal_order) + (m,) if m > 1 and any(seasonal_order) else (0, 0, 0, 0)
+    trend = "c" if order[1] + seasonal[1] == 0 else "n"
+    return _SMARIMA(y, order=order, seasonal_order=seasonal, trend=trend).fit()
+
+
+def _aicc(res, n) -> float:
+    k = len(res.params)
+    return res.aic + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else np.inf)
+
+
+class AutoARIMA(_Baseline):
+    """ARIMA with orders chosen per series: d by repeated KPSS tests (<= 2), D = 1 when M4's seasonality
+    test passes, then a stepwise search over p, q <= max_p/max_q and P, Q <= 1 by AICc from the
+    starting models of Hyndman & Khandakar (2008), at most ``max_models`` fits."""
+
+    def __init__(self, season_length: int = 1, max_p: int = 3, max_q: int = 3, max_models: int = 12, freq=None,
+                 fill=None, id_col="unique_id", time_col="ds", target_col="y"):
+        super().__init__(season_length, freq, fill, id_col, time_col, target_col)
+        self.max_p = max_p
+        self.max_q = max_q
+        self.max_models = max_models
+
+    def _forecast(self, y, h):
+        from statsmodels.tsa.stattools import kpss
+
+        m = self.season_length
+        D = 1 if m > 1 and len(y) >= 3 * m and seasonality_test(y, m) else 0
+        x = y[m:] - y[:-m] if D else y
+        d = 0
+        while d < 2 and len(x) > 10:
+            stat, pvalue, *_ = kpss(x, regression="c", nlags="auto")
+            if pvalue >= 0.05:
+                break
+            x, d = np.diff(x), d + 1
+        seasonal_ok = m > 1 and len(y) > 2 * m + 3
+        tried: dict = {}
+
+        def score(p, q, P, Q):
+            key = (p, q, P, Q)
+            if key not in tried:
+                if len(tried) >= self.max_models:
+                    return np.inf
+                try:
+                    res = _arima_fit(y, (p, d, q), (P, D, Q), m)
+                    tried[key] = (_aicc(res, len(y)), res)
+                except Exception:  # noqa: BLE001 - an order that cannot be fitted is skipped
+                    tried[key] = (np.inf, None)
+            return tried[key][0]
+
+        starts = [(2, 2, 1, 1), (0, 0, 0, 0), (1, 0, 1, 0), (0, 1, 0, 1)]
+        for p, q, P, Q in starts:
+            score(min(p, self.max_p), min(q, self.max_q), P if seasonal_ok else 0, Q if seasonal_ok else 0)
+        best = min(tried, key=lambda k: tried[k][0])
+        improved = True
+        while improved and len(tried) < self.max_models:
+            improved = False
+            p, q, P, Q = best
+            for dp, dq, dP, dQ in itertools.product((-1, 0, 1), repeat=4):
+                if (dp, dq, dP, dQ) == (0, 0, 0, 0) or sum(map(abs, (dp, dq, dP, dQ))) > 2:
+                    continue
+                cand = (p + dp, q + dq, P + dP, Q + dQ)
+                if not (0 <= cand[0] <= self.max_p and 0 <= cand[1] <= self.max_q):
+                    continue
+                if not (0 <= cand[2] <= (1 if seasonal_ok else 0) and 0 <= cand[3] <= (1 if seasonal_ok else 0)):
+                    continue
+                if score(*cand) < tried[best][0]:
+                    best, improved = cand, True
+                    break
+        res = tried[best][1]
+        if res is None:
+            raise RuntimeError("no ARIMA order could be fitted")
+        self.last_order_ = ((best[0], d, best[1]), (best[2], D, best[3], m))
+        return res.forecast(h)
+
+
+class ETS(_Baseline):
+    """Exponential smoothing state-space model (statsmodels ``ETSModel``) with the form chosen per series
+    by AICc among additive/multiplicative errors, no/additive/damped trend and no/seasonal component
+    (multiplicative forms only for positive series, seasonal only with two full seasons)."""
+
+    def _forecast(self, y, h):
+        from statsmodels.tsa.exponential_smoothing.ets import ETSModel
+
+        m = self.season_length
+        positive = bool((y > 0).all())
+        errors = ("add", "mul") if positive else ("add",)
+        trends = ((None, False), ("add", False), ("add", True)) if len(y) >= 10 else ((None, False),)
+        seasonals = [None]
+        if m > 1 and len(y) >= 2 * m + 2:
+            seasonals.append("mul" if positive else "add")
+        best, best_res = np.inf, None
+        for error, (trend, damped), seasonal in itertools.product(errors, trends, seasonals):
+            try:
+                res = ETSModel(y, error=error, trend=trend, damped_trend=damped, seasonal=seasonal,
+                               seasonal_periods=m if seasonal else None).fit(disp=False)
+            except Exception:  # noqa: BLE001 - a form that cannot be fitted is skipped
+                continue
+            score = res.aicc if np.isfinite(res.aicc) else np.inf
+            if score < best:
+                best, best_res = score, res
+        if best_res is None:
+            raise RuntimeError("no ETS form could be fitted")
+        return np.asarray(best_res.forecast(h))
+
+
+class Theta(_Baseline):
+    """The Theta method (Assimakopoulos & Nikolopoulos 2000) as in statsmodels ``ThetaModel``:
+    multiplicative deseasonalisation when the seasonality test passes, SES plus half the linear trend."""
+
+    def _forecast(self, y, h):
+        from statsmodels.tsa.forecasting.theta import ThetaModel
+
+        m = self.season_length
+        deseason = m > 1 and len(y) >= 2 * m and bool((y > 0).all())
+        res = ThetaModel(y, period=m, deseasonalize=deseason).fit()
+        return np.asarray(res.forecast(h))
+
+
+BASELINES = {"naive": Naive, "snaive": SeasonalNaive, "naive2": Naive2, "ses": SES, "arima": AutoARIMA,
+             "ets": ETS, "theta": Theta}

@@ -1,0 +1,216 @@
+"""The ``tsrnn`` command line: backtest models on a CSV/Parquet file, or forecast it.
+
+    tsrnn backtest data.csv --horizon 12 --season-length 12 --models lstm,gru,arima,ets,theta,naive2
+    tsrnn forecast data.csv --horizon 12 --model lstm --output forecast.csv --level 80 95
+
+Exit status: 0 on success, 2 on bad usage or bad data (one line on stderr, no traceback), 1 on an
+unexpected internal error. Input files are only read; output files are written atomically (a temporary
+file renamed into place), so an interrupted run never leaves a half-written file.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+__all__ = ["main"]
+
+DEFAULT_MODELS = "lstm,gru,arima,ets,theta,naive2"
+
+
+class UserError(Exception):
+    """Bad usage or bad data: reported as one line, exit status 2."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="tsrnn", description="Forecast time series with RNN/GRU/LSTM networks and compare them with "
+        "ARIMA, ETS, Theta and Naive2 on your own data.",
+        epilog="Data: a long table with one row per (series, time) — columns unique_id, ds, y by default — "
+        "or, with --wide, one column per series and the time in the first column. CSV or Parquet.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    def common(sp):
+        sp.add_argument("data", help="CSV or Parquet file")
+        sp.add_argument("--horizon", "-H", type=int, required=True, help="steps to forecast")
+        sp.add_argument("--season-length", "-m", type=int, default=1,
+                        help="seasonal period: 12 monthly, 4 quarterly, 7 daily, 24 hourly (default 1)")
+        sp.add_argument("--id-col", default="unique_id", help="series id column (default unique_id)")
+        sp.add_argument("--time-col", default="ds", help="time column (default ds)")
+        sp.add_argument("--target-col", default="y", help="value column (default y)")
+        sp.add_argument("--wide", action="store_true", help="one column per series, time in the first column")
+        sp.add_argument("--freq", help="pandas frequency when it cannot be inferred (e.g. D, MS, h)")
+        sp.add_argument("--seed", type=int, default=0, help="random seed of the neural models (default 0)")
+        sp.add_argument("--no-progress", action="store_true", help="no progress bars")
+
+    b = sub.add_parser("backtest", help="rolling-origin backtest of several models, ranked by OWA",
+                       description="Fit every model on each window's history, forecast the next --horizon "
+                       "points, and rank the models by the M4 metrics (OWA relative to Naive2).")
+    common(b)
+    b.add_argument("--models", default=DEFAULT_MODELS,
+                   help=f"comma-separated: lstm, gru, rnn, arima, ets, theta, ses, naive, snaive, naive2 "
+                        f"(default {DEFAULT_MODELS})")
+    b.add_argument("--windows", type=int, default=1, help="number of backtest windows (default 1)")
+    b.add_argument("--step", type=int, help="distance between windows (default: horizon)")
+    b.add_argument("--no-refit", action="store_true", help="fit once, forecast later windows without refitting")
+    b.add_argument("--output", "-o", help="directory for forecasts.csv, metrics.csv and backtest.png")
+
+    f = sub.add_parser("forecast", help="fit one model and write its forecasts",
+                       description="Fit the model on all the data and write the next --horizon steps.")
+    common(f)
+    f.add_argument("--model", default="lstm", help="lstm, gru, rnn, arima, ets, theta, ses, naive, snaive, naive2")
+    f.add_argument("--output", "-o", required=True, help="CSV file for the forecasts")
+    f.add_argument("--level", type=float, nargs="+", help="prediction interval levels, e.g. 80 95 (neural models)")
+    return p
+
+
+def read_table(path: str, wide: bool, time_col: str):
+    """Read a CSV or Parquet file into a DataFrame (time column parsed to datetimes unless integer)."""
+    import pandas as pd
+
+    file = Path(path)
+    if not file.is_file():
+        raise UserError(f"no such file: {path}")
+    suffixes = "".join(file.suffixes).lower()
+    try:
+        if suffixes.endswith((".parquet", ".pq")):
+            df = pd.read_parquet(file)
+        else:
+            df = pd.read_csv(file)
+    except ImportError as exc:
+        raise UserError(f"cannot read {path}: {exc}") from None
+    except Exception as exc:  # noqa: BLE001 - any parse failure is the file's problem
+        raise UserError(f"cannot read {path}: {type(exc).__name__}: {str(exc).splitlines()[0]}") from None
+    if df.empty:
+        raise UserError(f"{path} has no rows")
+    if wide:
+        time = time_col if time_col in df.columns else df.columns[0]
+        df = df.set_index(time)
+        df.index = _parse_time(df.index.to_series(), str(time), path).to_numpy()
+        if not pd.api.types.is_integer_dtype(df.index.dtype):
+            df.index = pd.DatetimeIndex(df.index)
+        return df
+    if time_col in df.columns:
+        df[time_col] = _parse_time(df[time_col], time_col, path)
+    return df
+
+
+def _parse_time(col, name, path):
+    import pandas as pd
+
+    if pd.api.types.is_integer_dtype(col.dtype) or pd.api.types.is_datetime64_any_dtype(col.dtype):
+        return col
+    try:
+        return pd.to_datetime(col)
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"{path}: column {name!r} holds neither integers nor dates ({exc})") from None
+
+
+def atomic_write(target: Path, write) -> None:
+    """Call ``write(tmp_path)`` then rename the temporary file onto ``target``."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def _guard_output(data: str, outputs: list[Path]) -> None:
+    src = Path(data).resolve()
+    for out in outputs:
+        if out.resolve() == src:
+            raise UserError(f"refusing to overwrite the input file {data}")
+
+
+def _neural_kwargs(args) -> dict:
+    return {"random_state": args.seed}
+
+
+def _run_backtest(args) -> None:
+    from .backtesting import MODEL_NAMES, backtest
+
+    models = [m.strip().lower() for m in args.models.split(",") if m.strip()]
+    unknown = [m for m in models if m not in MODEL_NAMES]
+    if unknown or not models:
+        raise UserError(f"unknown model(s) {unknown or args.models!r}; choose from {', '.join(MODEL_NAMES)}")
+    out_dir = Path(args.output) if args.output else None
+    if out_dir is not None:
+        if out_dir.exists() and not out_dir.is_dir():
+            raise UserError(f"--output {out_dir} exists and is not a directory")
+        _guard_output(args.data, [out_dir / "forecasts.csv", out_dir / "metrics.csv"])
+    data = read_table(args.data, args.wide, args.time_col)
+    result = backtest(models, data, horizon=args.horizon, n_windows=args.windows, step=args.step,
+                      refit=not args.no_refit, season_length=args.season_length, id_col=args.id_col,
+                      time_col=args.time_col, target_col=args.target_col, freq=args.freq,
+                      progress=not args.no_progress, **_neural_kwargs(args))
+    table = result.metrics.copy()
+    print(f"backtest: {int(table.series.max())} series, {args.windows} window(s) of {args.horizon} steps, "
+          f"season length {args.season_length}; ranked by OWA (Naive2 = 1)")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    if out_dir is None:
+        return
+    atomic_write(out_dir / "forecasts.csv", lambda p: result.forecasts.to_csv(p, index=False))
+    atomic_write(out_dir / "metrics.csv", lambda p: result.metrics.to_csv(p, index=False))
+    written = ["forecasts.csv", "metrics.csv"]
+    try:
+        history = data if not args.wide else None
+        if history is not None and args.id_col in history.columns:
+            history = history.rename(columns={args.id_col: "unique_id", args.time_col: "ds", args.target_col: "y"})
+        fig = result.plot(history=history)
+        atomic_write(out_dir / "backtest.png", lambda p: fig.savefig(p, format="png", dpi=110))
+        written.append("backtest.png")
+    except ImportError as exc:
+        print(f"tsrnn: plot skipped: {exc}", file=sys.stderr)
+    print(f"wrote {', '.join(written)} to {out_dir}")
+
+
+def _run_forecast(args) -> None:
+    from .backtesting import MODEL_NAMES, NEURAL, make_model
+
+    name = args.model.lower()
+    if name not in MODEL_NAMES:
+        raise UserError(f"unknown model {args.model!r}; choose from {', '.join(MODEL_NAMES)}")
+    if args.level and name not in NEURAL:
+        raise UserError(f"--level needs a neural model ({', '.join(NEURAL)}); {name} gives point forecasts")
+    target = Path(args.output)
+    _guard_output(args.data, [target])
+    data = read_table(args.data, args.wide, args.time_col)
+    kwargs = dict(id_col=args.id_col, time_col=args.time_col, target_col=args.target_col, freq=args.freq)
+    if name in NEURAL:
+        kwargs.update(_neural_kwargs(args), progress=not args.no_progress)
+    model = make_model(name, args.horizon, args.season_length, **kwargs) if name in NEURAL else \
+        make_model(name, args.horizon, args.season_length).set_params(**kwargs)
+    fc = model.fit(data).predict(args.horizon, level=args.level) if args.level else \
+        model.fit(data).predict(args.horizon)
+    frame = fc.rename("yhat").rename_axis("ds").reset_index() if hasattr(fc, "to_frame") and fc.ndim == 1 else \
+        (fc if "unique_id" in getattr(fc, "columns", []) else fc.rename_axis("ds").reset_index())
+    atomic_write(target, lambda p: frame.to_csv(p, index=False))
+    print(f"wrote {len(frame)} rows of {name} forecasts to {target}")
+
+
+def main(argv=None) -> int:
+    args = _parser().parse_args(argv)
+    for name in ("horizon", "season_length", "windows", "step"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            print(f"tsrnn: error: --{name.replace('_', '-')} must be >= 1, got {value}", file=sys.stderr)
+            return 2
+    try:
+        (_run_backtest if args.command == "backtest" else _run_forecast)(args)
+    except (UserError, ValueError) as exc:
+        print(f"tsrnn: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("tsrnn: interrupted", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

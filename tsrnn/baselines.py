@@ -242,7 +242,9 @@ class AutoARIMA(_Baseline):
                     return np.inf
                 try:
                     res = _arima_fit(y, (p, d, q), (P, D, Q), m)
-                    tried[key] = (_aicc(res, len(y)), res)
+                    converged = (getattr(res, "mle_retvals", None) or {}).get("converged", True)
+                    score_ = _aicc(res, len(y)) if converged else np.inf   # a failed optimisation is no model
+                    tried[key] = (score_ if np.isfinite(score_) else np.inf, res)
                 except Exception:  # noqa: BLE001 - an order that cannot be fitted is skipped
                     tried[key] = (np.inf, None)
             return tried[key][0]
@@ -267,8 +269,8 @@ class AutoARIMA(_Baseline):
                     best, improved = cand, True
                     break
         res = tried[best][1]
-        if res is None:
-            raise RuntimeError("no ARIMA order could be fitted")
+        if res is None or not np.isfinite(tried[best][0]):
+            raise RuntimeError("no ARIMA order could be fitted (all optimisations failed)")
         self.last_order_ = ((best[0], d, best[1]), (best[2], D, best[3], m))
         return res.forecast(h)
 

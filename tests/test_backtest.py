@@ -1,0 +1,88 @@
+"""Rolling-origin backtests: windows, no leakage, several models on identical windows, pipe steps."""
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsrnn
+from tsrnn import Forecaster
+from tsrnn.baselines import Naive, Naive2
+
+
+def panel(n_series=3, n=40):
+    rng = np.random.default_rng(0)
+    return pd.concat([pd.DataFrame({"unique_id": f"s{k}", "ds": pd.date_range("2020-01-01", periods=n + k, freq="D"),
+                                    "y": 10 + k + np.cumsum(rng.normal(size=n + k))}) for k in range(n_series)],
+                     ignore_index=True)
+
+
+def test_windows_cutoffs_and_no_leakage():
+    df = panel()
+    res = tsrnn.backtest(Naive(), df, horizon=4, n_windows=3, step=2, progress=False)
+    fc = res.forecasts
+    assert set(fc.columns) == {"unique_id", "ds", "cutoff", "y", "yhat", "model"}
+    for uid, g in fc.groupby("unique_id"):
+        series = df[df.unique_id == uid].set_index("ds").y
+        cutoffs = sorted(g.cutoff.unique())
+        assert len(cutoffs) == 3
+        assert cutoffs[-1] == series.index[-5] and (cutoffs[1] - cutoffs[0]) == pd.Timedelta(days=2)
+        for cutoff, w in g.groupby("cutoff"):
+            assert (w.ds > cutoff).all() and len(w) == 4
+            # the naive forecast is the last value the model saw: exactly the value at the cutoff
+            assert np.allclose(w.yhat, series[cutoff])
+            np.testing.assert_allclose(w.y, series[w.ds].to_numpy())
+
+
+def test_several_models_identical_windows_and_owa():
+    df = panel()
+    res = tsrnn.backtest({"naive": Naive(), "m4": Naive2(), "net": Forecaster(hidden_size=8, max_epochs=3, progress=False,
+                                                                               random_state=0)},
+                         df, horizon=5, n_windows=2, progress=False)
+    keys = {name: set(map(tuple, g[["unique_id", "ds", "cutoff"]].to_numpy())) for name, g in
+            res.forecasts.groupby("model")}
+    assert keys["naive"] == keys["m4"] == keys["net"]
+    table = res.metrics.set_index("model")
+    assert table.loc["m4", "owa"] == pytest.approx(1.0)
+    assert list(res.metrics["rank"]) == [1, 2, 3] and res.metrics.owa.is_monotonic_increasing
+    assert set(res.series_metrics.columns) >= {"model", "unique_id", "cutoff", "window", "smape", "mase", "mae", "rmse"}
+    assert (table.windows == 2).all() and (table.series == 3).all()
+
+
+def test_refit_false_fits_once_and_forecasts_from_longer_history():
+    df = panel()
+    model = Forecaster(hidden_size=8, max_epochs=2, progress=False, random_state=0)
+    res = tsrnn.backtest(model, df, horizon=3, n_windows=3, refit=False, progress=False)
+    assert res.forecasts.cutoff.nunique() >= 3 and np.isfinite(res.forecasts.yhat).all()
+    assert not hasattr(model, "network_")               # the caller's model is never fitted in place
+
+
+def test_named_models_and_pipeline_steps():
+    df = panel()
+    res = df.pipe(tsrnn.backtest, models=["naive", "theta"], horizon=3, progress=False)
+    assert set(res.metrics.model) == {"naive", "theta"}
+    fc = df.pipe(tsrnn.forecast, h=4, model="naive2")
+    assert list(fc.columns) == ["unique_id", "ds", "yhat"] and len(fc) == 12
+    fc = df.pipe(tsrnn.forecast, h=4, model="lstm", level=[80], hidden_size=8, max_epochs=2, random_state=0)
+    assert {"yhat_lo_80", "yhat_hi_80"} <= set(fc.columns)
+
+
+def test_plot_returns_a_figure():
+    pytest.importorskip("matplotlib")
+    res = tsrnn.backtest(["naive", "naive2"], panel(), horizon=3, progress=False)
+    fig = res.plot(history=panel())
+    assert len(fig.axes) == 3
+
+
+@pytest.mark.parametrize("kwargs,match", [
+    (dict(horizon=30, n_windows=2), r"fewer than .* points"),
+    (dict(horizon=0), "horizon must be a positive integer"),
+    (dict(horizon=3, n_windows=0), "n_windows"),
+    (dict(horizon=3, step=0), "step"),
+    (dict(horizon=3, model="prophet"), "unknown model 'prophet'"),
+    (dict(horizon=3, model=["naive", "naive"]), "two models are named"),
+    (dict(horizon=3, model=object()), "fit/predict"),
+])
+def test_bad_backtests(kwargs, match):
+    args = dict(model="naive", data=panel(), progress=False)
+    args.update(kwargs)
+    with pytest.raises(ValueError, match=match):
+        tsrnn.backtest(**args)

@@ -1,0 +1,76 @@
+"""Baselines: M4's Naive2 exactly, every model through every input form, failures recorded not fatal."""
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrnn.baselines import ARIMA, ETS, SES, AutoARIMA, Naive, Naive2, SeasonalNaive, Theta
+
+DATA = Path(__file__).resolve().parent.parent / "data" / "m4"
+
+
+@pytest.mark.parametrize("freq,m,h", [("Yearly", 1, 6), ("Quarterly", 4, 8), ("Monthly", 12, 18),
+                                      ("Weekly", 1, 13), ("Hourly", 24, 48)])
+def test_naive2_reproduces_the_published_m4_forecasts(freq, m, h):
+    train = pd.read_csv(DATA / f"train-{freq}.csv")
+    published = pd.read_csv(DATA / f"forecasts-{freq}.csv")
+    ours = Naive2(season_length=m).fit(train).predict(h)
+    ours["step"] = ours.groupby("unique_id").cumcount() + 1
+    merged = ours.merge(published[["unique_id", "step", "naive2"]], on=["unique_id", "step"])
+    assert len(merged) == len(published)
+    np.testing.assert_allclose(merged.yhat, merged.naive2, rtol=2e-8)   # published with 10 significant digits
+
+
+def series(n=60, seed=0):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    return pd.Series(50 + 0.5 * t + 5 * np.sin(2 * np.pi * t / 4) + rng.normal(size=n),
+                     index=pd.period_range("2000Q1", periods=n, freq="Q"))
+
+
+@pytest.mark.parametrize("model", [Naive(), SeasonalNaive(season_length=4), Naive2(season_length=4),
+                                   SES(season_length=4), ARIMA(order=(1, 1, 1)), AutoARIMA(season_length=4),
+                                   ETS(season_length=4), Theta(season_length=4)], ids=lambda m: type(m).__name__)
+def test_every_baseline_forecasts_series_and_long_frames(model):
+    y = series()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")               # a clean series must not warn (fallbacks warn)
+        f = model.fit(y).predict(8)
+    assert isinstance(f, pd.Series) and len(f) == 8 and str(f.index[0]) == "2015Q1"
+    assert np.isfinite(f).all() and 40 < f.mean() < 120
+    assert model.fallbacks_ == {}
+    long = pd.concat([pd.DataFrame({"unique_id": k, "ds": np.arange(60), "y": series(seed=k).to_numpy()})
+                      for k in range(3)])
+    out = type(model)(**model.get_params()).fit(long).predict(5)
+    assert list(out.columns) == ["unique_id", "ds", "yhat"] and len(out) == 15
+
+
+def test_simple_benchmarks_by_hand():
+    y = np.array([1.0, 2, 3, 4, 5, 6, 7, 8])
+    assert Naive().fit(y).predict(3).tolist() == [8, 8, 8]
+    assert SeasonalNaive(season_length=3).fit(y).predict(4).tolist() == [6, 7, 8, 6]
+
+
+def test_a_failing_series_falls_back_to_naive2_and_is_recorded():
+    ok = pd.DataFrame({"unique_id": "ok", "ds": np.arange(40), "y": series(40).to_numpy()})
+    tiny = pd.DataFrame({"unique_id": "tiny", "ds": np.arange(3), "y": [5.0, 6, 8]})
+    model = ETS()                                   # statsmodels cannot fit any ETS form on 3 points
+    with pytest.warns(UserWarning, match=r"1 of 2 series fell back to Naive2 \(first: 'tiny'"):
+        f = model.fit(pd.concat([ok, tiny])).predict(4)
+    assert list(model.fallbacks_) == ["tiny"]
+    np.testing.assert_allclose(f[f.unique_id == "tiny"].yhat, [8.0] * 4)
+    assert np.isfinite(f.yhat).all()
+
+
+def test_baseline_argument_checks():
+    with pytest.raises(ValueError, match="season_length"):
+        Naive2(season_length=0).fit(series())
+    with pytest.raises(ValueError, match="order"):
+        ARIMA(order=(1, 1)).fit(series())
+    model = Naive().fit(series())
+    with pytest.raises(ValueError, match="h must be"):
+        model.predict(0)
+    with pytest.raises(ValueError, match="point forecasts only"):
+        model.predict(2, level=[80])

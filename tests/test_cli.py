@@ -1,0 +1,133 @@
+"""The tsrnn command line, run as a subprocess like a user would."""
+import hashlib
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tsrnn.cli import atomic_write
+
+
+def run(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "tsrnn", *map(str, args)], capture_output=True, text=True,
+                          timeout=600, cwd=cwd)
+
+
+@pytest.fixture()
+def csv(tmp_path):
+    rng = np.random.default_rng(0)
+    frames = [pd.DataFrame({"unique_id": f"s{k}", "ds": pd.date_range("2018-01", periods=48, freq="MS"),
+                            "y": 100 + 10 * np.sin(np.arange(48) * np.pi / 6) + rng.normal(size=48) + k})
+              for k in range(3)]
+    path = tmp_path / "sales.csv"
+    pd.concat(frames).to_csv(path, index=False)
+    return path
+
+
+def digest(path):
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+
+
+def test_help_reads_well():
+    res = run("--help")
+    assert res.returncode == 0 and "backtest" in res.stdout and "forecast" in res.stdout
+    res = run("backtest", "--help")
+    assert res.returncode == 0 and "--season-length" in res.stdout and "--windows" in res.stdout
+
+
+def test_backtest_prints_ranked_table_and_writes_outputs(csv, tmp_path):
+    before = digest(csv)
+    out = tmp_path / "out"
+    res = run("backtest", csv, "--horizon", 6, "--season-length", 12, "--models", "lstm,naive2,theta",
+              "--windows", 2, "--output", out, "--no-progress")
+    assert res.returncode == 0, res.stderr
+    assert "rank" in res.stdout and "owa" in res.stdout and "naive2" in res.stdout
+    assert res.stderr == ""                                    # --no-progress: quiet
+    metrics = pd.read_csv(out / "metrics.csv")
+    assert list(metrics["rank"]) == [1, 2, 3] and set(metrics.model) == {"lstm", "naive2", "theta"}
+    forecasts = pd.read_csv(out / "forecasts.csv")
+    assert len(forecasts) == 3 * 2 * 6 * 3
+    assert (out / "backtest.png").stat().st_size > 1000
+    assert digest(csv) == before and not list(out.glob("*.tmp"))
+
+
+def test_backtest_without_output_writes_nothing(csv, tmp_path):
+    res = run("backtest", csv, "-H", 3, "--models", "naive", "--no-progress", cwd=tmp_path)
+    assert res.returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["sales.csv"]
+
+
+def test_forecast_with_levels_and_wide_input(csv, tmp_path):
+    target = tmp_path / "fc.csv"
+    res = run("forecast", csv, "--horizon", 4, "--model", "gru", "--level", 80, 95, "--output", target, "--no-progress")
+    assert res.returncode == 0, res.stderr
+    fc = pd.read_csv(target)
+    assert list(fc.columns) == ["unique_id", "ds", "yhat", "yhat_lo_80", "yhat_hi_80", "yhat_lo_95", "yhat_hi_95"]
+    wide = pd.read_csv(csv).pivot(index="ds", columns="unique_id", values="y").reset_index()
+    wide_path = tmp_path / "wide.csv"
+    wide.to_csv(wide_path, index=False)
+    res = run("forecast", wide_path, "--wide", "-H", 3, "--model", "naive2", "-m", 12, "-o", tmp_path / "w.csv")
+    assert res.returncode == 0, res.stderr
+    assert list(pd.read_csv(tmp_path / "w.csv").columns) == ["ds", "s0", "s1", "s2"]
+
+
+def bad_file(tmp_path, name, content):
+    path = tmp_path / name
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        content.to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.parametrize("make,args,message", [
+    (lambda t, c: t / "missing.csv", [], "no such file"),
+    (lambda t, c: bad_file(t, "bin.csv", b"\x00\xff\xfe garbage \x00\n\x01"), [], "cannot read|lacks column"),
+    (lambda t, c: bad_file(t, "cols.csv", pd.read_csv(c).rename(columns={"y": "sales"})), [], r"lacks column\(s\) \['y'\]"),
+    (lambda t, c: bad_file(t, "text.csv", pd.read_csv(c).assign(y="abc")), [], "must be numeric"),
+    (lambda t, c: bad_file(t, "short.csv", pd.read_csv(c).groupby("unique_id").head(5)), [], "fewer than"),
+    (lambda t, c: bad_file(t, "nan.csv", pd.read_csv(c).assign(y=lambda d: d.y.where(d.index != 7))), [], "NaN"),
+    (lambda t, c: bad_file(t, "dup.csv", pd.concat([pd.read_csv(c), pd.read_csv(c).head(1)])), [], "duplicate"),
+    (lambda t, c: c, ["--models", "lstm,prophet"], "unknown model"),
+    (lambda t, c: c, ["--horizon", "0"], "must be >= 1"),
+])
+def test_bad_input_exits_2_with_one_line(tmp_path, csv, make, args, message):
+    path = make(tmp_path, csv)
+    existed = path.exists()
+    before = digest(path) if existed else None
+    horizon = [] if args[:1] == ["--horizon"] else ["--horizon", 6]
+    base = ["backtest", path, *horizon, "--models", "naive,naive2", "--no-progress", "--output", tmp_path / "o", *args]
+    res = run(*base)
+    assert res.returncode == 2, (res.returncode, res.stderr)
+    import re
+    assert re.search(message, res.stderr), res.stderr
+    assert len(res.stderr.strip().splitlines()) == 1 and "Traceback" not in res.stderr
+    assert not (tmp_path / "o" / "metrics.csv").exists()
+    if existed:
+        assert digest(path) == before
+
+
+def test_forecast_refuses_to_overwrite_its_input(csv):
+    before = digest(csv)
+    res = run("forecast", csv, "-H", 2, "--model", "naive", "--output", csv)
+    assert res.returncode == 2 and "refusing to overwrite" in res.stderr and digest(csv) == before
+
+
+def test_usage_errors_exit_2():
+    assert run("backtest").returncode == 2
+    assert run("frobnicate").returncode == 2
+
+
+def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
+    target = tmp_path / "metrics.csv"
+    target.write_text("old\n")
+
+    def failing(path):
+        Path(path).write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        atomic_write(target, failing)
+    assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["metrics.csv"]

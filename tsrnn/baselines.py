@@ -211,7 +211,12 @@ def _aicc(res, n) -> float:
 class AutoARIMA(_Baseline):
     """ARIMA with orders chosen per series: d by repeated KPSS tests (<= 2), D = 1 when M4's seasonality
     test passes, then a stepwise search over p, q <= max_p/max_q and P, Q <= 1 by AICc from the
-    starting models of Hyndman & Khandakar (2008), at most ``max_models`` fits."""
+    starting models of Hyndman & Khandakar (2008), at most ``max_models`` fits.
+
+    Seasonal periods above 12 (hourly data: 24, 168) make every seasonal state-space fit take seconds;
+    there the series is seasonally adjusted first (M4's classical multiplicative decomposition, as for
+    Naive2/SES/Theta), a non-seasonal ARIMA is searched on the adjusted series and the seasonal factors
+    are put back."""
 
     def __init__(self, season_length: int = 1, max_p: int = 3, max_q: int = 3, max_models: int = 12, freq=None,
                  fill=None, id_col="unique_id", time_col="ds", target_col="y"):
@@ -221,9 +226,14 @@ class AutoARIMA(_Baseline):
         self.max_models = max_models
 
     def _forecast(self, y, h):
+        if self.season_length > 12:
+            des, future = _deseasonalise(y, h, self.season_length)
+            return self._search(des, h, 1) * future
+        return self._search(y, h, self.season_length)
+
+    def _search(self, y, h, m):
         from statsmodels.tsa.stattools import kpss
 
-        m = self.season_length
         D = 1 if m > 1 and len(y) >= 3 * m and seasonality_test(y, m) else 0
         x = y[m:] - y[:-m] if D else y
         d = 0

@@ -1,0 +1,228 @@
+"""Accuracy on real M4 series: tsrnn's default Forecaster against its own statsmodels baselines, the
+statsforecast peers (AutoARIMA, AutoETS, AutoTheta) and the forecasts actually submitted to M4.
+
+For every frequency in --data (the layout of data/m4: train-<Freq>.csv, test-<Freq>.csv, optional
+forecasts-<Freq>.csv with the published forecasts), each model is fitted on the training part and
+forecasts the M4 horizon (Yearly 6, Quarterly 8, Monthly 18, Weekly 13, Hourly 48; season length
+1/4/12/1/24). The default Forecaster is one global model per frequency:
+``Forecaster(horizon=h, season_length=m, random_state=seed)`` and nothing else.
+
+Scores follow the M4 rules (score_published.py): per-series sMAPE and MASE, means per frequency and
+over all series, OWA against Naive2 on the same series. Wall time per model and frequency (fit +
+predict) is recorded.
+
+Usage:
+    python benchmarks/m4.py --data data/m4 [--out DIR] [--models tsrnn,naive2,arima,ets,theta,sf_arima,sf_ets,sf_theta]
+                            [--seeds 0 1 2] [--freqs Yearly,Monthly]
+
+--out writes forecasts-<model>.csv per model in score_published.py's input layout (unique_id, step,
+<model>) and the printed tables as results.md.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from tsrnn import metrics  # noqa: E402
+
+FREQS = {"Yearly": (6, 1), "Quarterly": (8, 4), "Monthly": (18, 12), "Weekly": (13, 1), "Hourly": (48, 24)}
+PUBLISHED = ("naive2", "ses", "autobox_024")
+OURS = ("tsrnn", "naive2", "arima", "ets", "theta")
+PEERS = ("sf_arima", "sf_ets", "sf_theta")
+
+
+def tsrnn_model(h, m, seed):
+    from tsrnn import Forecaster
+
+    return Forecaster(horizon=h, season_length=m, random_state=seed, progress=False)
+
+
+def baseline(name, m):
+    from tsrnn.baselines import ETS, AutoARIMA, Naive2, Theta
+
+    return {"naive2": Naive2, "arima": AutoARIMA, "ets": ETS, "theta": Theta}[name](season_length=m)
+
+
+def statsforecast_forecast(name, train, h, m):
+    from statsforecast import StatsForecast
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+
+    model = {"sf_arima": AutoARIMA, "sf_ets": AutoETS, "sf_theta": AutoTheta}[name](season_length=m)
+    sf = StatsForecast(models=[model], freq=1, n_jobs=1)
+    fc = sf.forecast(df=train, h=h)
+    col = [c for c in fc.columns if c not in ("unique_id", "ds")][0]
+    return fc.rename(columns={col: "yhat"})[["unique_id", "ds", "yhat"]]
+
+
+def timed_job(name, freq, data, seed):
+    """Fit + predict one model on one frequency (runs in a worker process for the statistical models)."""
+    h, m = FREQS[freq]
+    train = pd.read_csv(data / f"train-{freq}.csv").sort_values(["unique_id", "ds"])
+    t = time.perf_counter()
+    fc = run_model(name, train, h, m, seed)
+    return fc, time.perf_counter() - t
+
+
+def run_model(name, train, h, m, seed):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if name == "tsrnn" or name.startswith("tsrnn_seed"):
+            return tsrnn_model(h, m, seed).fit(train).predict(h)
+        if name in PEERS:
+            return statsforecast_forecast(name, train, h, m)
+        return baseline(name, m).fit(train).predict(h)
+
+
+def score(train, test, fc, m):
+    """Per-series sMAPE and MASE of a long forecast frame (unique_id, ds, yhat)."""
+    hist = dict(tuple(train.groupby("unique_id")["y"]))
+    merged = test.merge(fc, on=["unique_id", "ds"], how="left")
+    rows = []
+    for uid, g in merged.groupby("unique_id", sort=False):
+        if g.yhat.isna().any():
+            raise ValueError(f"missing forecasts for {uid}")
+        rows.append((uid, metrics.smape(g.y, g.yhat), metrics.mase(g.y, g.yhat, hist[uid].to_numpy(), m)))
+    return pd.DataFrame(rows, columns=["unique_id", "smape", "mase"])
+
+
+def published(data, freq, test):
+    path = data / f"forecasts-{freq}.csv"
+    if not path.exists():
+        return {}
+    pub = pd.read_csv(path)
+    out = {}
+    first = test.groupby("unique_id").ds.min().rename("first")
+    for col in PUBLISHED:
+        if col in pub.columns:
+            f = pub[["unique_id", "step", col]].merge(first, on="unique_id")
+            f["ds"] = f["first"] + f["step"] - 1
+            out[f"M4 {col}"] = f.rename(columns={col: "yhat"})[["unique_id", "ds", "yhat"]]
+    return out
+
+
+def table(per_series: pd.DataFrame, freqs: list[str]) -> str:
+    """sMAPE / MASE / OWA per frequency and overall, one row per model (OWA vs naive2 on the same series)."""
+    lines = []
+    groups = [(f, per_series[per_series.freq == f]) for f in freqs] + [("All", per_series)]
+    means = {g: d.groupby("model")[["smape", "mase"]].mean() for g, d in groups}
+    models = list(dict.fromkeys(per_series.model))
+    for metric in ("sMAPE", "MASE", "OWA"):
+        lines += ["", f"**{metric}**", "", "| model | " + " | ".join(g for g, _ in groups) + " |",
+                  "|---|" + "---|" * len(groups)]
+        for model in models:
+            cells = []
+            for g, _ in groups:
+                mm = means[g]
+                if model not in mm.index:
+                    cells.append("")
+                    continue
+                if metric == "OWA":
+                    base = mm.loc["naive2"]
+                    cells.append(f"{metrics.owa(mm.loc[model, 'smape'], mm.loc[model, 'mase'], base.smape, base.mase):.3f}")
+                else:
+                    cells.append(f"{mm.loc[model, 'smape' if metric == 'sMAPE' else 'mase']:.3f}")
+            lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--data", default=str(Path(__file__).resolve().parent.parent / "data" / "m4"))
+    ap.add_argument("--out", help="directory for forecasts and results.md")
+    ap.add_argument("--models", default=",".join(OURS + PEERS))
+    ap.add_argument("--seeds", type=int, nargs="+", default=[0],
+                    help="random_state(s) of the default Forecaster; several give tsrnn_seed<k> rows")
+    ap.add_argument("--freqs", default=",".join(FREQS))
+    ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for the statistical models")
+    args = ap.parse_args(argv)
+    data = Path(args.data)
+    freqs = [f for f in args.freqs.split(",") if (data / f"train-{f}.csv").exists()]
+    models = [m for m in args.models.split(",") if m]
+    if "naive2" not in models:
+        models.append("naive2")                       # the OWA reference
+    runs = []
+    for m in models:
+        if m == "tsrnn" and len(args.seeds) > 1:
+            runs += [(f"tsrnn_seed{s}", s) for s in args.seeds]
+        else:
+            runs.append((m, args.seeds[0]))
+    scores, times, forecasts = [], {}, {}
+    started = time.time()
+    # statistical models: one process per core, one (model, frequency) job at a time; the neural model
+    # runs afterwards alone in this process (it uses every core itself), so its timing is undisturbed
+    stat_jobs = [(name, freq, seed) for freq in freqs for name, seed in runs if not name.startswith("tsrnn")]
+    results = {}
+    if stat_jobs:
+        import multiprocessing as mp
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn")) as pool:
+            futures = {pool.submit(timed_job, name, freq, data, seed): (name, freq) for name, freq, seed in stat_jobs}
+            for fut, key in futures.items():
+                results[key] = fut.result()
+                print(f"{key[1]:9s} {key[0]:14s} {results[key][1]:7.1f} s", flush=True)
+    for freq in freqs:
+        for name, seed in runs:
+            if name.startswith("tsrnn"):
+                results[name, freq] = timed_job(name, freq, data, seed)
+                print(f"{freq:9s} {name:14s} {results[name, freq][1]:7.1f} s", flush=True)
+    for freq in freqs:
+        h, m = FREQS[freq]
+        train = pd.read_csv(data / f"train-{freq}.csv").sort_values(["unique_id", "ds"])
+        test = pd.read_csv(data / f"test-{freq}.csv")
+        candidates = [(name, results[name, freq]) for name, _ in runs] + \
+            [(k, (v, None)) for k, v in published(data, freq, test).items()]
+        for name, (fc, elapsed) in candidates:
+            if elapsed is not None:
+                times[(name, freq)] = elapsed
+            s = score(train, test, fc, m)
+            s["freq"], s["model"] = freq, name
+            scores.append(s)
+            forecasts.setdefault(name, []).append(fc.assign(step=fc.groupby("unique_id").cumcount() + 1))
+    per_series = pd.concat(scores, ignore_index=True)
+    wall = pd.DataFrame([(k[0], k[1], v) for k, v in times.items()], columns=["model", "freq", "s"])
+    wall_table = wall.pivot(index="model", columns="freq", values="s").reindex(columns=freqs)
+    wall_table["total"] = wall_table.sum(axis=1)
+    text = [f"# M4 dev sample ({', '.join(freqs)}; {per_series.unique_id.nunique()} series)",
+            f"command: python benchmarks/m4.py {' '.join(argv if argv is not None else sys.argv[1:])}",
+            f"machine: {os.cpu_count()} CPUs; total wall time {time.time() - started:.0f} s",
+            table(per_series, freqs), "", "**Wall time, fit + predict (s)**", "",
+            wall_table.round(1).to_markdown() if _has_tabulate() else wall_table.round(1).to_string()]
+    if len(args.seeds) > 1 and "tsrnn" in models:
+        owas = []
+        for s in args.seeds:
+            mm = per_series.groupby("model")[["smape", "mase"]].mean()
+            owas.append(metrics.owa(mm.loc[f"tsrnn_seed{s}", "smape"], mm.loc[f"tsrnn_seed{s}", "mase"],
+                                    mm.loc["naive2", "smape"], mm.loc["naive2", "mase"]))
+        text += ["", f"Default Forecaster overall OWA by seed {args.seeds}: {', '.join(f'{o:.3f}' for o in owas)} "
+                 f"(spread {max(owas) - min(owas):.3f})"]
+    out = "\n".join(text)
+    print(out)
+    if args.out:
+        target = Path(args.out)
+        target.mkdir(parents=True, exist_ok=True)
+        for name, parts in forecasts.items():
+            frame = pd.concat(parts)[["unique_id", "step", "yhat"]].rename(columns={"yhat": name.replace(" ", "_")})
+            frame.to_csv(target / f"forecasts-{name.replace(' ', '_')}.csv", index=False)
+        (target / "results.md").write_text(out + "\n")
+
+
+def _has_tabulate() -> bool:
+    try:
+        import tabulate  # noqa: F401
+        return True
+    except ImportError:
+        return False
+
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[test,plot]"
+	$(PY) -m pip install --quiet -e ".[test,plot,cuda]"
 	rm -f $(VENV)/.installed-*; touch $@
 
 # The main job on bundled real data: LSTM and GRU against ARIMA, ETS, Theta and Naive2 on 40 M4
@@ -22,7 +22,7 @@ test: $(STAMP)
 
 # PyTorch (CPU wheel, exact version) is only for the comparison benchmarks and optional tests.
 $(VENV)/.bench: $(STAMP)
-	$(PY) -m pip install --quiet -e ".[test,plot,bench]"
+	$(PY) -m pip install --quiet -e ".[test,plot,cuda,bench]"
 	touch $@
 
 bench: $(VENV)/.bench

@@ -62,7 +62,7 @@ def test_fit_returns_self_sets_underscore_attributes_and_refit_forgets():
 def test_bad_parameters_are_reported_at_fit():
     for params, match in [(dict(cell="tcn"), "cell"), (dict(hidden_size=0), "hidden_size"),
                           (dict(scaler="log"), "scaler"), (dict(loss="huber"), "loss"),
-                          (dict(device="cuda"), "device"), (dict(early_stopping=-1), "early_stopping"),
+                          (dict(device="gpu"), "device"), (dict(early_stopping=-1), "early_stopping"),
                           (dict(learning_rate=0), "learning_rate"), (dict(fill="mean"), "fill")]:
         with pytest.raises(ValueError, match=match):
             Forecaster(**{**FAST, **params}).fit(monthly())

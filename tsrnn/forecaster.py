@@ -67,7 +67,9 @@ class Forecaster(BaseEstimator):
     random_state : int or None
         Seed for initial weights, sample order and dropout. The same seed gives bit-identical
         forecasts (with the same ``n_threads``).
-    device : "cpu" (CUDA is not available yet)
+    device : {"cpu", "cuda", "auto"}, default "cpu"
+        "cuda" trains on an NVIDIA GPU (``pip install tsrnn[cuda]``) and raises a clear error when none
+        is usable; "auto" takes the GPU when there is one, else the CPU, silently.
     n_threads : int or None (all cores)
     progress : bool, default True
         A progress line on stderr while training; ``False`` prints nothing at all.
@@ -146,8 +148,8 @@ class Forecaster(BaseEstimator):
             raise ValueError(f"scaler must be one of {SCALERS}, got {self.scaler!r}")
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, got {self.loss!r}")
-        if self.device != "cpu":
-            raise ValueError(f"device must be 'cpu' (CUDA support is not built yet), got {self.device!r}")
+        if self.device not in ("cpu", "cuda", "auto"):
+            raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {self.device!r}")
         if self.fill not in FILLS:
             raise ValueError(f"fill must be one of {FILLS}, got {self.fill!r}")
         es = self.early_stopping
@@ -208,10 +210,10 @@ class Forecaster(BaseEstimator):
         if train is None:
             raise ValueError("no training samples: the series are too short for this window and horizon")
         rng = np.random.default_rng(self.random_state)
-        n_threads = self.n_threads or os.cpu_count() or 1
-        net = Network(self.cell, 2, self.hidden_size, self.horizon_, num_layers=self.num_layers,
-                      bidirectional=self.bidirectional, dropout=self.dropout, seed=int(rng.integers(2**31)),
-                      n_threads=n_threads)
+        self.device_ = _resolve_device(self.device)
+        net = _network_class(self.device_)(self.cell, 2, self.hidden_size, self.horizon_, num_layers=self.num_layers,
+                                           bidirectional=self.bidirectional, dropout=self.dropout,
+                                           seed=int(rng.integers(2**31)), n_threads=self.n_threads or os.cpu_count() or 1)
         with blas_threads(net.blas_thread_count):
             self._train(net, train, val, rng)
             self.residuals_ = self._calibration_residuals(net, val if val is not None else train)
@@ -248,8 +250,8 @@ class Forecaster(BaseEstimator):
         return net_in, np.ascontiguousarray(y - level, dtype=np.float32)
 
     def _train(self, net: Network, train, val, rng) -> None:
-        x, y = train
-        n = x.shape[1]
+        n = train[0].shape[1]
+        x, y = net.stage(train[0]), net.stage(train[1])       # on the GPU for the whole fit with device="cuda"
         opt = Adam(lr=float(self.learning_rate))
         per_epoch = min(n, self.samples_per_epoch)
         patience = self.early_stopping or 0
@@ -261,9 +263,8 @@ class Forecaster(BaseEstimator):
                 order = rng.permutation(n)[:per_epoch]
                 losses = []
                 for start in range(0, per_epoch, self.batch_size):
-                    idx = np.sort(order[start:start + self.batch_size])
-                    losses.append(net.train_step(np.ascontiguousarray(x[:, idx]), y[idx], opt, self.loss,
-                                                 self.clip_norm))
+                    xb, yb = net.batch(x, y, np.sort(order[start:start + self.batch_size]))
+                    losses.append(net.train_step(xb, yb, opt, self.loss, self.clip_norm))
                 train_loss = float(np.mean(losses))
                 self.loss_history_["train"].append(train_loss)
                 if not np.isfinite(train_loss):
@@ -432,7 +433,10 @@ class Forecaster(BaseEstimator):
             model = cls(**meta["params"])
             for key, value in meta["fitted"].items():
                 setattr(model, key, value)
-            net = Network(input_size=2, seed=0, n_threads=model.n_threads or os.cpu_count() or 1, **meta["network"])
+            device = _resolve_device("auto" if model.device != "cpu" else "cpu")
+            net = _network_class(device)(input_size=2, seed=0, n_threads=model.n_threads or os.cpu_count() or 1,
+                                         **meta["network"])
+            model.device_ = device
             net.params = arrays["params"]
             model.network_ = net
             model.residuals_ = arrays["residuals"]
@@ -447,6 +451,28 @@ class Forecaster(BaseEstimator):
         except (KeyError, TypeError, ValueError, OSError, IndexError) as exc:
             raise ValueError(f"{path} is corrupt or incomplete: {type(exc).__name__}: {exc}") from None
         return model
+
+
+def _resolve_device(device: str) -> str:
+    """"auto": the GPU when one is usable, else the CPU; "cuda": the GPU or a clear error."""
+    if device == "cpu":
+        return "cpu"
+    from .kernels.cuda import unavailable_reason
+
+    reason = unavailable_reason()
+    if reason is None:
+        return "cuda"
+    if device == "auto":
+        return "cpu"
+    raise RuntimeError(f"device='cuda' was requested but {reason}; use device='cpu' or 'auto'")
+
+
+def _network_class(device: str):
+    if device == "cuda":
+        from .cuda_network import CudaNetwork
+
+        return CudaNetwork
+    return Network
 
 
 def _atomic_write(target: Path, data: bytes) -> None:

@@ -380,6 +380,14 @@ class Network:
         optimizer.step(self.params, self.grads)
         return value
 
+    def stage(self, a: np.ndarray) -> np.ndarray:
+        """Where a whole data set lives during training (the CUDA network moves it to the GPU)."""
+        return a
+
+    def batch(self, x: np.ndarray, y: np.ndarray, idx: np.ndarray):
+        """Samples ``idx`` of staged inputs (T, N, I) and targets (N, O), contiguous."""
+        return np.ascontiguousarray(x[:, idx]), y[idx]
+
     def predict(self, x: np.ndarray, h0=None, c0=None) -> np.ndarray:
         """Inference (no dropout, activations freed afterwards); returns (B, O)."""
         y = self.forward(x, h0, c0, training=False)

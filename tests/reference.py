@@ -25,12 +25,17 @@ def cell_step(cell, x, h, c, W_ih, W_hh, b_ih, b_hh):
 
 
 def network_forward(net, x, h0=None, c0=None, masks=None):
-    """Forward of a tsrnn Network (its params read by name), x (T, B, I) -> (B, O)."""
+    """Forward of a tsrnn Network (its params read by name), x (T, B, I) -> (B, O).
+
+    seq2seq head: a decoder of the same cell and depth runs O steps on one-hot step inputs, layer l
+    starting from the encoder layer l's last hidden state (zero cell state), and a shared linear map
+    reads output k from decoder step k."""
     T, B, _ = x.shape
     H, D, L = net.hidden_size, net.num_directions, net.num_layers
     h0 = np.zeros((L * D, B, H)) if h0 is None else h0
     c0 = np.zeros((L * D, B, H)) if c0 is None else c0
     inp = x.astype(np.float64)
+    finals = []
     for layer in range(L):
         if masks is not None and masks[layer] is not None:
             inp = inp * masks[layer]
@@ -45,5 +50,18 @@ def network_forward(net, x, h0=None, c0=None, masks=None):
                 h, c = cell_step(net.cell, inp[t], h, c, *W)
                 out[t] = h
             outs.append(out)
+        finals.append(outs[0][T - 1])
         inp = np.concatenate(outs, axis=2)
-    return inp[T - 1] @ net.view("head.W").astype(np.float64).T + net.view("head.b")
+    if net.head == "direct":
+        return inp[T - 1] @ net.view("head.W").astype(np.float64).T + net.view("head.b")
+    O = net.output_size
+    dec_in = np.repeat(np.eye(O)[:, None, :], B, axis=1)
+    for layer in range(L):
+        W = [net.view(f"dec{layer}.{k}").astype(np.float64) for k in ("W_ih", "W_hh", "b_ih", "b_hh")]
+        h, c = finals[layer], np.zeros((B, H))
+        out = np.zeros((O, B, H))
+        for k in range(O):
+            h, c = cell_step(net.cell, dec_in[k], h, c, *W)
+            out[k] = h
+        dec_in = out
+    return (dec_in @ net.view("head.W")[0].astype(np.float64)).T + net.view("head.b")[0]

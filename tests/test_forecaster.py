@@ -61,7 +61,7 @@ def test_fit_returns_self_sets_underscore_attributes_and_refit_forgets():
 
 def test_bad_parameters_are_reported_at_fit():
     for params, match in [(dict(cell="tcn"), "cell"), (dict(hidden_size=0), "hidden_size"),
-                          (dict(scaler="log"), "scaler"), (dict(loss="huber"), "loss"),
+                          (dict(scaler="log"), "scaler"), (dict(head="attention"), "head"), (dict(loss="huber"), "loss"),
                           (dict(device="gpu"), "device"), (dict(early_stopping=-1), "early_stopping"),
                           (dict(learning_rate=0), "learning_rate"), (dict(fill="mean"), "fill")]:
         with pytest.raises(ValueError, match=match):
@@ -122,6 +122,16 @@ def test_predict_on_new_unseen_series():
     f = model.predict(6, y=new)
     assert set(f.unique_id) == {"new0", "new1"}
     assert f[f.unique_id == "new0"].yhat.mean() > 200      # forecasts on the new series' own level
+
+
+def test_seq2seq_head_fits_saves_and_loads(tmp_path):
+    model = Forecaster(**FAST, season_length=12, horizon=6, head="seq2seq", num_layers=2).fit(long_frame())
+    f = model.predict(6, level=[80])
+    assert np.isfinite(f.yhat).all() and model.network_.head == "seq2seq"
+    model.save(tmp_path / "s2s")
+    pd.testing.assert_frame_equal(f, Forecaster.load(tmp_path / "s2s").predict(6, level=[80]))
+    with pytest.raises(ValueError, match="unidirectional"):
+        Forecaster(**FAST, head="seq2seq", bidirectional=True).fit(monthly())
 
 
 def test_recursive_forecast_beyond_horizon():

@@ -7,13 +7,15 @@ import pytest
 from reference import network_forward
 from tsrnn.network import Network
 
-CASES = list(itertools.product(["rnn", "gru", "lstm"], [1, 2], [False, True], [0.0, 0.3]))
+CASES = [(c, n, bi, p, "direct") for c, n, bi, p in itertools.product(["rnn", "gru", "lstm"], [1, 2], [False, True],
+                                                                       [0.0, 0.3])]
+CASES += [(c, n, False, p, "seq2seq") for c, n, p in itertools.product(["rnn", "gru", "lstm"], [1, 2], [0.0, 0.3])]
 T, B, I, H, O = 4, 3, 2, 3, 2
 
 
-def make(cell, layers, bidirectional, dropout, dtype="float64", seed=0):
+def make(cell, layers, bidirectional, dropout, dtype="float64", seed=0, head="direct"):
     return Network(cell, I, H, O, num_layers=layers, bidirectional=bidirectional, dropout=dropout,
-                   dtype=dtype, seed=seed)
+                   dtype=dtype, seed=seed, head=head)
 
 
 def inputs(net, rng):
@@ -28,9 +30,9 @@ def rel_err(a, b):
     return np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300)
 
 
-@pytest.mark.parametrize("cell,layers,bidirectional,dropout", CASES)
-def test_forward_matches_numpy_reference(cell, layers, bidirectional, dropout):
-    net = make(cell, layers, bidirectional, dropout)
+@pytest.mark.parametrize("cell,layers,bidirectional,dropout,head", CASES)
+def test_forward_matches_numpy_reference(cell, layers, bidirectional, dropout, head):
+    net = make(cell, layers, bidirectional, dropout, head=head)
     rng = np.random.default_rng(1)
     x, h0, c0 = inputs(net, rng)
     net.rng = np.random.default_rng(7)
@@ -41,9 +43,9 @@ def test_forward_matches_numpy_reference(cell, layers, bidirectional, dropout):
     assert np.abs(y - expected).max() <= 1e-10
 
 
-@pytest.mark.parametrize("cell,layers,bidirectional,dropout", CASES)
-def test_gradients_match_finite_differences(cell, layers, bidirectional, dropout):
-    net = make(cell, layers, bidirectional, dropout)
+@pytest.mark.parametrize("cell,layers,bidirectional,dropout,head", CASES)
+def test_gradients_match_finite_differences(cell, layers, bidirectional, dropout, head):
+    net = make(cell, layers, bidirectional, dropout, head=head)
     rng = np.random.default_rng(2)
     x, h0, c0 = inputs(net, rng)
     weights = rng.normal(size=(B, O))           # L = sum(weights * y): dL/dy = weights

@@ -200,7 +200,7 @@ def _arima_fit(y, order, seasonal_order, m):
 
     seasonal = tuple(seasonal_order) + (m,) if m > 1 and any(seasonal_order) else (0, 0, 0, 0)
     trend = "c" if order[1] + seasonal[1] == 0 else "n"
-    return _SMARIMA(y, order=order, seasonal_order=seasonal, trend=trend).fit()
+    return _SMARIMA(y, order=order, seasonal_order=seasonal, trend=trend).fit(cov_type="none")  # no Hessian: 3x faster
 
 
 def _aicc(res, n) -> float:

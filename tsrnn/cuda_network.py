@@ -43,16 +43,18 @@ class CudaNetwork:
 
     def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int, num_layers: int = 1,
                  bidirectional: bool = False, dropout: float = 0.0, dtype="float32", seed: int | None = None,
-                 n_threads: int = 1):
+                 n_threads: int = 1, head: str = "direct"):
         if np.dtype(dtype) != np.float32:
             raise ValueError("the CUDA kernels are float32 only")
+        if head != "direct":
+            raise ValueError("the CUDA network has the direct multi-output head only; use device='cpu' for seq2seq")
         self.cuda = _cuda()
         from .kernels.cuda import common
 
         self.k = common
         self.host = Network(cell, input_size, hidden_size, output_size, num_layers, bidirectional, dropout,
                             "float32", seed)
-        for name in ("cell", "spec", "input_size", "hidden_size", "output_size", "num_layers", "bidirectional",
+        for name in ("head", "cell", "spec", "input_size", "hidden_size", "output_size", "num_layers", "bidirectional",
                      "dropout", "dtype", "num_directions", "layout", "num_parameters", "rng"):
             setattr(self, name, getattr(self.host, name))
         self._forward_kernel, self._backward_kernel = cuda_kernels(cell)

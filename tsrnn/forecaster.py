@@ -30,7 +30,7 @@ from ._base import BaseEstimator, NotFittedError
 from ._progress import Progress
 from .data import FILLS, Panel, to_output, to_panel
 from .kernels.spec import SPECS
-from .network import LOSSES, Network, blas_threads
+from .network import HEADS, LOSSES, Network, blas_threads
 from .optim import Adam
 from .preprocessing import (SCALERS, SeriesScaler, last_inputs, seasonal_component, seasonal_indices,
                             window_level, windows)
@@ -47,6 +47,9 @@ class Forecaster(BaseEstimator):
     ----------
     cell : {"lstm", "gru", "rnn"}
     hidden_size, num_layers, bidirectional, dropout : network shape (dropout between layers)
+    head : {"direct", "seq2seq"}, default "direct"
+        "direct": one linear map from the last hidden state to all ``horizon`` outputs. "seq2seq": an
+        encoder-decoder, the decoder unrolled over the horizon (unidirectional encoders, CPU only).
     window : int or None
         Input length. None: from the data, ``max(2 * horizon, 3 * season_length)`` capped by what the
         shortest series allows (short series are padded).
@@ -93,7 +96,7 @@ class Forecaster(BaseEstimator):
     """
 
     def __init__(self, cell: str = "lstm", hidden_size: int = 64, num_layers: int = 1, bidirectional: bool = False,
-                 dropout: float = 0.0, window: int | None = None, horizon: int | None = None, season_length: int = 1,
+                 dropout: float = 0.0, head: str = "direct", window: int | None = None, horizon: int | None = None, season_length: int = 1,
                  scaler: str | None = "window", deseasonalize: bool = True, loss: str = "mae",
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
                  learning_rate: float = 3e-3, clip_norm: float | None = 1.0, early_stopping: int | None = 10,
@@ -105,6 +108,7 @@ class Forecaster(BaseEstimator):
         self.num_layers = num_layers
         self.bidirectional = bidirectional
         self.dropout = dropout
+        self.head = head
         self.window = window
         self.horizon = horizon
         self.season_length = season_length
@@ -144,6 +148,8 @@ class Forecaster(BaseEstimator):
             positive_int(name)
         for name in ("window", "horizon", "n_threads"):
             positive_int(name, allow_none=True)
+        if self.head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
         if self.scaler not in SCALERS:
             raise ValueError(f"scaler must be one of {SCALERS}, got {self.scaler!r}")
         if self.loss not in LOSSES:
@@ -213,7 +219,8 @@ class Forecaster(BaseEstimator):
         self.device_ = _resolve_device(self.device)
         net = _network_class(self.device_)(self.cell, 2, self.hidden_size, self.horizon_, num_layers=self.num_layers,
                                            bidirectional=self.bidirectional, dropout=self.dropout,
-                                           seed=int(rng.integers(2**31)), n_threads=self.n_threads or os.cpu_count() or 1)
+                                           seed=int(rng.integers(2**31)), n_threads=self.n_threads or os.cpu_count() or 1,
+                                           head=self.head)
         with blas_threads(net.blas_thread_count):
             self._train(net, train, val, rng)
             self.residuals_ = self._calibration_residuals(net, val if val is not None else train)
@@ -395,7 +402,8 @@ class Forecaster(BaseEstimator):
                        "best_epoch_": getattr(self, "best_epoch_", None), "loss_history_": self.loss_history_},
             "network": {"cell": self.network_.cell, "hidden_size": self.network_.hidden_size,
                         "num_layers": self.network_.num_layers, "bidirectional": self.network_.bidirectional,
-                        "dropout": self.network_.dropout, "output_size": self.network_.output_size},
+                        "dropout": self.network_.dropout, "output_size": self.network_.output_size,
+                        "head": self.network_.head},
             "panel": {"ids": [_json_id(i) for i in panel.ids], "last": [_json_time(t) for t in panel.last],
                       "step": _json_step(panel), "kind": panel.kind, "time_kind": panel.time_kind,
                       "name": _json_id(panel.name)},

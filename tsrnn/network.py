@@ -7,8 +7,14 @@ direction d (``""`` forward, ``"_reverse"`` backward, PyTorch's names and shapes
     l{l}{d}.W_ih (G*H, I_l)   l{l}{d}.W_hh (G*H, H)   l{l}{d}.b_ih (G*H,)   l{l}{d}.b_hh (G*H,)
     head.W (O, D*H)           head.b (O,)
 
-The head reads the top layer's output at the last time step, ``out[T-1]`` (both directions
-concatenated), like ``nn.Linear(D*H, O)(rnn(x)[0][:, -1])`` in PyTorch.
+The ``"direct"`` head reads the top layer's output at the last time step, ``out[T-1]`` (both
+directions concatenated), like ``nn.Linear(D*H, O)(rnn(x)[0][:, -1])`` in PyTorch, and emits all O
+outputs at once.
+
+The ``"seq2seq"`` head (encoder-decoder, unidirectional only) adds a decoder of the same cell and depth,
+``dec{l}.W_ih (G*H, I_l)`` ... with I_0 = O, that runs O steps: its input at step k is the one-hot vector
+of k, its layer l starts from the encoder layer l's last hidden state (an LSTM decoder's cell state
+starts at zero), and a shared ``head.W (1, H)``, ``head.b (1,)`` reads output k from decoder step k.
 
 Data are time-major: ``x`` has shape (T, B, I). Inter-layer dropout (on the inputs of layers >= 1, as
 in PyTorch) draws its masks from the network's own seeded generator, for the whole batch at once, so a
@@ -35,6 +41,7 @@ from .kernels.cpu.optim import clip_by_global_norm
 __all__ = ["Network", "blas_threads", "LOSSES"]
 
 LOSSES = ("mse", "mae")
+HEADS = ("direct", "seq2seq")
 
 
 @contextmanager
@@ -58,7 +65,8 @@ class _Chunk:
     outs: list = field(default_factory=list)           # [l][d] (T, Bc, H)
     auxs: list = field(default_factory=list)           # [l][d] (T, Bc, H)
     gates: list = field(default_factory=list)          # [l][d] (T, Bc, G*H)
-    last: np.ndarray | None = None                     # (Bc, D*H) head input
+    last: np.ndarray | None = None                     # (Bc, D*H) direct head input
+    dec: list = field(default_factory=list)            # seq2seq decoder [l] (inputs, out, aux, gates)
     grads: np.ndarray | None = None                    # (P,) this chunk's parameter gradients
 
 
@@ -92,8 +100,13 @@ class Network:
 
     def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int, num_layers: int = 1,
                  bidirectional: bool = False, dropout: float = 0.0, dtype="float32", seed: int | None = None,
-                 n_threads: int = 1):
+                 n_threads: int = 1, head: str = "direct"):
         self.spec = get_spec(cell)
+        if head not in HEADS:
+            raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+        if head == "seq2seq" and bidirectional:
+            raise ValueError("the seq2seq head needs a unidirectional encoder (bidirectional=False)")
+        self.head = head
         self.cell = cell
         self.input_size = check_int("input_size", input_size, 1)
         self.hidden_size = check_int("hidden_size", hidden_size, 1)
@@ -119,6 +132,9 @@ class Network:
         self._views = {name: self.view(name, self._params) for name in self.layout}
         self._layer_views = {(layer, d): self._layer_params(layer, d, self._params)
                              for layer in range(self.num_layers) for d in range(self.num_directions)}
+        if self.head == "seq2seq":
+            self._decoder_views = {layer: self._layer_params(layer, "dec", self._params)
+                                   for layer in range(self.num_layers)}
         self.rng = np.random.default_rng(seed)
         self.reset_parameters()
         self._tape: list[_Chunk] = []
@@ -134,11 +150,22 @@ class Network:
             for d in range(D):
                 for key, shape in self.spec.param_shapes(in_size, H).items():
                     yield self._pname(layer, d, key), shape
+        if self.head == "seq2seq":
+            for layer in range(self.num_layers):
+                in_size = self.output_size if layer == 0 else H
+                for key, shape in self.spec.param_shapes(in_size, H).items():
+                    yield self._pname(layer, "dec", key), shape
+            yield "head.W", (1, H)
+            yield "head.b", (1,)
+            return
         yield "head.W", (self.output_size, H * D)
         yield "head.b", (self.output_size,)
 
     @staticmethod
-    def _pname(layer: int, direction: int, key: str) -> str:
+    def _pname(layer: int, direction, key: str) -> str:
+        """l{layer}.{key}, l{layer}_reverse.{key} (direction 1) or dec{layer}.{key} (direction "dec")."""
+        if direction == "dec":
+            return f"dec{layer}.{key}"
         return f"l{layer}{'_reverse' if direction else ''}.{key}"
 
     @property
@@ -166,7 +193,8 @@ class Network:
         recurrent layers and 1/sqrt(fan_in) for the head."""
         k = 1.0 / np.sqrt(self.hidden_size)
         for name, (offset, shape) in self.layout.items():
-            bound = 1.0 / np.sqrt(self.hidden_size * self.num_directions) if name.startswith("head") else k
+            fan_in = self.hidden_size * (self.num_directions if self.head == "direct" else 1)
+            bound = 1.0 / np.sqrt(fan_in) if name.startswith("head") else k
             size = int(np.prod(shape))
             self._params[offset: offset + size] = self.rng.uniform(-bound, bound, size)
 
@@ -276,11 +304,35 @@ class Network:
             inp = outs[0] if D == 1 else np.concatenate(outs, axis=2)
         top = ch.outs[-1]
         ch.last = top[0][T - 1] if D == 1 else np.concatenate([o[T - 1] for o in top], axis=1)
+        if self.head == "seq2seq":
+            self._decoder_forward(ch)
+
+    def _decoder_inputs(self, batch: int) -> np.ndarray:
+        """(O, B, O) one-hot step indicators, the decoder's inputs."""
+        O = self.output_size
+        return np.ascontiguousarray(np.broadcast_to(np.eye(O, dtype=self.dtype)[:, None, :], (O, batch, O)))
+
+    def _decoder_forward(self, ch: _Chunk) -> None:
+        T, Bc, _ = ch.x.shape
+        O, H, G = self.output_size, self.hidden_size, self.spec.gates
+        zeros = np.zeros((Bc, H), self.dtype)
+        inp = self._decoder_inputs(Bc)
+        ch.dec = []
+        for layer in range(self.num_layers):
+            out = np.empty((O, Bc, H), self.dtype)
+            aux = np.empty((O, Bc, H), self.dtype)
+            gate = np.empty((O, Bc, G * H), self.dtype)
+            h0 = ch.outs[layer][0][T - 1]                 # encoder layer l's last hidden state
+            self._forward_kernel(out, aux, gate, inp, h0, zeros, *self._decoder_views[layer], False)
+            ch.dec.append((inp, h0, zeros, out, aux, gate))
+            inp = out
 
     def _layer_params(self, layer: int, d: int, buffer: np.ndarray):
         return tuple(self.view(self._pname(layer, d, key), buffer) for key in ("W_ih", "W_hh", "b_ih", "b_hh"))
 
     def _head(self, ch: _Chunk) -> np.ndarray:
+        if self.head == "seq2seq":                        # output k from decoder step k: (O, B, H) -> (B, O)
+            return (ch.dec[-1][3] @ self.view("head.W")[0]).T + self.view("head.b")[0]
         return ch.last @ self.view("head.W").T + self.view("head.b")
 
     # ----------------------------------------------------------------------------------------------
@@ -314,21 +366,18 @@ class Network:
         T, Bc, _ = ch.x.shape
         H, D = self.hidden_size, self.num_directions
         grads = ch.grads = np.zeros(self.num_parameters, self.dtype)
-        # head: y = last W^T + b
-        self.view("head.W", grads)[...] = dy.T @ ch.last
-        self.view("head.b", grads)[...] = dy.sum(axis=0)
-        dlast = dy @ self.view("head.W")
-        douts = []
-        for d in range(D):
-            dout = np.zeros((T, Bc, H), self.dtype)
-            dout[T - 1] = dlast[:, d * H:(d + 1) * H]
-            douts.append(dout)
+        # gradients arriving at each encoder layer's last hidden state, (Bc, D*H) per layer
+        final = self._head_backward(ch, dy, grads)
         dh0 = np.empty_like(ch.h0)
         dc0 = np.empty_like(ch.c0)
         dgates = np.empty((T, Bc, self.spec.gates * H), self.dtype)
         dgates_h = np.empty_like(dgates) if self.cell == "gru" else dgates
+        douts = [np.zeros((T, Bc, H), self.dtype) for _ in range(D)]
         dinp = None
         for layer in range(self.num_layers - 1, -1, -1):
+            if layer in final:
+                for d in range(D):
+                    douts[d][T - 1] += final[layer][:, d * H:(d + 1) * H]
             inp = ch.layer_inputs[layer]
             dinp = np.zeros(inp.shape, self.dtype)
             dx_d = np.empty(inp.shape, self.dtype)
@@ -345,6 +394,32 @@ class Network:
             if layer > 0:
                 douts = [np.ascontiguousarray(dinp[:, :, d * H:(d + 1) * H]) for d in range(D)]
         return dinp, dh0, dc0
+
+    def _head_backward(self, ch: _Chunk, dy: np.ndarray, grads: np.ndarray) -> dict:
+        """Head (and decoder) gradients into ``grads``; returns {layer: dL/d(last hidden state)}."""
+        if self.head == "direct":                         # y = last W^T + b
+            self.view("head.W", grads)[...] = dy.T @ ch.last
+            self.view("head.b", grads)[...] = dy.sum(axis=0)
+            return {self.num_layers - 1: dy @ self.view("head.W")}
+        # seq2seq: y[b, k] = dec_top[k, b] . w + c, then the decoder backwards, top layer first
+        O, Bc, H = ch.dec[-1][3].shape
+        w = self.view("head.W")[0]
+        self.view("head.W", grads)[0] = np.einsum("bk,kbh->h", dy, ch.dec[-1][3])
+        self.view("head.b", grads)[0] = dy.sum()
+        dout = np.ascontiguousarray(dy.T[:, :, None] * w)
+        final = {}
+        dgates = np.empty((O, Bc, self.spec.gates * H), self.dtype)
+        dgates_h = np.empty_like(dgates) if self.cell == "gru" else dgates
+        for layer in range(self.num_layers - 1, -1, -1):
+            inp, h0, c0, out, aux, gate = ch.dec[layer]
+            dx = np.empty(inp.shape, self.dtype)
+            dh0, dc0 = np.empty((Bc, H), self.dtype), np.empty((Bc, H), self.dtype)
+            W_ih, W_hh, _, _ = self._decoder_views[layer]
+            self._backward_kernel(dx, dh0, dc0, *self._layer_params(layer, "dec", grads), dgates, dgates_h,
+                                  dout, inp, h0, c0, W_ih, W_hh, out, aux, gate, False)
+            final[layer] = dh0                            # the decoder's start is the encoder's end
+            dout = dx
+        return final
 
     # ----------------------------------------------------------------------------------------------
     # loss and training

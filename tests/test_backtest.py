@@ -52,7 +52,7 @@ def test_refit_false_fits_once_and_forecasts_from_longer_history():
     model = Forecaster(hidden_size=8, max_epochs=2, progress=False, random_state=0)
     res = tsrnn.backtest(model, df, horizon=3, n_windows=3, refit=False, progress=False)
     assert res.forecasts.cutoff.nunique() >= 3 and np.isfinite(res.forecasts.yhat).all()
-    assert not hasattr(model, "network_")               # the caller's model is never fitted in place
+    assert not hasattr(model, "networks_")               # the caller's model is never fitted in place
 
 
 def test_named_models_and_pipeline_steps():

@@ -10,7 +10,7 @@ import pytest
 
 from tsrnn import Forecaster, NotFittedError
 
-FAST = dict(hidden_size=8, max_epochs=4, samples_per_epoch=256, random_state=0, progress=False, n_threads=1)
+FAST = dict(hidden_size=8, ensemble_size=1, max_epochs=4, samples_per_epoch=256, random_state=0, progress=False, n_threads=1)
 
 
 def monthly(n=72, seed=0, level=100.0, start="2015-01"):
@@ -51,12 +51,12 @@ def test_fit_returns_self_sets_underscore_attributes_and_refit_forgets():
         model.predict(3)
     assert model.fit(monthly()) is model
     fitted = {k for k in vars(model) if k.endswith("_") and not k.startswith("_")}
-    assert {"network_", "horizon_", "window_", "history_", "loss_history_", "residuals_"} <= fitted
+    assert {"networks_", "horizon_", "window_", "history_", "loss_history_", "residuals_"} <= fitted
     from sklearn.base import clone
 
     assert not any(k.endswith("_") and not k.startswith("_") for k in vars(clone(model)))
     model.set_params(horizon=3).fit(monthly(seed=1))
-    assert model.horizon_ == 3 and model.network_.output_size == 3
+    assert model.horizon_ == 3 and model.networks_[0].output_size == 3
 
 
 def test_bad_parameters_are_reported_at_fit():
@@ -127,7 +127,7 @@ def test_predict_on_new_unseen_series():
 def test_seq2seq_head_fits_saves_and_loads(tmp_path):
     model = Forecaster(**FAST, season_length=12, horizon=6, head="seq2seq", num_layers=2).fit(long_frame())
     f = model.predict(6, level=[80])
-    assert np.isfinite(f.yhat).all() and model.network_.head == "seq2seq"
+    assert np.isfinite(f.yhat).all() and model.networks_[0].head == "seq2seq"
     model.save(tmp_path / "s2s")
     pd.testing.assert_frame_equal(f, Forecaster.load(tmp_path / "s2s").predict(6, level=[80]))
     with pytest.raises(ValueError, match="unidirectional"):
@@ -184,9 +184,9 @@ def test_progress_bar_only_when_asked(capfd):
 
 def test_early_stopping_restores_the_best_epoch():
     model = Forecaster(**{**FAST, "max_epochs": 40}, season_length=12, horizon=6, early_stopping=3).fit(long_frame())
-    val = model.loss_history_["validation"]
-    assert model.best_epoch_ == int(np.argmin(val)) + 1
-    assert len(val) <= 40 and len(val) - model.best_epoch_ <= 3
+    val = model.loss_history_[0]["validation"]
+    assert model.best_epoch_[0] == int(np.argmin(val)) + 1
+    assert len(val) <= 40 and len(val) - model.best_epoch_[0] <= 3
 
 
 def test_divergence_never_gives_nan_forecasts():
@@ -214,8 +214,18 @@ def test_same_seed_gives_bit_identical_forecasts_in_a_new_process(tmp_path):
 
 # ---------------------------------------------------------------------------------------------------
 # save / load
+def test_ensemble_averages_its_members():
+    one = Forecaster(**FAST, season_length=12, horizon=6).fit(long_frame())
+    three = Forecaster(**{**FAST, "ensemble_size": 3}, season_length=12, horizon=6).fit(long_frame())
+    assert len(three.networks_) == 3 and len(three.best_epoch_) == 3
+    x = three._inputs(np.zeros((2, three.window_)), np.zeros((2, three.window_)))[0]
+    mean = np.mean([n.predict(x) for n in three.networks_], axis=0)
+    np.testing.assert_allclose(three._network_predict(x), mean, rtol=1e-6)
+    np.testing.assert_allclose(three.networks_[0].params, one.networks_[0].params)   # first member = single model
+
+
 def test_save_load_round_trip(tmp_path):
-    model = Forecaster(**FAST, season_length=12, horizon=6).fit(long_frame())
+    model = Forecaster(**{**FAST, "ensemble_size": 2}, season_length=12, horizon=6).fit(long_frame())
     model.save(tmp_path / "m")
     assert sorted(p.name for p in (tmp_path / "m").iterdir()) == ["model.json", "weights.npz"]
     loaded = Forecaster.load(tmp_path / "m")

@@ -63,7 +63,12 @@ class _Baseline(BaseEstimator):
         panel = self.panel_ if y is None else to_panel(y, self.id_col, self.time_col, self.target_col,
                                                       self.freq, self.fill)
         self.fallbacks_ = {}
-        forecasts = [self._safe_forecast(uid, values, int(h)) for uid, values in zip(panel.ids, panel.values)]
+        from threadpoolctl import threadpool_limits
+
+        # statsmodels works on tiny matrices: a multi-threaded BLAS only adds hand-over (and, with several
+        # processes, threads spinning against each other)
+        with threadpool_limits(limits=1, user_api="blas"):
+            forecasts = [self._safe_forecast(uid, values, int(h)) for uid, values in zip(panel.ids, panel.values)]
         if self.fallbacks_:
             first = next(iter(self.fallbacks_.items()))
             warnings.warn(f"{type(self).__name__}: {len(self.fallbacks_)} of {len(panel)} series fell back to "

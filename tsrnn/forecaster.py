@@ -12,7 +12,9 @@ What the default does, step by step (see ``tsrnn/preprocessing.py`` and ``docs/f
    last 2 * horizon - 1 points) for early stopping (the best weights are restored) and for calibrating
    the prediction intervals;
 4. the network reads the window and emits all ``horizon`` steps at once (a direct multi-output head),
-   trained on the mean absolute error of the normalised values with Adam and gradient clipping.
+   trained on the mean absolute error of the normalised values with Adam and gradient clipping;
+5. two such networks (an LSTM with 32 units each), seeded differently, are trained and their forecasts
+   averaged.
 
 Forecasts longer than ``horizon`` are made recursively, ``horizon`` steps at a time.
 """
@@ -50,6 +52,9 @@ class Forecaster(BaseEstimator):
     head : {"direct", "seq2seq"}, default "direct"
         "direct": one linear map from the last hidden state to all ``horizon`` outputs. "seq2seq": an
         encoder-decoder, the decoder unrolled over the horizon (unidirectional encoders, CPU only).
+    ensemble_size : int
+        Networks trained independently (own initial weights, sample order and early stopping) whose
+        normalised forecasts are averaged; averaging removes most of the seed-to-seed variation.
     window : int or None
         Input length. None: from the data, ``max(2 * horizon, 3 * season_length)`` capped by what the
         shortest series allows (short series are padded).
@@ -80,8 +85,9 @@ class Forecaster(BaseEstimator):
     fill : None (NaN is an error), "ffill", "interpolate" or "zero".
     id_col, time_col, target_col : column names of a long DataFrame.
 
-    Fitted attributes: ``network_``, ``horizon_``, ``window_``, ``history_`` (per-series state),
-    ``loss_history_`` (train and validation loss per epoch), ``best_epoch_``, ``residuals_``.
+    Fitted attributes: ``networks_`` (the trained networks, ``ensemble_size`` of them), ``horizon_``,
+    ``window_``, ``history_`` (per-series state), ``loss_history_`` and ``best_epoch_`` (per network: train
+    and validation loss per epoch, the epoch whose weights were kept), ``residuals_``.
 
     Example
     -------
@@ -95,8 +101,8 @@ class Forecaster(BaseEstimator):
     Timestamp('2025-01-01 00:00:00')
     """
 
-    def __init__(self, cell: str = "lstm", hidden_size: int = 64, num_layers: int = 1, bidirectional: bool = False,
-                 dropout: float = 0.0, head: str = "direct", window: int | None = None, horizon: int | None = None, season_length: int = 1,
+    def __init__(self, cell: str = "lstm", hidden_size: int = 32, num_layers: int = 1, bidirectional: bool = False,
+                 dropout: float = 0.0, head: str = "direct", ensemble_size: int = 2, window: int | None = None, horizon: int | None = None, season_length: int = 1,
                  scaler: str | None = "window", deseasonalize: bool = True, loss: str = "mae",
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
                  learning_rate: float = 3e-3, clip_norm: float | None = 1.0, early_stopping: int | None = 10,
@@ -109,6 +115,7 @@ class Forecaster(BaseEstimator):
         self.bidirectional = bidirectional
         self.dropout = dropout
         self.head = head
+        self.ensemble_size = ensemble_size
         self.window = window
         self.horizon = horizon
         self.season_length = season_length
@@ -143,7 +150,7 @@ class Forecaster(BaseEstimator):
 
         if self.cell not in SPECS:
             raise ValueError(f"cell must be one of {sorted(SPECS)}, got {self.cell!r}")
-        for name in ("hidden_size", "num_layers", "season_length", "max_epochs", "samples_per_epoch",
+        for name in ("hidden_size", "num_layers", "ensemble_size", "season_length", "max_epochs", "samples_per_epoch",
                      "batch_size", "stride"):
             positive_int(name)
         for name in ("window", "horizon", "n_threads"):
@@ -217,14 +224,19 @@ class Forecaster(BaseEstimator):
             raise ValueError("no training samples: the series are too short for this window and horizon")
         rng = np.random.default_rng(self.random_state)
         self.device_ = _resolve_device(self.device)
-        net = _network_class(self.device_)(self.cell, 2, self.hidden_size, self.horizon_, num_layers=self.num_layers,
-                                           bidirectional=self.bidirectional, dropout=self.dropout,
-                                           seed=int(rng.integers(2**31)), n_threads=self.n_threads or os.cpu_count() or 1,
-                                           head=self.head)
-        with blas_threads(net.blas_thread_count):
-            self._train(net, train, val, rng)
-            self.residuals_ = self._calibration_residuals(net, val if val is not None else train)
-        self.network_ = net
+        self.networks_, self.loss_history_, self.best_epoch_ = [], [], []
+        for _ in range(self.ensemble_size):
+            net = _network_class(self.device_)(self.cell, 2, self.hidden_size, self.horizon_,
+                                               num_layers=self.num_layers, bidirectional=self.bidirectional,
+                                               dropout=self.dropout, seed=int(rng.integers(2**31)),
+                                               n_threads=self.n_threads or os.cpu_count() or 1, head=self.head)
+            with blas_threads(net.blas_thread_count):
+                history, best_epoch = self._train(net, train, val, rng)
+            self.networks_.append(net)
+            self.loss_history_.append(history)
+            self.best_epoch_.append(best_epoch)
+        with blas_threads(self.networks_[0].blas_thread_count):
+            self.residuals_ = self._calibration_residuals(val if val is not None else train)
         self.panel_ = panel
         self.history_ = [{"scaler": p["scaler"], "seasonal": p["seasonal"], "n": p["n"],
                           "z": p["z"][-self.window_:]} for p in prepared]
@@ -256,14 +268,15 @@ class Forecaster(BaseEstimator):
         net_in, level = self._inputs(x, mask)
         return net_in, np.ascontiguousarray(y - level, dtype=np.float32)
 
-    def _train(self, net: Network, train, val, rng) -> None:
+    def _train(self, net: Network, train, val, rng) -> tuple[dict, int]:
+        """Train one network with early stopping; returns its loss history and best epoch."""
         n = train[0].shape[1]
         x, y = net.stage(train[0]), net.stage(train[1])       # on the GPU for the whole fit with device="cuda"
         opt = Adam(lr=float(self.learning_rate))
         per_epoch = min(n, self.samples_per_epoch)
         patience = self.early_stopping or 0
-        best, best_params, waited = np.inf, None, 0
-        self.loss_history_ = {"train": [], "validation": []}
+        best, best_params, best_epoch, waited = np.inf, None, 0, 0
+        history = {"train": [], "validation": []}
         bar = Progress(self.max_epochs, self.progress, desc=f"tsrnn {self.cell}")
         try:
             for epoch in range(1, self.max_epochs + 1):
@@ -273,7 +286,7 @@ class Forecaster(BaseEstimator):
                     xb, yb = net.batch(x, y, np.sort(order[start:start + self.batch_size]))
                     losses.append(net.train_step(xb, yb, opt, self.loss, self.clip_norm))
                 train_loss = float(np.mean(losses))
-                self.loss_history_["train"].append(train_loss)
+                history["train"].append(train_loss)
                 if not np.isfinite(train_loss):
                     if best_params is None:
                         raise RuntimeError(f"training diverged: the loss became {train_loss} at epoch {epoch} "
@@ -282,9 +295,9 @@ class Forecaster(BaseEstimator):
                 score = train_loss
                 if val is not None and patience:
                     score, _ = net.loss(net.predict(val[0]), val[1], self.loss)
-                    self.loss_history_["validation"].append(score)
+                    history["validation"].append(score)
                 if score < best:
-                    best, best_params, waited, self.best_epoch_ = score, net.params.copy(), 0, epoch
+                    best, best_params, waited, best_epoch = score, net.params.copy(), 0, epoch
                 else:
                     waited += 1
                 bar.update(epoch, loss=train_loss, **({"val": score} if val is not None and patience else {}))
@@ -293,11 +306,16 @@ class Forecaster(BaseEstimator):
         finally:
             bar.close()
         net.params = best_params
+        return history, best_epoch
 
-    def _calibration_residuals(self, net: Network, samples) -> np.ndarray:
+    def _network_predict(self, x: np.ndarray) -> np.ndarray:
+        """The ensemble's mean normalised forecast for network inputs x (T, N, 2) -> (N, horizon)."""
+        return np.mean([net.predict(x).astype(np.float64) for net in self.networks_], axis=0)
+
+    def _calibration_residuals(self, samples) -> np.ndarray:
         """|error| per sample and step (N, horizon), in normalised units, on held-out samples."""
         x, y = samples
-        return np.abs(net.predict(x).astype(np.float64) - y)
+        return np.abs(self._network_predict(x) - y)
 
     # ----------------------------------------------------------------------------------------------
     def predict(self, h: int, y=None, level=None):
@@ -313,7 +331,7 @@ class Forecaster(BaseEstimator):
         timestamps, or a long DataFrame ``unique_id, ds, yhat`` (wide input: one column per series);
         with ``level`` a DataFrame with the interval columns.
         """
-        self._check_is_fitted("network_")
+        self._check_is_fitted("networks_")
         if isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1:
             raise ValueError(f"h must be a positive integer, got {h!r}")
         levels = self._check_levels(level)
@@ -325,7 +343,7 @@ class Forecaster(BaseEstimator):
             if short:
                 raise ValueError(f"series too short to forecast (need at least {self._min_inputs()} points): {short[:10]}")
             states = [self._prepare(v) for v in panel.values]
-        with blas_threads(self.network_.blas_thread_count):
+        with blas_threads(self.networks_[0].blas_thread_count):
             center = self._forecast_normalised(states, h)
         forecasts = [self._to_original(s, c) for s, c in zip(states, center)]
         extra = {}
@@ -361,7 +379,7 @@ class Forecaster(BaseEstimator):
             x = np.stack([b[0] for b in batch])
             mask = np.stack([b[1] for b in batch])
             net_in, lvl = self._inputs(x, mask)
-            pred = self.network_.predict(net_in).astype(np.float64) + lvl
+            pred = self._network_predict(net_in) + lvl
             take = min(H, h - done)
             for i in range(len(states)):
                 out[i].append(pred[i, :take])
@@ -392,24 +410,24 @@ class Forecaster(BaseEstimator):
     def save(self, path) -> None:
         """Write the fitted model to the directory ``path``: ``model.json`` (parameters, fitted settings,
         per-series state) and ``weights.npz`` (network weights, residuals). No pickle anywhere."""
-        self._check_is_fitted("network_")
+        self._check_is_fitted("networks_")
         path = Path(path)
+        net = self.networks_[0]
         path.mkdir(parents=True, exist_ok=True)
         panel = self.panel_
         meta = {
             "format": _FORMAT, "version": __version__, "params": self.get_params(),
             "fitted": {"horizon_": self.horizon_, "window_": self.window_,
                        "best_epoch_": getattr(self, "best_epoch_", None), "loss_history_": self.loss_history_},
-            "network": {"cell": self.network_.cell, "hidden_size": self.network_.hidden_size,
-                        "num_layers": self.network_.num_layers, "bidirectional": self.network_.bidirectional,
-                        "dropout": self.network_.dropout, "output_size": self.network_.output_size,
-                        "head": self.network_.head},
+            "network": {"cell": net.cell, "hidden_size": net.hidden_size, "num_layers": net.num_layers,
+                        "bidirectional": net.bidirectional, "dropout": net.dropout, "output_size": net.output_size,
+                        "head": net.head},
             "panel": {"ids": [_json_id(i) for i in panel.ids], "last": [_json_time(t) for t in panel.last],
                       "step": _json_step(panel), "kind": panel.kind, "time_kind": panel.time_kind,
                       "name": _json_id(panel.name)},
             "series": [{"scaler": s["scaler"].to_dict(), "n": int(s["n"])} for s in self.history_],
         }
-        arrays = {"params": self.network_.params, "residuals": self.residuals_,
+        arrays = {"params": np.stack([n.params for n in self.networks_]), "residuals": self.residuals_,
                   "seasonal": np.stack([s["seasonal"] for s in self.history_]),
                   "z": np.concatenate([s["z"] for s in self.history_]),
                   "z_len": np.array([len(s["z"]) for s in self.history_])}
@@ -442,11 +460,13 @@ class Forecaster(BaseEstimator):
             for key, value in meta["fitted"].items():
                 setattr(model, key, value)
             device = _resolve_device("auto" if model.device != "cpu" else "cpu")
-            net = _network_class(device)(input_size=2, seed=0, n_threads=model.n_threads or os.cpu_count() or 1,
-                                         **meta["network"])
+            model.networks_ = []
+            for params in arrays["params"]:
+                net = _network_class(device)(input_size=2, seed=0, n_threads=model.n_threads or os.cpu_count() or 1,
+                                             **meta["network"])
+                net.params = params
+                model.networks_.append(net)
             model.device_ = device
-            net.params = arrays["params"]
-            model.network_ = net
             model.residuals_ = arrays["residuals"]
             p = meta["panel"]
             step = (pd.tseries.frequencies.to_offset(p["step"]) if p["time_kind"] == "datetime" else int(p["step"]))

@@ -151,7 +151,7 @@ def blas_description():
 
 
 def markdown_table(rows, kind, threads, Hs):
-    lines = [f"| cell | T | layers | " + " | ".join(f"H={h}" for h in Hs) + " |",
+    lines = ["| cell | T | layers | " + " | ".join(f"H={h}" for h in Hs) + " |",
              "|---|---|---|" + "---|" * len(Hs)]
     keys = sorted({(r["cell"], r["T"], r["layers"]) for r in rows if r["kind"] == kind and r["threads"] == threads},
                   key=lambda k: (["lstm", "gru", "rnn"].index(k[0]), k[1], k[2]))
@@ -213,7 +213,7 @@ def main(argv=None):
             out += ["", f"## Inference, batch {batch}, 1 layer, {threads} thread(s)", "",
                     markdown_table(rows, f"infer{batch}", threads, Hs)]
     out += ["", "## Start-up (fresh processes)", "",
-            f"| `import tsrnn` | first LSTM training step, empty numba cache | same, warm cache |",
+            "| `import tsrnn` | first LSTM training step, empty numba cache | same, warm cache |",
             "|---|---|---|",
             f"| {startup['import_s']:.3f} s | {startup['first_step_cold_s']:.2f} s | {startup['first_step_warm_s']:.2f} s |",
             "", f"wall time of this benchmark: {time.time() - started:.0f} s"]

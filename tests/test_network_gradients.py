@@ -98,12 +98,12 @@ def test_two_threads_give_the_same_gradients_as_one():
     """Two threads (batch chunks) give the same gradients as one, up to summation order."""
     rng = np.random.default_rng(5)
     x = rng.normal(size=(10, 9, I)).astype(np.float32)
-    y = rng.normal(size=(9, O)).astype(np.float32)
+    dy = rng.normal(size=(9, O)).astype(np.float32)
     one = Network("lstm", I, 32, O, num_layers=2, bidirectional=True, seed=6)
     two = Network("lstm", I, 32, O, num_layers=2, bidirectional=True, seed=6)
     two.n_threads = 2
     assert len(two._chunk_bounds(9)) == 2
     for net in (one, two):
         net.forward(x, training=True)
-        net.backward(np.ones((9, O), np.float32))
+        net.backward(dy)
     np.testing.assert_allclose(one.grads, two.grads, rtol=1e-5, atol=1e-6)

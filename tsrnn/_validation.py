@@ -41,11 +41,10 @@ def check_array(name: str, a, ndim: int, dtype: np.dtype, shape: tuple | None = 
     return np.ascontiguousarray(a)
 
 
-def check_int(name: str, value, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
-        raise ValueError(f"{name} must be an integer, got {value!r}")
-    if value < minimum:
-        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+def check_positive_int(name: str, value) -> int:
+    """``value`` as an int, or ValueError naming ``name`` unless it is an integer >= 1 (bools excluded)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
 
 

@@ -17,8 +17,6 @@ models).
 from __future__ import annotations
 
 import copy
-import numbers
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +25,7 @@ import pandas as pd
 from . import metrics
 from ._progress import Progress
 from .baselines import BASELINES, naive2_forecast
+from ._validation import check_positive_int
 from .data import to_panel
 
 __all__ = ["backtest", "BacktestResult", "make_model", "MODEL_NAMES"]
@@ -61,9 +60,6 @@ class BacktestResult:
         """Actual values and every model's forecasts per cutoff, one panel per series (matplotlib, the
         ``plot`` extra). Returns the figure."""
         try:
-            import matplotlib
-
-            matplotlib.use("Agg") if matplotlib.get_backend().lower() == "agg" else None
             import matplotlib.pyplot as plt
         except ImportError:
             raise ImportError("plotting needs matplotlib: pip install 'tsrnn[plot]'") from None
@@ -141,15 +137,10 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
         raise ValueError("backtest needs data")
     if model is None:
         raise ValueError("backtest needs at least one model")
-    for name, value, low in (("horizon", horizon, 1), ("n_windows", n_windows, 1)):
-        if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < low:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    step = horizon if step is None else step
-    if isinstance(step, bool) or not isinstance(step, numbers.Integral) or step < 1:
-        raise ValueError(f"step must be a positive integer, got {step!r}")
-    m = 1 if season_length is None else season_length
-    if isinstance(m, bool) or not isinstance(m, numbers.Integral) or m < 1:
-        raise ValueError(f"season_length must be a positive integer, got {season_length!r}")
+    check_positive_int("horizon", horizon)
+    check_positive_int("n_windows", n_windows)
+    step = check_positive_int("step", horizon if step is None else step)
+    m = check_positive_int("season_length", 1 if season_length is None else season_length)
 
     panel = to_panel(data, id_col, time_col, target_col, freq)
     span = horizon + step * (n_windows - 1)
@@ -194,14 +185,13 @@ def _fresh(estimator):
 
 
 def _time_axis(panel, i):
+    """Time stamps of series i (its axis was checked to be regular when the panel was built)."""
     n, last, st = len(panel.values[i]), panel.last[i], panel.step
-    back = np.arange(n - 1, -1, -1)
     if panel.time_kind == "datetime":
-        return pd.DatetimeIndex([last - k * st for k in back]) if n < 5000 else \
-            pd.date_range(end=last, periods=n, freq=st)
+        return pd.date_range(end=last, periods=n, freq=st)
     if panel.time_kind == "period":
         return pd.period_range(end=last, periods=n, freq=last.freq)
-    return last - st * back
+    return last - st * np.arange(n - 1, -1, -1)
 
 
 def _long(panel, times, cut, id_col, time_col, target_col) -> pd.DataFrame:
@@ -239,10 +229,8 @@ def _collect(fc, panel, times, offset, horizon, name, m):
 
 
 def _mase(y, f, train, m):
-    m_eff = m if len(train) > m else 1
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        return metrics.mase(y, f, train, m_eff)
+    """MASE with period m, or 1 when the training part is too short for a seasonal scale."""
+    return metrics.mase(y, f, train, m if len(train) > m else 1)
 
 
 def _aggregate(per: pd.DataFrame) -> pd.DataFrame:

@@ -20,6 +20,7 @@ import warnings
 import numpy as np
 
 from ._base import BaseEstimator
+from ._validation import check_positive_int
 from .data import FILLS, to_output, to_panel
 from .preprocessing import seasonality_test
 
@@ -41,9 +42,7 @@ class _Baseline(BaseEstimator):
         self.target_col = target_col
 
     def _check(self) -> None:
-        m = self.season_length
-        if isinstance(m, bool) or not isinstance(m, numbers.Integral) or m < 1:
-            raise ValueError(f"season_length must be a positive integer, got {m!r}")
+        check_positive_int("season_length", self.season_length)
         if self.fill not in FILLS:
             raise ValueError(f"fill must be one of {FILLS}, got {self.fill!r}")
 
@@ -56,8 +55,7 @@ class _Baseline(BaseEstimator):
     def predict(self, h: int, y=None, level=None):
         """Forecast h steps after every series (``y``: forecast these series instead of the fitted ones)."""
         self._check_is_fitted("panel_")
-        if isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1:
-            raise ValueError(f"h must be a positive integer, got {h!r}")
+        h = check_positive_int("h", h)
         if level is not None:
             raise ValueError(f"{type(self).__name__} gives point forecasts only (level is not supported)")
         panel = self.panel_ if y is None else to_panel(y, self.id_col, self.time_col, self.target_col,
@@ -68,7 +66,7 @@ class _Baseline(BaseEstimator):
         # statsmodels works on tiny matrices: a multi-threaded BLAS only adds hand-over (and, with several
         # processes, threads spinning against each other)
         with threadpool_limits(limits=1, user_api="blas"):
-            forecasts = [self._safe_forecast(uid, values, int(h)) for uid, values in zip(panel.ids, panel.values)]
+            forecasts = [self._safe_forecast(uid, values, h) for uid, values in zip(panel.ids, panel.values)]
         if self.fallbacks_:
             first = next(iter(self.fallbacks_.items()))
             warnings.warn(f"{type(self).__name__}: {len(self.fallbacks_)} of {len(panel)} series fell back to "

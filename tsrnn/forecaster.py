@@ -30,6 +30,7 @@ import numpy as np
 from . import __version__
 from ._base import BaseEstimator, NotFittedError
 from ._progress import Progress
+from ._validation import check_positive_int
 from .data import FILLS, Panel, to_output, to_panel
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network, blas_threads
@@ -141,20 +142,14 @@ class Forecaster(BaseEstimator):
 
     # ----------------------------------------------------------------------------------------------
     def _check_params(self) -> None:
-        def positive_int(name, allow_none=False):
-            v = getattr(self, name)
-            if v is None and allow_none:
-                return
-            if isinstance(v, bool) or not isinstance(v, numbers.Integral) or v < 1:
-                raise ValueError(f"{name} must be a positive integer{' or None' if allow_none else ''}, got {v!r}")
-
         if self.cell not in SPECS:
             raise ValueError(f"cell must be one of {sorted(SPECS)}, got {self.cell!r}")
         for name in ("hidden_size", "num_layers", "ensemble_size", "season_length", "max_epochs", "samples_per_epoch",
                      "batch_size", "stride"):
-            positive_int(name)
+            check_positive_int(name, getattr(self, name))
         for name in ("window", "horizon", "n_threads"):
-            positive_int(name, allow_none=True)
+            if getattr(self, name) is not None:
+                check_positive_int(name, getattr(self, name))
         if self.head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
         if self.scaler not in SCALERS:
@@ -332,8 +327,7 @@ class Forecaster(BaseEstimator):
         with ``level`` a DataFrame with the interval columns.
         """
         self._check_is_fitted("networks_")
-        if isinstance(h, bool) or not isinstance(h, numbers.Integral) or h < 1:
-            raise ValueError(f"h must be a positive integer, got {h!r}")
+        h = check_positive_int("h", h)
         levels = self._check_levels(level)
         if y is None:
             panel, states = self.panel_, self.history_

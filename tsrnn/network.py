@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_array, check_float_dtype, check_fraction, check_int
+from ._validation import check_array, check_float_dtype, check_fraction, check_positive_int
 from .kernels import cpu_kernels, get_spec
 from .kernels.cpu.optim import clip_by_global_norm
 
@@ -108,16 +108,16 @@ class Network:
             raise ValueError("the seq2seq head needs a unidirectional encoder (bidirectional=False)")
         self.head = head
         self.cell = cell
-        self.input_size = check_int("input_size", input_size, 1)
-        self.hidden_size = check_int("hidden_size", hidden_size, 1)
-        self.output_size = check_int("output_size", output_size, 1)
-        self.num_layers = check_int("num_layers", num_layers, 1)
+        self.input_size = check_positive_int("input_size", input_size)
+        self.hidden_size = check_positive_int("hidden_size", hidden_size)
+        self.output_size = check_positive_int("output_size", output_size)
+        self.num_layers = check_positive_int("num_layers", num_layers)
         if not isinstance(bidirectional, (bool, np.bool_)):
             raise ValueError(f"bidirectional must be True or False, got {bidirectional!r}")
         self.bidirectional = bool(bidirectional)
         self.dropout = check_fraction("dropout", dropout)
         self.dtype = check_float_dtype(dtype)
-        self.n_threads = check_int("n_threads", n_threads, 1)
+        self.n_threads = check_positive_int("n_threads", n_threads)
         self.num_directions = 2 if self.bidirectional else 1
         self._forward_kernel, self._backward_kernel = cpu_kernels(cell)
 

@@ -246,12 +246,10 @@ def to_output(panel: Panel, forecasts: list, extra: dict | None = None, value_na
         return frame
     if panel.kind == "wide" and not extra:
         return pd.DataFrame({uid: f for uid, f in zip(panel.ids, forecasts)}, index=future_index(panel, 0, h))
+    stamps = [future_index(panel, i, h) for i in range(len(panel))]
     rows = {"unique_id": np.repeat(np.asarray(panel.ids, dtype=object), h),
-            "ds": np.concatenate([np.asarray(future_index(panel, i, h)) for i in range(len(panel))]),
+            "ds": stamps[0].append(stamps[1:]) if len(stamps) > 1 else stamps[0],   # keeps datetime/period dtype
             value_name: np.concatenate(forecasts)}
     for col, vals in extra.items():
         rows[col] = np.concatenate(vals)
-    out = pd.DataFrame(rows)
-    if panel.time_kind == "period":
-        out["ds"] = pd.PeriodIndex(np.concatenate([future_index(panel, i, h) for i in range(len(panel))]))
-    return out
+    return pd.DataFrame(rows)

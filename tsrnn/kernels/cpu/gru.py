@@ -21,7 +21,7 @@ from numba import njit
 
 from ..._config import FASTMATH, JIT
 from .activations import sigmoid, sigmoid_grad, tanh, tanh_grad
-from .recurrent import gate_blocks3, input_projection, weight_grads
+from .recurrent import gate_blocks3, input_projection, transposed, weight_grads
 
 GATES = 3
 
@@ -59,10 +59,11 @@ def gru_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     H = h0.shape[1]
     input_projection(gates, x, W_ih, b_ih)
     rec = np.empty((B, GATES * H), dtype=out.dtype)
+    W_hhT = transposed(W_hh)
     for s in range(T):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        np.dot(h_prev, W_hh.T, rec)                   # W_hh h_{t-1}
+        np.dot(h_prev, W_hhT, rec)                   # W_hh h_{t-1}
         _forward_step(gates[t], rec, b_hh, h_prev, aux[t], out[t])
 
 

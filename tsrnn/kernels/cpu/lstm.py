@@ -23,7 +23,7 @@ from numba import njit
 
 from ..._config import FASTMATH, JIT
 from .activations import sigmoid, sigmoid_grad, tanh, tanh_grad
-from .recurrent import gate_blocks4, input_projection, weight_grads
+from .recurrent import gate_blocks4, input_projection, transposed, weight_grads
 
 GATES = 4
 
@@ -60,14 +60,15 @@ def lstm_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     """
     T, B, _ = x.shape
     H = h0.shape[1]
-    input_projection(gates, x, W_ih, b_ih + b_hh)     # W_ih x_t + b_ih + b_hh, all t in one GEMM
+    input_projection(gates, x, W_ih, b_ih + b_hh)     # W_ih x_t + b_ih + b_hh, all t at once
     rec = np.empty((B, GATES * H), dtype=out.dtype)
+    W_hhT = transposed(W_hh)
     for s in range(T):
         t = T - 1 - s if reverse else s
         tp = t + 1 if reverse else t - 1
         h_prev = h0 if s == 0 else out[tp]
         c_prev = c0 if s == 0 else aux[tp]
-        np.dot(h_prev, W_hh.T, rec)                    # W_hh h_{t-1}
+        np.dot(h_prev, W_hhT, rec)                    # W_hh h_{t-1}
         _forward_step(gates[t], rec, c_prev, aux[t], out[t])
 
 

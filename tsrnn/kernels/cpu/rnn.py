@@ -14,7 +14,7 @@ from numba import njit
 
 from ..._config import FASTMATH, JIT
 from .activations import tanh, tanh_grad
-from .recurrent import input_projection, weight_grads
+from .recurrent import input_projection, transposed, weight_grads
 
 GATES = 1
 
@@ -37,10 +37,11 @@ def rnn_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     """
     T, B, _ = x.shape
     input_projection(gates, x, W_ih, b_ih + b_hh)
+    W_hhT = transposed(W_hh)
     for s in range(T):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        np.dot(h_prev, W_hh.T, out[t])                 # W_hh h_{t-1}
+        np.dot(h_prev, W_hhT, out[t])                 # W_hh h_{t-1}
         _forward_step(out[t], gates[t])
 
 

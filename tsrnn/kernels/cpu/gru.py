@@ -96,7 +96,7 @@ def _backward_step(dgx_t, dgh_t, dh_direct, dh, gates_t, h_prev, hn_t, dout_t):
 @njit(fastmath=FASTMATH, **JIT)
 def gru_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
                  dout, x, h0, c0, W_ih, W_hh, out, aux, gates, reverse):
-    """dx (T, B, I), dh0 (B, H): written; dc0 unused
+    """dx (T, B, I) written, or (T, B, 0) to skip it; dh0 (B, H): written; dc0 unused
     dW_ih, dW_hh, db_ih, db_hh: accumulated
     dgates   (T, B, 3H) scratch: gradient at the input-side pre-activations (W_i x + b_i)
     dgates_h (T, B, 3H) scratch: gradient at the hidden-side pre-activations (W_h h + b_h)

@@ -97,7 +97,7 @@ def _backward_step(dgates_t, dh, dc, gates_t, c_prev, c_t, dout_t):
 @njit(fastmath=FASTMATH, **JIT)
 def lstm_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
                   dout, x, h0, c0, W_ih, W_hh, out, aux, gates, reverse):
-    """dx (T, B, I), dh0, dc0 (B, H): written
+    """dx (T, B, I) written, or (T, B, 0) to skip it; dh0, dc0 (B, H): written
     dW_ih, dW_hh, db_ih, db_hh: accumulated
     dgates (T, B, 4H): scratch, gradient at the gate pre-activations (dgates_h is unused: the
     hidden side sees the same pre-activations as the input side)

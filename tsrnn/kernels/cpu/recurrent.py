@@ -90,10 +90,25 @@ def _column_sums(total, a2):
 
 
 @njit(fastmath=FASTMATH, **JIT)
+def _small_input_grads(sums, dW_ihT, dgx2, x2):
+    """One pass over dgx for tiny inputs: sums[k] += sum_r dgx2[r, k] (the bias gradient) and
+    dW_ihT[i, k] += sum_r x2[r, i] dgx2[r, k] (W_ih's gradient, transposed), vectorised along k."""
+    for r in range(dgx2.shape[0]):
+        row, xr = dgx2[r], x2[r]
+        for k in range(row.shape[0]):
+            sums[k] += row[k]
+        for i in range(xr.shape[0]):
+            xi, acc = xr[i], dW_ihT[i]
+            for k in range(row.shape[0]):
+                acc[k] += xi * row[k]
+
+
+@njit(fastmath=FASTMATH, **JIT)
 def weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgx, dgh, x, h0, out, W_ih, reverse):
     """Gradients of the input and recurrent weights once the BPTT loop has filled dgx/dgh.
 
-    dx    (T, B, I)    written: dL/dx = dgx W_ih
+    dx    (T, B, I)    written: dL/dx = dgx W_ih; pass a (T, B, 0) array when it is not needed (a
+                       training step never needs the gradient of the network's own inputs)
     dW_ih (G*H, I)     += sum_t dgx_t^T x_t
     dW_hh (G*H, H)     += sum_t dgh_t^T h_{t-1}   (h_{t-1} = h0 at the first step of the direction)
     db_ih (G*H,)       += sum_t dgx_t
@@ -107,8 +122,17 @@ def weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgx, dgh, x, h0, out, W_ih, rev
     GH = W_ih.shape[0]
     dgx2 = dgx.reshape(T * B, GH)
     dgh2 = dgh.reshape(T * B, GH)
-    dW_ih += np.dot(dgx2.T, x.reshape(T * B, I))
-    np.dot(dgx2, W_ih, dx.reshape(T * B, I))
+    x2 = x.reshape(T * B, I)
+    if dx.shape[2] == I:
+        np.dot(dgx2, W_ih, dx.reshape(T * B, I))
+    sums = np.zeros(GH, dgx.dtype)                  # sum_t dgx_t, the input-side bias gradient
+    if I <= SMALL_INPUT:
+        dW_ihT = np.zeros((I, GH), dgx.dtype)
+        _small_input_grads(sums, dW_ihT, dgx2, x2)
+        dW_ih += dW_ihT.T
+    else:
+        dW_ih += np.dot(dgx2.T, x2)
+        _column_sums(sums, dgx2)
     # h_{t-1} for every step: the previous output of this direction, h0 where the direction starts.
     out2 = out.reshape(T * B, H)
     if reverse:
@@ -120,8 +144,6 @@ def weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgx, dgh, x, h0, out, W_ih, rev
         if T > 1:
             dW_hh += np.dot(dgh2[B:].T, out2[: (T - 1) * B])
     dW_hh += np.dot(dgh[first].T, h0)
-    sums = np.zeros(GH, dgx.dtype)
-    _column_sums(sums, dgx2)
     db_ih += sums
     if dgh.ctypes.data != dgx.ctypes.data:           # GRU: the hidden side has its own gradient
         sums[:] = 0

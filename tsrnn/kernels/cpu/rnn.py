@@ -58,7 +58,7 @@ def _backward_step(d_t, dh, h_t, dout_t):
 @njit(fastmath=FASTMATH, **JIT)
 def rnn_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
                  dout, x, h0, c0, W_ih, W_hh, out, aux, gates, reverse):
-    """dx (T, B, I), dh0 (B, H): written; dc0 unused
+    """dx (T, B, I) written, or (T, B, 0) to skip it; dh0 (B, H): written; dc0 unused
     dW_ih, dW_hh, db_ih, db_hh: accumulated
     dgates (T, B, H) scratch: gradient at the pre-activation (dgates_h unused)
     dout (T, B, H): dL/dh_t arriving from above, not through the recurrence

@@ -23,7 +23,8 @@ from numba import njit
 
 from ..._config import FASTMATH, JIT
 from .activations import sigmoid, sigmoid_grad, tanh, tanh_grad
-from .recurrent import gate_blocks4, input_projection, transposed, weight_grads
+from .recurrent import (gate_blocks4, input_projection, recurrent_product, recurrent_weights,
+                        weight_grads)
 
 GATES = 4
 
@@ -62,13 +63,13 @@ def lstm_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     H = h0.shape[1]
     input_projection(gates, x, W_ih, b_ih + b_hh)     # W_ih x_t + b_ih + b_hh, all t at once
     rec = np.empty((B, GATES * H), dtype=out.dtype)
-    W_hhT = transposed(W_hh)
+    W_hhT = recurrent_weights(W_hh, T * B)
     for s in range(T):
         t = T - 1 - s if reverse else s
         tp = t + 1 if reverse else t - 1
         h_prev = h0 if s == 0 else out[tp]
         c_prev = c0 if s == 0 else aux[tp]
-        np.dot(h_prev, W_hhT, rec)                    # W_hh h_{t-1}
+        recurrent_product(rec, h_prev, W_hh, W_hhT)      # W_hh h_{t-1}
         _forward_step(gates[t], rec, c_prev, aux[t], out[t])
 
 
@@ -106,13 +107,12 @@ def lstm_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     """
     T, B, _ = x.shape
     H = h0.shape[1]
-    dh = np.zeros((B, H), dtype=out.dtype)   # dL/dh_t through the recurrence
-    dc = np.zeros((B, H), dtype=out.dtype)   # dL/dc_t through the recurrence
+    dh, dc = dh0, dc0      # dL/dh_t, dL/dc_t through the recurrence; after t = 0: dL/dh0, dL/dc0
+    dh.fill(0)
+    dc.fill(0)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         c_prev = c0 if s == 0 else aux[t + 1 if reverse else t - 1]
         _backward_step(dgates[t], dh, dc, gates[t], c_prev, aux[t], dout[t])
         np.dot(dgates[t], W_hh, dh)                      # dh_{t-1} = dgates_t W_hh
-    dh0[:] = dh
-    dc0[:] = dc
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)

@@ -14,7 +14,7 @@ from numba import njit
 
 from ..._config import FASTMATH, JIT
 from .activations import tanh, tanh_grad
-from .recurrent import input_projection, transposed, weight_grads
+from .recurrent import input_projection, recurrent_product, recurrent_weights, weight_grads
 
 GATES = 1
 
@@ -37,11 +37,11 @@ def rnn_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     """
     T, B, _ = x.shape
     input_projection(gates, x, W_ih, b_ih + b_hh)
-    W_hhT = transposed(W_hh)
+    W_hhT = recurrent_weights(W_hh, T * B)
     for s in range(T):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        np.dot(h_prev, W_hhT, out[t])                 # W_hh h_{t-1}
+        recurrent_product(out[t], h_prev, W_hh, W_hhT)   # W_hh h_{t-1}
         _forward_step(out[t], gates[t])
 
 
@@ -65,10 +65,10 @@ def rnn_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     """
     T, B, _ = x.shape
     H = h0.shape[1]
-    dh = np.zeros((B, H), dtype=out.dtype)
+    dh = dh0                 # dL/dh_t through the recurrence; after t = 0: dL/dh0
+    dh.fill(0)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         _backward_step(dgates[t], dh, out[t], dout[t])
         np.dot(dgates[t], W_hh, dh)                    # dh_{t-1} = d_t W_hh
-    dh0[:] = dh
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)

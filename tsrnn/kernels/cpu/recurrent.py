@@ -91,8 +91,11 @@ def recurrent_weights(W_hh, rows):
 
 @njit(inline="always", **JIT)
 def recurrent_product(rec, h_prev, W_hh, W_hhT):
-    """rec = h_prev W_hh^T, (B, H) x (H, G*H), with W_hhT from ``recurrent_weights``."""
-    if W_hhT.size:
+    """rec = h_prev W_hh^T, (B, H) x (H, G*H), with W_hhT from ``recurrent_weights``. A zero state (the
+    usual h0) skips the product; ``np.any`` stops at the first non-zero, so the check is nearly free."""
+    if not np.any(h_prev):
+        rec.fill(0)
+    elif W_hhT.size:
         np.dot(h_prev, W_hhT, rec)
     else:
         np.dot(h_prev, W_hh.T, rec)
@@ -161,7 +164,8 @@ def weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgx, dgh, x, h0, out, W_ih, rev
         first = 0
         if T > 1:
             dW_hh += np.dot(dgh2[B:].T, out2[: (T - 1) * B])
-    dW_hh += np.dot(dgh[first].T, h0)
+    if np.any(h0):                                   # the usual zero initial state adds nothing
+        dW_hh += np.dot(dgh[first].T, h0)
     db_ih += sums
     if dgh.ctypes.data != dgx.ctypes.data:           # GRU: the hidden side has its own gradient
         sums[:] = 0

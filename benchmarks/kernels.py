@@ -73,7 +73,7 @@ def torch_model(torch, cell, H, layers):
 
 
 def bench_training(torch, cell, T, H, layers, threads, rounds):
-    from tsrnn.network import Network, blas_threads
+    from tsrnn.network import Network
     from tsrnn.optim import Adam
 
     rng = np.random.default_rng(0)
@@ -93,12 +93,11 @@ def bench_training(torch, cell, T, H, layers, threads, rounds):
         loss_fn(head(rnn(xt)[0][:, -1, :]), yt).backward()
         topt.step()
 
-    with blas_threads(net.blas_thread_count):
-        return interleave([lambda: net.train_step(x, y, opt), torch_step], rounds)
+    return interleave([lambda: net.train_step(x, y, opt), torch_step], rounds)
 
 
 def bench_inference(torch, cell, T, H, threads, batch, rounds):
-    from tsrnn.network import Network, blas_threads
+    from tsrnn.network import Network
 
     x = np.random.default_rng(1).normal(size=(T, batch, 1)).astype(np.float32)
     net = Network(cell, 1, H, 1, seed=0, n_threads=threads)
@@ -111,8 +110,7 @@ def bench_inference(torch, cell, T, H, threads, batch, rounds):
             head(rnn(xt)[0][:, -1, :])
 
     kw = dict(min_time=0.1, min_steps=20) if batch == 1 else dict(min_time=0.2, min_steps=3)
-    with blas_threads(net.blas_thread_count):
-        return interleave([lambda: net.predict(x), torch_infer], rounds, **kw)
+    return interleave([lambda: net.predict(x), torch_infer], rounds, **kw)
 
 
 STARTUP_STEP = """
@@ -172,7 +170,7 @@ def main(argv=None):
     Hs = [16, 64, 256] if args.quick else [16, 32, 64, 128, 256]
     Ts = [24] if args.quick else [24, 96]
     layer_opts = [1] if args.quick else [1, 2]
-    rounds = args.rounds or (2 if args.quick else 3)
+    rounds = args.rounds or (2 if args.quick else 5)
     cells = args.cells.split(",")
     rows = []
     started = time.time()

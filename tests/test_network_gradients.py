@@ -95,15 +95,24 @@ def test_float32_stays_within_1e5_of_float64(cell):
 
 
 def test_two_threads_give_the_same_gradients_as_one():
-    """Two threads (batch chunks) give the same gradients as one, up to summation order."""
+    """Two threads, as batch chunks (a long sequence) or as BLAS threads (a short one), give the same
+    gradients as one, up to summation order; the BLAS thread count is restored after each pass."""
+    import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba calls: load it before counting)
+    from threadpoolctl import threadpool_info
+
+    def blas_counts():
+        return sorted((i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas")
+
     rng = np.random.default_rng(5)
-    x = rng.normal(size=(10, 9, I)).astype(np.float32)
-    dy = rng.normal(size=(9, O)).astype(np.float32)
-    one = Network("lstm", I, 32, O, num_layers=2, bidirectional=True, seed=6)
-    two = Network("lstm", I, 32, O, num_layers=2, bidirectional=True, seed=6)
-    two.n_threads = 2
-    assert len(two._chunk_bounds(9)) == 2
-    for net in (one, two):
-        net.forward(x, training=True)
-        net.backward(dy)
-    np.testing.assert_allclose(one.grads, two.grads, rtol=1e-5, atol=1e-6)
+    for T, B, plan in ((64, 72, (2, 1)), (12, 48, (1, 2))):
+        x = rng.normal(size=(T, B, I)).astype(np.float32)
+        dy = rng.normal(size=(B, O)).astype(np.float32)
+        one = Network("lstm", I, 32, O, num_layers=2, bidirectional=True, seed=6)
+        two = Network("lstm", I, 32, O, num_layers=2, bidirectional=True, seed=6, n_threads=2)
+        assert two._plan(T, B) == plan
+        before = blas_counts()
+        for net in (one, two):
+            net.forward(x, training=True)
+            net.backward(dy)
+        assert blas_counts() == before
+        np.testing.assert_allclose(one.grads, two.grads, rtol=1e-5, atol=1e-6)

@@ -39,8 +39,6 @@ class CudaNetwork:
     >>> loss = net.train_step(x, y, tsrnn.optim.Adam())           # doctest: +SKIP
     """
 
-    blas_thread_count = 1
-
     def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int, num_layers: int = 1,
                  bidirectional: bool = False, dropout: float = 0.0, dtype="float32", seed: int | None = None,
                  n_threads: int = 1, head: str = "direct"):

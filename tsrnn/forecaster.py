@@ -33,7 +33,7 @@ from ._progress import Progress
 from ._validation import check_positive_int
 from .data import FILLS, Panel, to_output, to_panel
 from .kernels.spec import SPECS
-from .network import HEADS, LOSSES, Network, blas_threads
+from .network import HEADS, LOSSES, Network
 from .optim import Adam
 from .preprocessing import (SCALERS, SeriesScaler, last_inputs, seasonal_component, seasonal_indices,
                             window_level, windows)
@@ -225,13 +225,11 @@ class Forecaster(BaseEstimator):
                                                num_layers=self.num_layers, bidirectional=self.bidirectional,
                                                dropout=self.dropout, seed=int(rng.integers(2**31)),
                                                n_threads=self.n_threads or os.cpu_count() or 1, head=self.head)
-            with blas_threads(net.blas_thread_count):
-                history, best_epoch = self._train(net, train, val, rng)
+            history, best_epoch = self._train(net, train, val, rng)
             self.networks_.append(net)
             self.loss_history_.append(history)
             self.best_epoch_.append(best_epoch)
-        with blas_threads(self.networks_[0].blas_thread_count):
-            self.residuals_ = self._calibration_residuals(val if val is not None else train)
+        self.residuals_ = self._calibration_residuals(val if val is not None else train)
         self.panel_ = panel
         self.history_ = [{"scaler": p["scaler"], "seasonal": p["seasonal"], "n": p["n"],
                           "z": p["z"][-self.window_:]} for p in prepared]
@@ -337,8 +335,7 @@ class Forecaster(BaseEstimator):
             if short:
                 raise ValueError(f"series too short to forecast (need at least {self._min_inputs()} points): {short[:10]}")
             states = [self._prepare(v) for v in panel.values]
-        with blas_threads(self.networks_[0].blas_thread_count):
-            center = self._forecast_normalised(states, h)
+        center = self._forecast_normalised(states, h)
         forecasts = [self._to_original(s, c) for s, c in zip(states, center)]
         extra = {}
         for lv in levels:

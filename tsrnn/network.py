@@ -20,16 +20,17 @@ Data are time-major: ``x`` has shape (T, B, I). Inter-layer dropout (on the inpu
 in PyTorch) draws its masks from the network's own seeded generator, for the whole batch at once, so a
 run is reproducible whatever the number of threads.
 
-Threads: with ``n_threads > 1`` and a small or medium network the batch is cut into ``n_threads``
-contiguous chunks and each chunk runs its whole forward and backward pass in its own thread (the kernels
-release the GIL); the chunks' gradients are then summed. BLAS must then run single-threaded, or the two
-levels of threading fight; for large networks BLAS runs the threads instead. Wrap training loops in
-``blas_threads(net.blas_thread_count)`` (the Forecaster and the benchmarks do).
+Threads: ``n_threads`` is how many cores a pass may use, spent one of two ways (``Network._plan``): long
+sequences of a small or medium network cut the batch into ``n_threads`` contiguous chunks, each running
+its whole forward and backward pass in its own thread (the kernels release the GIL) with a one-thread
+BLAS, and the chunks' gradients are summed; otherwise one chunk runs with ``n_threads`` BLAS threads.
+The network sets the BLAS thread count itself for the duration of each pass and restores it afterwards,
+so callers need not (``blas_threads`` remains for limiting BLAS around other code).
 """
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -52,6 +53,28 @@ def blas_threads(n: int = 1):
 
     with threadpool_limits(limits=n, user_api="blas"):
         yield
+
+
+_BLAS_LIBRARIES: list = []
+
+
+@contextmanager
+def _blas_thread_count(n: int):
+    """Run the block with every loaded BLAS at ``n`` threads, then restore each one's count. Cheaper
+    than ``blas_threads`` (the libraries are looked up once): ~2 us, plus ~5 us when a count changes."""
+    if not _BLAS_LIBRARIES:
+        import scipy.linalg.cython_blas  # noqa: F401  (load numba's BLAS so it is found)
+        from threadpoolctl import ThreadpoolController
+
+        _BLAS_LIBRARIES.extend(c for c in ThreadpoolController().lib_controllers if c.user_api == "blas")
+    changed = [(lib, before) for lib in _BLAS_LIBRARIES if (before := lib.get_num_threads()) != n]
+    for lib, _ in changed:
+        lib.set_num_threads(n)
+    try:
+        yield
+    finally:
+        for lib, before in changed:
+            lib.set_num_threads(before)
 
 
 @dataclass
@@ -227,15 +250,21 @@ class Network:
         training: apply dropout. The activations are kept for :meth:`backward`.
         """
         x = self._check_x(x)
-        B = x.shape[1]
+        T, B = x.shape[:2]
         h0 = self._check_state("h0", h0, B)
         c0 = self._check_state("c0", c0, B) if self.spec.has_cell_state else h0   # c0 unused by GRU/RNN
-        masks = self._draw_masks(x.shape[0], B) if training else [None] * self.num_layers
-        bounds = self._chunk_bounds(B)
-        if len(bounds) == 1:                       # no copies on the common single-chunk path
+        masks = self._draw_masks(T, B) if training else [None] * self.num_layers
+        chunks, blas = self._plan(T, B)
+        with self._threads(T, B, blas):
+            return self._forward_chunks(x, h0, c0, masks, chunks, training)
+
+    def _forward_chunks(self, x, h0, c0, masks, n: int, training: bool) -> np.ndarray:
+        B = x.shape[1]
+        if n == 1:                                 # no copies on the common single-chunk path
             self._tape = [_Chunk(x, h0, c0, masks=masks, training=training)]
             self._forward_chunk(self._tape[0])
             return self._head(self._tape[0])
+        bounds = [(i * B // n, (i + 1) * B // n) for i in range(n)]
         self._tape = [
             _Chunk(np.ascontiguousarray(x[:, a:b]), np.ascontiguousarray(h0[:, a:b]),
                    np.ascontiguousarray(c0[:, a:b]),
@@ -256,24 +285,36 @@ class Network:
                 masks.append(None)
         return masks
 
-    def _chunked(self) -> bool:
-        """Batch chunks in threads (True) or one chunk with BLAS running the threads (False).
-        Chunks parallelise the elementwise gate work too, but halve each GEMM; measured on the project's
-        machine (benchmarks/kernels.py), chunks win below ~1024 gate units per sample and a
-        multi-threaded BLAS above (LSTM H >= 256, GRU H >= 342)."""
-        return self.n_threads > 1 and self.spec.gates * self.hidden_size < 1024
+    # Batch chunks need this many (step, sample) rows per chunk to beat a multi-threaded BLAS.
+    CHUNK_MIN_ROWS = 2048
+    # Below this many multiply-adds per pass the BLAS thread count is left alone: setting and restoring
+    # it would cost more than such small products gain or lose from it.
+    THREAD_SETUP_MIN_WORK = 1 << 22
 
-    @property
-    def blas_thread_count(self) -> int:
-        """How many threads BLAS should use while this network trains (see :func:`blas_threads`)."""
-        return 1 if self._chunked() else self.n_threads
+    def _plan(self, T: int, B: int) -> tuple[int, int]:
+        """(batch chunks, BLAS threads) for a pass over T steps of B samples, using up to n_threads cores.
 
-    def _chunk_bounds(self, B: int) -> list[tuple[int, int]]:
-        # A thread per chunk pays ~50 us of hand-over per call; below ~128 gate units per sample the
-        # whole step is too short for that to pay off.
-        parallel = self._chunked() and self.spec.gates * self.hidden_size >= 128 and B >= 8
-        n = min(self.n_threads, B) if parallel else 1
-        return [(i * B // n, (i + 1) * B // n) for i in range(n)]
+        Chunks parallelise the elementwise gate work as well, but halve every GEMM and pay ~50 us of
+        thread hand-over per pass. Measured on the project's 2-core machine (training steps, batch 64):
+        chunks win by 10-15 % at T=96 with 128-1023 gate units per sample (LSTM H=32..128) and lose by
+        15-20 % at T=24-48, where the multi-threaded BLAS wins; below 128 gate units a pass is too short
+        to split, from 1024 up the GEMMs dominate. A handful of samples (single-series inference) runs
+        on one thread: its per-step products are too small to share.
+        """
+        n = self.n_threads
+        if n == 1:
+            return 1, 1
+        units = self.spec.gates * self.hidden_size
+        if 128 <= units < 1024 and B >= 8 and T * B >= self.CHUNK_MIN_ROWS * n:
+            return min(n, B), 1
+        return 1, (n if B >= 16 else 1)
+
+    def _threads(self, T: int, B: int, blas: int):
+        """The BLAS thread count for a pass (see ``_plan``), unless the pass is too small to matter."""
+        units = self.spec.gates * self.hidden_size
+        if T * B * units * (self.hidden_size + self.input_size) < self.THREAD_SETUP_MIN_WORK:
+            return nullcontext()
+        return _blas_thread_count(blas)
 
     def _map(self, fn, chunks) -> list:
         if len(chunks) == 1:
@@ -364,11 +405,14 @@ class Network:
         """
         if not self._tape:
             raise RuntimeError("backward() needs a forward() first")
+        T = self._tape[0].x.shape[0]
         B = sum(ch.x.shape[1] for ch in self._tape)
         dy = check_array("dy", dy, 2, self.dtype, (B, self.output_size))
         offsets = np.cumsum([0] + [ch.x.shape[1] for ch in self._tape])
-        results = self._map(lambda item: self._backward_chunk(item[0], dy[item[1]:item[2]], input_grads),
-                            [(ch, offsets[i], offsets[i + 1]) for i, ch in enumerate(self._tape)])
+        blas = 1 if len(self._tape) > 1 else self._plan(T, B)[1]
+        with self._threads(T, B, blas):
+            results = self._map(lambda item: self._backward_chunk(item[0], dy[item[1]:item[2]], input_grads),
+                                [(ch, offsets[i], offsets[i + 1]) for i, ch in enumerate(self._tape)])
         self._reduce_grads()
         out = {"h0": np.concatenate([r[1] for r in results], axis=1)}
         if input_grads:

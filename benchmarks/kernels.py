@@ -55,12 +55,18 @@ def time_block(fn, min_time=0.2, min_steps=5, max_steps=200, warmup=2):
     return statistics.median(times) * 1e3
 
 
+# Pause between contenders: worker threads keep spinning after their library's last call (OpenBLAS for
+# up to ~0.1 s, OpenMP ~1 ms) and would steal a core from whichever contender is timed next.
+PAUSE_S = 0.15
+
+
 def interleave(fns, rounds, **kw):
     """Alternate the contenders round by round; return each one's median of round medians (ms)."""
     per = [[] for _ in fns]
     for r in range(rounds):
         order = range(len(fns)) if r % 2 == 0 else reversed(range(len(fns)))
         for i in order:
+            time.sleep(PAUSE_S)
             per[i].append(time_block(fns[i], **kw))
     return [statistics.median(p) for p in per]
 
@@ -131,12 +137,15 @@ def bench_startup(runs=5):
         out = subprocess.run([sys.executable, "-c", "import time; t=time.perf_counter(); import tsrnn; "
                               "print(time.perf_counter()-t)"], capture_output=True, text=True, env=env, check=True)
         imports.append(float(out.stdout))
-    with tempfile.TemporaryDirectory(prefix="tsrnn-bench-cache-") as cache:
-        env["NUMBA_CACHE_DIR"] = cache
-        run = lambda: float(subprocess.run([sys.executable, "-c", STARTUP_STEP], capture_output=True, text=True,
-                                           env=env, check=True).stdout)
-        cold = run()
-        warm = statistics.median(run() for _ in range(3))
+    run = lambda: float(subprocess.run([sys.executable, "-c", STARTUP_STEP], capture_output=True, text=True,
+                                       env=env, check=True).stdout)
+    colds, warms = [], []
+    for _ in range(3):                     # three cold starts, each with an empty cache, each then warm
+        with tempfile.TemporaryDirectory(prefix="tsrnn-bench-cache-") as cache:
+            env["NUMBA_CACHE_DIR"] = cache
+            colds.append(run())
+            warms.append(run())
+    cold, warm = statistics.median(colds), statistics.median(warms)
     return {"import_s": statistics.median(imports), "first_step_cold_s": cold, "first_step_warm_s": warm}
 
 

@@ -64,6 +64,19 @@ def test_a_failing_series_falls_back_to_naive2_and_is_recorded():
     assert np.isfinite(f.yhat).all()
 
 
+def test_auto_arima_rejects_fits_stuck_on_the_unit_circle():
+    """M4 series Q20383 (smooth growth, 88 quarters): statsmodels 'converges' for ARIMA(1,1,0)(1,1,0)4 to
+    AR coefficients -1 and +1 with a degenerate likelihood (AIC 6), which won the AICc search and
+    forecast 140x the series' level. Such fits must not be chosen."""
+    df = pd.read_csv(DATA.parent / "m4-quarterly-40.csv")
+    y = df[df.unique_id == "Q20383"].y.to_numpy()
+    train, test = y[:88], y[88:]
+    model = AutoARIMA(season_length=4)
+    f = model.fit(pd.Series(train)).predict(8).to_numpy()
+    assert model.last_order_ != ((1, 1, 0), (1, 1, 0, 4))
+    assert np.max(np.abs(f / test - 1)) < 0.1
+
+
 def test_baseline_argument_checks():
     with pytest.raises(ValueError, match="season_length"):
         Naive2(season_length=0).fit(series())

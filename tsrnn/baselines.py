@@ -206,6 +206,17 @@ def _arima_fit(y, order, seasonal_order, m):
     return _SMARIMA(y, order=order, seasonal_order=seasonal, trend=trend).fit(cov_type="none")  # no Hessian: 3x faster
 
 
+def _on_unit_circle(res) -> bool:
+    """True when the fitted AR or MA polynomial (seasonal part included) has a root within 0.1 % of the
+    unit circle: the optimiser stopped at the stationarity/invertibility boundary, where statsmodels'
+    likelihood degenerates (an AIC of about 2k) and the forecasts can be off by orders of magnitude."""
+    for poly in (res.polynomial_reduced_ar, res.polynomial_reduced_ma):
+        coefs = np.trim_zeros(np.asarray(poly, float), "b")
+        if len(coefs) > 1 and np.any(np.abs(np.roots(coefs[::-1])) < 1.001):
+            return True
+    return False
+
+
 def _aicc(res, n) -> float:
     k = len(res.params)
     return res.aic + (2 * k * (k + 1) / (n - k - 1) if n - k - 1 > 0 else np.inf)
@@ -256,7 +267,8 @@ class AutoARIMA(_Baseline):
                 try:
                     res = _arima_fit(y, (p, d, q), (P, D, Q), m)
                     converged = (getattr(res, "mle_retvals", None) or {}).get("converged", True)
-                    score_ = _aicc(res, len(y)) if converged else np.inf   # a failed optimisation is no model
+                    # a failed optimisation, or one stuck on the unit circle, is no model
+                    score_ = _aicc(res, len(y)) if converged and not _on_unit_circle(res) else np.inf
                     tried[key] = (score_ if np.isfinite(score_) else np.inf, res)
                 except Exception:  # noqa: BLE001 - an order that cannot be fitted is skipped
                     tried[key] = (np.inf, None)

@@ -326,8 +326,8 @@ class Network:
     def _buffer(self, ch: _Chunk, key: tuple, shape: tuple) -> np.ndarray:
         """An uninitialised array for one pass over ``ch``. Training steps take it from the network's
         workspace, allocated once per shape and reused by every later step (fresh multi-megabyte
-        arrays cost page faults and cache misses: ~15 % of an LSTM step with T=96, H=64); inference
-        allocates, so that predicting a large panel does not pin its activations in memory."""
+        arrays cost page faults and cache misses: up to 15 % of an LSTM forward pass at T=96, H=64);
+        inference allocates, so that predicting a large panel does not pin its activations in memory."""
         if not ch.training:
             return np.empty(shape, self.dtype)
         key = (ch.slot,) + key

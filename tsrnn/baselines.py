@@ -206,15 +206,15 @@ def _arima_fit(y, order, seasonal_order, m):
     return _SMARIMA(y, order=order, seasonal_order=seasonal, trend=trend).fit(cov_type="none")  # no Hessian: 3x faster
 
 
-def _on_unit_circle(res) -> bool:
-    """True when the fitted AR or MA polynomial (seasonal part included) has a root within 0.1 % of the
-    unit circle: the optimiser stopped at the stationarity/invertibility boundary, where statsmodels'
-    likelihood degenerates (an AIC of about 2k) and the forecasts can be off by orders of magnitude."""
-    for poly in (res.polynomial_reduced_ar, res.polynomial_reduced_ma):
-        coefs = np.trim_zeros(np.asarray(poly, float), "b")
-        if len(coefs) > 1 and np.any(np.abs(np.roots(coefs[::-1])) < 1.001):
-            return True
-    return False
+def _degenerate(res, x) -> bool:
+    """True for a fit whose likelihood broke down: statsmodels sometimes stops on the stationarity
+    boundary with a log-likelihood of exactly 0 (an AIC of 2k, which wins any AICc search) and forecasts
+    off by orders of magnitude (M4 Q20383: AR coefficients -1 and +1, one-step residual RMS 1e5 where a
+    sane fit leaves 8). Its residuals are then far larger than the differenced series ``x`` itself,
+    which is what a white-noise model on it would leave; 10x that is the bound."""
+    resid = np.asarray(res.resid)[res.loglikelihood_burn:]
+    return (not np.isfinite(res.llf) or res.llf == 0.0
+            or np.sqrt(np.mean(resid ** 2)) > 10 * np.sqrt(np.mean(np.asarray(x) ** 2)))
 
 
 def _aicc(res, n) -> float:
@@ -267,8 +267,8 @@ class AutoARIMA(_Baseline):
                 try:
                     res = _arima_fit(y, (p, d, q), (P, D, Q), m)
                     converged = (getattr(res, "mle_retvals", None) or {}).get("converged", True)
-                    # a failed optimisation, or one stuck on the unit circle, is no model
-                    score_ = _aicc(res, len(y)) if converged and not _on_unit_circle(res) else np.inf
+                    # a failed optimisation, or a degenerate likelihood, is no model
+                    score_ = _aicc(res, len(y)) if converged and not _degenerate(res, x) else np.inf
                     tried[key] = (score_ if np.isfinite(score_) else np.inf, res)
                 except Exception:  # noqa: BLE001 - an order that cannot be fitted is skipped
                     tried[key] = (np.inf, None)

@@ -75,6 +75,12 @@ def test_auto_arima_rejects_degenerate_fits():
     f = model.fit(pd.Series(train)).predict(8).to_numpy()
     assert model.last_order_ != ((1, 1, 0), (1, 1, 0, 4))
     assert np.max(np.abs(f / test - 1)) < 0.1
+    # that order forced on the series: no absurd forecast, a recorded fall-back to Naive2 instead
+    fixed = ARIMA(order=(1, 1, 0), seasonal_order=(1, 1, 0), season_length=4)
+    with pytest.warns(UserWarning, match="fell back to Naive2"):
+        g = fixed.fit(pd.Series(train)).predict(8).to_numpy()
+    assert "degenerate" in fixed.fallbacks_[0]
+    assert np.max(np.abs(g / test - 1)) < 0.2
 
 
 def test_baseline_argument_checks():

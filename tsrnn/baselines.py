@@ -199,11 +199,20 @@ class ARIMA(_Baseline):
 
 
 def _arima_fit(y, order, seasonal_order, m):
+    """Fit a statsmodels ARIMA; raise on a degenerate fit (see ``_degenerate``), so that AutoARIMA skips
+    that order and a fixed-order ARIMA falls back to Naive2 (recorded in ``fallbacks_``)."""
     from statsmodels.tsa.arima.model import ARIMA as _SMARIMA
 
     seasonal = tuple(seasonal_order) + (m,) if m > 1 and any(seasonal_order) else (0, 0, 0, 0)
     trend = "c" if order[1] + seasonal[1] == 0 else "n"
-    return _SMARIMA(y, order=order, seasonal_order=seasonal, trend=trend).fit(cov_type="none")  # no Hessian: 3x faster
+    res = _SMARIMA(y, order=order, seasonal_order=seasonal, trend=trend).fit(cov_type="none")  # no Hessian: 3x faster
+    x = np.asarray(y, float)
+    for _ in range(seasonal[1]):
+        x = x[m:] - x[:-m]
+    x = np.diff(x, n=order[1])
+    if _degenerate(res, x):
+        raise RuntimeError(f"degenerate ARIMA{order}{seasonal} fit (log-likelihood {res.llf:.4g})")
+    return res
 
 
 def _degenerate(res, x) -> bool:
@@ -214,7 +223,7 @@ def _degenerate(res, x) -> bool:
     which is what a white-noise model on it would leave; 10x that is the bound."""
     resid = np.asarray(res.resid)[res.loglikelihood_burn:]
     return (not np.isfinite(res.llf) or res.llf == 0.0
-            or np.sqrt(np.mean(resid ** 2)) > 10 * np.sqrt(np.mean(np.asarray(x) ** 2)))
+            or np.sqrt(np.mean(resid ** 2)) > 10 * np.sqrt(np.mean(x ** 2)))
 
 
 def _aicc(res, n) -> float:
@@ -267,8 +276,7 @@ class AutoARIMA(_Baseline):
                 try:
                     res = _arima_fit(y, (p, d, q), (P, D, Q), m)
                     converged = (getattr(res, "mle_retvals", None) or {}).get("converged", True)
-                    # a failed optimisation, or a degenerate likelihood, is no model
-                    score_ = _aicc(res, len(y)) if converged and not _degenerate(res, x) else np.inf
+                    score_ = _aicc(res, len(y)) if converged else np.inf   # a failed optimisation is no model
                     tried[key] = (score_ if np.isfinite(score_) else np.inf, res)
                 except Exception:  # noqa: BLE001 - an order that cannot be fitted is skipped
                     tried[key] = (np.inf, None)

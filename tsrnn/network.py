@@ -25,7 +25,7 @@ sequences of a small or medium network cut the batch into ``n_threads`` contiguo
 its whole forward and backward pass in its own thread (the kernels release the GIL) with a one-thread
 BLAS, and the chunks' gradients are summed; otherwise one chunk runs with ``n_threads`` BLAS threads.
 The network sets the BLAS thread count itself for the duration of each pass and restores it afterwards,
-so callers need not (``blas_threads`` remains for limiting BLAS around other code).
+so callers need not (``blas_threads`` is the same tool for limiting BLAS around other code).
 """
 from __future__ import annotations
 
@@ -45,23 +45,14 @@ LOSSES = ("mse", "mae")
 HEADS = ("direct", "seq2seq")
 
 
-@contextmanager
-def blas_threads(n: int = 1):
-    """Limit BLAS (numpy's and the one numba calls through scipy) to ``n`` threads inside the block."""
-    import scipy.linalg.cython_blas  # noqa: F401  (load numba's BLAS so the limit reaches it)
-    from threadpoolctl import threadpool_limits
-
-    with threadpool_limits(limits=n, user_api="blas"):
-        yield
-
-
 _BLAS_LIBRARIES: list = []
 
 
 @contextmanager
-def _blas_thread_count(n: int):
-    """Run the block with every loaded BLAS at ``n`` threads, then restore each one's count. Cheaper
-    than ``blas_threads`` (the libraries are looked up once): ~2 us, plus ~5 us when a count changes."""
+def blas_threads(n: int = 1):
+    """Run the block with every loaded BLAS (numpy's and the one numba calls through scipy) at ``n``
+    threads, then restore each one's count. The libraries are looked up once, so this is cheap enough
+    to wrap every pass of a network (~2 us, plus ~5 us when a count changes)."""
     if not _BLAS_LIBRARIES:
         import scipy.linalg.cython_blas  # noqa: F401  (load numba's BLAS so it is found)
         from threadpoolctl import ThreadpoolController
@@ -314,7 +305,7 @@ class Network:
         units = self.spec.gates * self.hidden_size
         if T * B * units * (self.hidden_size + self.input_size) < self.THREAD_SETUP_MIN_WORK:
             return nullcontext()
-        return _blas_thread_count(blas)
+        return blas_threads(blas)
 
     def _map(self, fn, chunks) -> list:
         if len(chunks) == 1:

@@ -95,24 +95,17 @@ def test_float32_stays_within_1e5_of_float64(cell):
 
 
 def test_two_threads_give_the_same_gradients_as_one():
-    """Two threads, as batch chunks (a long sequence) or as BLAS threads (a short one), give the same
-    gradients as one, up to summation order; the BLAS thread count is restored after each pass."""
-    import scipy.linalg.cython_blas  # noqa: F401  (the BLAS numba calls: load it before counting)
-    from threadpoolctl import threadpool_info
-
-    def blas_counts():
-        return sorted((i["filepath"], i["num_threads"]) for i in threadpool_info() if i["user_api"] == "blas")
-
+    """Two threads (two batch chunks) give the same gradients as one, up to summation order; a pass too
+    small to split, or a batch too small to give each chunk a row tile, runs as one chunk."""
     rng = np.random.default_rng(5)
-    for T, B, plan in ((64, 72, (2, 1)), (12, 48, (1, 2))):
+    for T, B, chunks in ((64, 72, 2), (3, 48, 1), (64, 12, 1)):
         x = rng.normal(size=(T, B, I)).astype(np.float32)
         dy = rng.normal(size=(B, O)).astype(np.float32)
         one = Network("lstm", I, 32, O, num_layers=2, bidirectional=True, seed=6)
         two = Network("lstm", I, 32, O, num_layers=2, bidirectional=True, seed=6, n_threads=2)
-        assert two._plan(T, B) == plan
-        before = blas_counts()
+        assert two._plan(T, B) == chunks
         for net in (one, two):
             net.forward(x, training=True)
             net.backward(dy)
-        assert blas_counts() == before
+        assert len(two._tape) == chunks
         np.testing.assert_allclose(one.grads, two.grads, rtol=1e-5, atol=1e-6)

@@ -20,17 +20,14 @@ Data are time-major: ``x`` has shape (T, B, I). Inter-layer dropout (on the inpu
 in PyTorch) draws its masks from the network's own seeded generator, for the whole batch at once, so a
 run is reproducible whatever the number of threads.
 
-Threads: ``n_threads`` is how many cores a pass may use, spent one of two ways (``Network._plan``): long
-sequences of a small or medium network cut the batch into ``n_threads`` contiguous chunks, each running
-its whole forward and backward pass in its own thread (the kernels release the GIL) with a one-thread
-BLAS, and the chunks' gradients are summed; otherwise one chunk runs with ``n_threads`` BLAS threads.
-The network sets the BLAS thread count itself for the duration of each pass and restores it afterwards,
-so callers need not (``blas_threads`` is the same tool for limiting BLAS around other code).
+Threads: ``n_threads`` is how many cores a pass may use (``Network._plan``): the batch is cut into up to
+``n_threads`` contiguous chunks, each running its whole forward and backward pass in its own thread (the
+kernels release the GIL and call no BLAS), and the chunks' gradients are summed. Passes too small to
+repay the thread hand-over run as one chunk.
 """
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -39,33 +36,10 @@ from ._validation import check_array, check_float_dtype, check_fraction, check_p
 from .kernels import cpu_kernels, get_spec
 from .kernels.cpu.optim import clip_by_global_norm
 
-__all__ = ["Network", "blas_threads", "LOSSES"]
+__all__ = ["Network", "LOSSES"]
 
 LOSSES = ("mse", "mae")
 HEADS = ("direct", "seq2seq")
-
-
-_BLAS_LIBRARIES: list = []
-
-
-@contextmanager
-def blas_threads(n: int = 1):
-    """Run the block with every loaded BLAS (numpy's and the one numba calls through scipy) at ``n``
-    threads, then restore each one's count. The libraries are looked up once, so this is cheap enough
-    to wrap every pass of a network (~2 us, plus ~5 us when a count changes)."""
-    if not _BLAS_LIBRARIES:
-        import scipy.linalg.cython_blas  # noqa: F401  (load numba's BLAS so it is found)
-        from threadpoolctl import ThreadpoolController
-
-        _BLAS_LIBRARIES.extend(c for c in ThreadpoolController().lib_controllers if c.user_api == "blas")
-    changed = [(lib, before) for lib in _BLAS_LIBRARIES if (before := lib.get_num_threads()) != n]
-    for lib, _ in changed:
-        lib.set_num_threads(n)
-    try:
-        yield
-    finally:
-        for lib, before in changed:
-            lib.set_num_threads(before)
 
 
 @dataclass
@@ -245,9 +219,7 @@ class Network:
         h0 = self._check_state("h0", h0, B)
         c0 = self._check_state("c0", c0, B) if self.spec.has_cell_state else h0   # c0 unused by GRU/RNN
         masks = self._draw_masks(T, B) if training else [None] * self.num_layers
-        chunks, blas = self._plan(T, B)
-        with self._threads(T, B, blas):
-            return self._forward_chunks(x, h0, c0, masks, chunks, training)
+        return self._forward_chunks(x, h0, c0, masks, self._plan(T, B), training)
 
     def _forward_chunks(self, x, h0, c0, masks, n: int, training: bool) -> np.ndarray:
         B = x.shape[1]
@@ -276,36 +248,24 @@ class Network:
                 masks.append(None)
         return masks
 
-    # Batch chunks need this many (step, sample) rows per chunk to beat a multi-threaded BLAS.
-    CHUNK_MIN_ROWS = 2048
-    # Below this many multiply-adds per pass the BLAS thread count is left alone: setting and restoring
-    # it would cost more than such small products gain or lose from it.
-    THREAD_SETUP_MIN_WORK = 1 << 22
+    # Below this much work per pass (multiply-adds of the recurrent products, plus ~16 per gate unit for
+    # the elementwise work) one thread is faster than handing chunks to others.
+    CHUNK_MIN_WORK = 1 << 23
+    # Fewer samples than this per chunk would leave the GEMM micro-kernel's row tiles half empty.
+    CHUNK_MIN_BATCH = 8
 
-    def _plan(self, T: int, B: int) -> tuple[int, int]:
-        """(batch chunks, BLAS threads) for a pass over T steps of B samples, using up to n_threads cores.
+    def _plan(self, T: int, B: int) -> int:
+        """How many batch chunks (threads) a pass over T steps of B samples uses, at most n_threads.
 
-        Chunks parallelise the elementwise gate work as well, but halve every GEMM and pay ~50 us of
-        thread hand-over per pass. Measured on the project's 2-core machine (training steps, batch 64):
-        chunks win by 10-15 % at T=96 with 128-1023 gate units per sample (LSTM H=32..128) and lose by
-        15-20 % at T=24-48, where the multi-threaded BLAS wins; below 128 gate units a pass is too short
-        to split, from 1024 up the GEMMs dominate. A handful of samples (single-series inference) runs
-        on one thread: its per-step products are too small to share.
+        Chunks parallelise everything (GEMMs and elementwise gate work) but pay ~50-100 us of thread
+        hand-over per pass. Measured on the project's 2-core machine (training steps, batch 64): two
+        chunks win from LSTM H=32 at T=24 on (1.1-1.5x faster; 2-layer H=256 1.25x) and lose below
+        (LSTM H=16 T=24: 0.78 vs 0.63 ms, RNN H=64 T=24: 0.97 vs 0.73 ms).
         """
-        n = self.n_threads
-        if n == 1:
-            return 1, 1
         units = self.spec.gates * self.hidden_size
-        if 128 <= units < 1024 and B >= 8 and T * B >= self.CHUNK_MIN_ROWS * n:
-            return min(n, B), 1
-        return 1, (n if B >= 16 else 1)
-
-    def _threads(self, T: int, B: int, blas: int):
-        """The BLAS thread count for a pass (see ``_plan``), unless the pass is too small to matter."""
-        units = self.spec.gates * self.hidden_size
-        if T * B * units * (self.hidden_size + self.input_size) < self.THREAD_SETUP_MIN_WORK:
-            return nullcontext()
-        return blas_threads(blas)
+        if T * B * units * (self.hidden_size + self.input_size + 16) < self.CHUNK_MIN_WORK:
+            return 1
+        return max(1, min(self.n_threads, B // self.CHUNK_MIN_BATCH))
 
     def _map(self, fn, chunks) -> list:
         if len(chunks) == 1:
@@ -396,14 +356,11 @@ class Network:
         """
         if not self._tape:
             raise RuntimeError("backward() needs a forward() first")
-        T = self._tape[0].x.shape[0]
         B = sum(ch.x.shape[1] for ch in self._tape)
         dy = check_array("dy", dy, 2, self.dtype, (B, self.output_size))
         offsets = np.cumsum([0] + [ch.x.shape[1] for ch in self._tape])
-        blas = 1 if len(self._tape) > 1 else self._plan(T, B)[1]
-        with self._threads(T, B, blas):
-            results = self._map(lambda item: self._backward_chunk(item[0], dy[item[1]:item[2]], input_grads),
-                                [(ch, offsets[i], offsets[i + 1]) for i, ch in enumerate(self._tape)])
+        results = self._map(lambda item: self._backward_chunk(item[0], dy[item[1]:item[2]], input_grads),
+                            [(ch, offsets[i], offsets[i + 1]) for i, ch in enumerate(self._tape)])
         self._reduce_grads()
         out = {"h0": np.concatenate([r[1] for r in results], axis=1)}
         if input_grads:

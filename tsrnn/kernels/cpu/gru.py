@@ -21,8 +21,8 @@ from numba import njit
 
 from ..._config import FASTMATH, JIT
 from .activations import sigmoid, sigmoid_grad, tanh, tanh_grad
-from .recurrent import (gate_blocks3, input_projection, recurrent_product, recurrent_weights,
-                        weight_grads)
+from .gemm import pack, pack_transposed, packed_matmul
+from .recurrent import gate_blocks3, input_projection, recurrent_product, weight_grads
 
 GATES = 3
 
@@ -60,11 +60,11 @@ def gru_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     H = h0.shape[1]
     input_projection(gates, x, W_ih, b_ih)
     rec = np.empty((B, GATES * H), dtype=out.dtype)
-    W_hhT = recurrent_weights(W_hh, T * B)
+    W_hhP = pack_transposed(W_hh)
     for s in range(T):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        recurrent_product(rec, h_prev, W_hh, W_hhT)      # W_hh h_{t-1}
+        recurrent_product(rec, h_prev, W_hhP, False)     # W_hh h_{t-1}
         _forward_step(gates[t], rec, b_hh, h_prev, aux[t], out[t])
 
 
@@ -108,10 +108,15 @@ def gru_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     dh = dh0                 # dL/dh_t through the recurrence; after t = 0: dL/dh0
     dh.fill(0)
     dh_direct = np.empty((B, H), dtype=out.dtype)
+    W_hhP = pack(W_hh)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
         _backward_step(dgates[t], dgates_h[t], dh_direct, dh, gates[t], h_prev, aux[t], dout[t])
-        np.dot(dgates_h[t], W_hh, dh)                 # dh_{t-1} = dgh_t W_hh + z*dh_t
-        dh += dh_direct
+        packed_matmul(dh_direct, dgates_h[t], W_hhP, True)
+        dh, dh_direct = dh_direct, dh                 # dh_{t-1} = z*dh_t + dgh_t W_hh
+    if dh.ctypes.data != dh0.ctypes.data:             # an odd number of swaps: the result is in the scratch
+        for b in range(B):
+            for j in range(H):
+                dh0[b, j] = dh[b, j]
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h, x, h0, out, W_ih, reverse)

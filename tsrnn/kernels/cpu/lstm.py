@@ -23,26 +23,25 @@ from numba import njit
 
 from ..._config import FASTMATH, JIT
 from .activations import sigmoid, sigmoid_grad, tanh, tanh_grad
-from .recurrent import (gate_blocks4, input_projection, recurrent_product, recurrent_weights,
-                        weight_grads)
+from .gemm import pack, pack_transposed, packed_matmul
+from .recurrent import gate_blocks4, input_projection, recurrent_product, weight_grads
 
 GATES = 4
 
 
 @njit(fastmath=FASTMATH, **JIT)
-def _forward_step(gates_t, rec, c_prev, c_t, h_t):
-    """gates_t (B, 4H): in = input-side pre-activations, out = activated i, f, g, o
-    rec (B, 4H) = W_hh h_{t-1}; c_prev (B, H); c_t, h_t (B, H) written"""
+def _forward_step(gates_t, c_prev, c_t, h_t):
+    """gates_t (B, 4H): in = pre-activations, out = activated i, f, g, o
+    c_prev (B, H); c_t, h_t (B, H) written"""
     B, H = c_t.shape
     for b in range(B):
         gi, gf, gg, go = gate_blocks4(gates_t[b], H)
-        ri, rf, rg, ro = gate_blocks4(rec[b], H)
         cp, cb, hb = c_prev[b], c_t[b], h_t[b]
         for j in range(H):
-            i = sigmoid(gi[j] + ri[j])
-            f = sigmoid(gf[j] + rf[j])
-            g = tanh(gg[j] + rg[j])
-            o = sigmoid(go[j] + ro[j])
+            i = sigmoid(gi[j])
+            f = sigmoid(gf[j])
+            g = tanh(gg[j])
+            o = sigmoid(go[j])
             c = f * cp[j] + i * g             # c_t = f*c_{t-1} + i*g
             gi[j] = i
             gf[j] = f
@@ -62,15 +61,14 @@ def lstm_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     T, B, _ = x.shape
     H = h0.shape[1]
     input_projection(gates, x, W_ih, b_ih + b_hh)     # W_ih x_t + b_ih + b_hh, all t at once
-    rec = np.empty((B, GATES * H), dtype=out.dtype)
-    W_hhT = recurrent_weights(W_hh, T * B)
+    W_hhP = pack_transposed(W_hh)
     for s in range(T):
         t = T - 1 - s if reverse else s
         tp = t + 1 if reverse else t - 1
         h_prev = h0 if s == 0 else out[tp]
         c_prev = c0 if s == 0 else aux[tp]
-        recurrent_product(rec, h_prev, W_hh, W_hhT)      # W_hh h_{t-1}
-        _forward_step(gates[t], rec, c_prev, aux[t], out[t])
+        recurrent_product(gates[t], h_prev, W_hhP, True)  # += W_hh h_{t-1}
+        _forward_step(gates[t], c_prev, aux[t], out[t])
 
 
 @njit(fastmath=FASTMATH, **JIT)
@@ -110,9 +108,10 @@ def lstm_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     dh, dc = dh0, dc0      # dL/dh_t, dL/dc_t through the recurrence; after t = 0: dL/dh0, dL/dc0
     dh.fill(0)
     dc.fill(0)
+    W_hhP = pack(W_hh)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         c_prev = c0 if s == 0 else aux[t + 1 if reverse else t - 1]
         _backward_step(dgates[t], dh, dc, gates[t], c_prev, aux[t], dout[t])
-        np.dot(dgates[t], W_hh, dh)                      # dh_{t-1} = dgates_t W_hh
+        packed_matmul(dh, dgates[t], W_hhP, False)      # dh_{t-1} = dgates_t W_hh
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)

@@ -1,7 +1,7 @@
 """GEMM work shared by every recurrent cell: the input projection before the time loop and the
-weight/input gradients after BPTT. Each is a handful of large matrix products (numba's ``np.dot``
-calls BLAS), so the per-step work left in the cell modules is one (B, H) x (H, G*H) product plus
-elementwise gate math.
+weight/input gradients after BPTT, a handful of large matrix products over all T*B (step, sample) rows
+at once, and the per-step recurrent product; all of them run on ``gemm``'s micro-kernel (no BLAS).
+The per-step work left in the cell modules is that product plus elementwise gate math.
 
 Dims: T time steps, B batch, I input features, H hidden units, G gates (LSTM 4, GRU 3, RNN 1).
 Parameter gradients are accumulated (``+=``); activation gradients are written (``=``).
@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from ..._config import FASTMATH, JIT
+from .gemm import matmul_tn, pack, pack_transposed, packed_matmul
 
 
 @njit(inline="always", **JIT)
@@ -46,16 +47,17 @@ def _project_small(gx2, x2, W_ihT, bias):
 
 
 @njit(fastmath=FASTMATH, **JIT)
-def _add_bias(gx2, bias):
+def _fill_rows(gx2, bias):
     for r in range(gx2.shape[0]):
         row = gx2[r]
         for k in range(row.shape[0]):
-            row[k] += bias[k]
+            row[k] = bias[k]
 
 
 @njit(fastmath=FASTMATH, **JIT)
 def input_projection(gx, x, W_ih, bias):
-    """gx[t, b, :] = W_ih x[t, b] + bias, for all steps at once (one GEMM, or a loop for tiny I).
+    """gx[t, b, :] = W_ih x[t, b] + bias, for all steps at once (one GEMM onto the bias, or a loop for
+    tiny I).
 
     gx   (T, B, G*H)  written
     x    (T, B, I)
@@ -69,36 +71,19 @@ def input_projection(gx, x, W_ih, bias):
     if I <= SMALL_INPUT:
         _project_small(gx2, x2, np.ascontiguousarray(W_ih.T), bias)
     else:
-        np.dot(x2, W_ih.T, gx2)
-        _add_bias(gx2, bias)
-
-
-# The per-step product h_{t-1} W_hh^T runs faster in OpenBLAS against a contiguous copy of W_hh^T than
-# against the transposed view (5-15 % at batch 64, up to 2x for a handful of rows), but the copy costs
-# about 0.75 ns per weight (a strided gather: 12 us at H=64). Measured on the project's machine it
-# pays for itself from about 64 (step, sample) rows on; a single short sequence uses the view.
-TRANSPOSE_MIN_ROWS = 64
-
-
-@njit(**JIT)
-def recurrent_weights(W_hh, rows):
-    """W_hh^T as a contiguous (H, G*H) array when ``rows`` = T*B reaches TRANSPOSE_MIN_ROWS, else an
-    empty array, which tells ``recurrent_product`` to use the view ``W_hh.T``."""
-    if rows >= TRANSPOSE_MIN_ROWS:
-        return np.ascontiguousarray(W_hh.T)
-    return np.empty((0, 0), W_hh.dtype)
+        _fill_rows(gx2, bias)
+        packed_matmul(gx2, x2, pack_transposed(W_ih), True)
 
 
 @njit(inline="always", **JIT)
-def recurrent_product(rec, h_prev, W_hh, W_hhT):
-    """rec = h_prev W_hh^T, (B, H) x (H, G*H), with W_hhT from ``recurrent_weights``. A zero state (the
-    usual h0) skips the product; ``np.any`` stops at the first non-zero, so the check is nearly free."""
-    if not np.any(h_prev):
-        rec.fill(0)
-    elif W_hhT.size:
-        np.dot(h_prev, W_hhT, rec)
-    else:
-        np.dot(h_prev, W_hh.T, rec)
+def recurrent_product(C, h_prev, W_hhP, accumulate):
+    """C = h_prev W_hh^T, or ``+=`` with ``accumulate``: (B, H) x (H, G*H), with the weights packed once
+    per sequence (W_hhP = ``pack_transposed(W_hh)``). A zero state (the usual h0) skips the product;
+    ``np.any`` stops at the first non-zero, so the check is nearly free."""
+    if np.any(h_prev):
+        packed_matmul(C, h_prev, W_hhP, accumulate)
+    elif not accumulate:
+        C.fill(0)
 
 
 @njit(fastmath=FASTMATH, **JIT)
@@ -145,27 +130,27 @@ def weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgx, dgh, x, h0, out, W_ih, rev
     dgh2 = dgh.reshape(T * B, GH)
     x2 = x.reshape(T * B, I)
     if dx.shape[2] == I:
-        np.dot(dgx2, W_ih, dx.reshape(T * B, I))
+        packed_matmul(dx.reshape(T * B, I), dgx2, pack(W_ih), False)
     sums = np.zeros(GH, dgx.dtype)                  # sum_t dgx_t, the input-side bias gradient
     if I <= SMALL_INPUT:
         dW_ihT = np.zeros((I, GH), dgx.dtype)
         _small_input_grads(sums, dW_ihT, dgx2, x2)
         dW_ih += dW_ihT.T
     else:
-        dW_ih += np.dot(dgx2.T, x2)
+        matmul_tn(dW_ih, dgx2, x2)
         _column_sums(sums, dgx2)
     # h_{t-1} for every step: the previous output of this direction, h0 where the direction starts.
     out2 = out.reshape(T * B, H)
     if reverse:
         first = T - 1
         if T > 1:
-            dW_hh += np.dot(dgh2[: (T - 1) * B].T, out2[B:])
+            matmul_tn(dW_hh, dgh2[: (T - 1) * B], out2[B:])
     else:
         first = 0
         if T > 1:
-            dW_hh += np.dot(dgh2[B:].T, out2[: (T - 1) * B])
+            matmul_tn(dW_hh, dgh2[B:], out2[: (T - 1) * B])
     if np.any(h0):                                   # the usual zero initial state adds nothing
-        dW_hh += np.dot(dgh[first].T, h0)
+        matmul_tn(dW_hh, dgh[first], h0)
     db_ih += sums
     if dgh.ctypes.data != dgx.ctypes.data:           # GRU: the hidden side has its own gradient
         sums[:] = 0

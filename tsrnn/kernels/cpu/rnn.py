@@ -14,7 +14,8 @@ from numba import njit
 
 from ..._config import FASTMATH, JIT
 from .activations import tanh, tanh_grad
-from .recurrent import input_projection, recurrent_product, recurrent_weights, weight_grads
+from .gemm import pack, pack_transposed, packed_matmul
+from .recurrent import input_projection, recurrent_product, weight_grads
 
 GATES = 1
 
@@ -37,11 +38,11 @@ def rnn_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     """
     T, B, _ = x.shape
     input_projection(gates, x, W_ih, b_ih + b_hh)
-    W_hhT = recurrent_weights(W_hh, T * B)
+    W_hhP = pack_transposed(W_hh)
     for s in range(T):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        recurrent_product(out[t], h_prev, W_hh, W_hhT)   # W_hh h_{t-1}
+        recurrent_product(out[t], h_prev, W_hhP, False)  # W_hh h_{t-1}
         _forward_step(out[t], gates[t])
 
 
@@ -67,8 +68,9 @@ def rnn_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     H = h0.shape[1]
     dh = dh0                 # dL/dh_t through the recurrence; after t = 0: dL/dh0
     dh.fill(0)
+    W_hhP = pack(W_hh)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         _backward_step(dgates[t], dh, out[t], dout[t])
-        np.dot(dgates[t], W_hh, dh)                    # dh_{t-1} = d_t W_hh
+        packed_matmul(dh, dgates[t], W_hhP, False)     # dh_{t-1} = d_t W_hh
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)

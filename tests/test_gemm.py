@@ -24,11 +24,8 @@ def test_packed_matmul_matches_numpy(dtype, tol, M):
             ref = A.astype(np.float64) @ W.T.astype(np.float64)
             for BP in (pack_transposed(W), pack(np.ascontiguousarray(W.T))):
                 C = C0.copy()
-                packed_matmul(C, A, BP, True)
+                packed_matmul(C, A, BP)
                 assert _rel_err(C, C0 + ref) <= tol, (M, K, N)
-                C = np.full((M, N), np.nan, dtype)      # "=" must not read what C held
-                packed_matmul(C, A, BP, False)
-                assert _rel_err(C, ref) <= tol, (M, K, N)
 
 
 @pytest.mark.parametrize("dtype,tol", DTYPES)
@@ -49,7 +46,7 @@ def test_packed_layout():
     W = np.arange(3 * 40, dtype=np.float32).reshape(40, 3)   # B = W^T: K = 3, N = 40
     NR = panel_width(W)
     BP = pack_transposed(W)
-    assert BP.shape == (-(-40 // NR), 3, NR)
+    assert BP.shape[1:] == (3, NR) and BP.shape[0] >= -(-40 // NR)   # (+ zero panels, see _panels)
     for p in range(BP.shape[0]):
         for j in range(NR):
             col = p * NR + j
@@ -71,7 +68,7 @@ def test_portable_target_uses_narrow_vectors(tmp_path):
         "assert (VECTOR_BYTES, MR) == (16, 4), (VECTOR_BYTES, MR)\n"
         "rng = np.random.default_rng(0)\n"
         "A = rng.normal(size=(6, 10)).astype(np.float32); W = rng.normal(size=(13, 10)).astype(np.float32)\n"
-        "C = np.zeros((6, 13), np.float32); packed_matmul(C, A, pack_transposed(W), False)\n"
+        "C = np.zeros((6, 13), np.float32); packed_matmul(C, A, pack_transposed(W))\n"
         "assert np.abs(C - A @ W.T).max() < 1e-5\n"
         "D = np.zeros((10, 13), np.float32); matmul_tn(D, A, rng.normal(size=(6, 13)).astype(np.float32))\n"
         "print('ok')\n")

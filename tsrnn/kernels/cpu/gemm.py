@@ -25,8 +25,8 @@ numba has no vector type, so the kernel is an ``intrinsic`` that emits this loop
 register with AVX-512, two ymm with AVX2). Shapes used (a tile is MR x Q*NR):
 
 * ``MR x 1 panel`` (MR = 8 with 32 vector registers, 4 otherwise; NV = 2): batches of rows;
-* ``1 x 4 panels`` and ``1 x 1 panel``: a handful of rows (single-series inference), where an MR-row
-  tile would multiply mostly padding; four panels give eight independent FMA chains per k.
+* ``1 x 4 panels``: a row or two (single-series inference), where an MR-row tile would multiply
+  mostly padding; four panels give eight independent FMA chains per k.
 Rows or columns that do not fill a tile go through a small zero-padded copy of the tile.
 """
 from __future__ import annotations
@@ -60,30 +60,29 @@ ROW_PANELS = 4                             # panels per single-row tile
 
 
 def _tile_kernel(rows: int, panels: int):
-    """An intrinsic ``tile(c, c_off, ldc, a, a_off, a_rs, a_cs, b, b_off, b_ks, b_ps, K, accumulate)``::
+    """An intrinsic ``tile(c, c_off, ldc, a, a_off, a_rs, a_cs, b, b_off, b_ks, b_ps, K)``::
 
         for i < rows, q < panels, j < NR:
-            C[i, q*NR + j] (+)= sum_{k < K} A[i, k] * B[q, k, j]
+            C[i, q*NR + j] += sum_{k < K} A[i, k] * B[q, k, j]
         with C[i, n]    = c.flat[c_off + i*ldc + n]
              A[i, k]    = a.flat[a_off + i*a_rs + k*a_cs]
              B[q, k, j] = b.flat[b_off + q*b_ps + k*b_ks + j]
 
     Packed panels have b_ks = NR, b_ps = K*NR; a row-major (K, N) matrix read in place has b_ks = N,
-    b_ps = NR. ``+=`` with ``accumulate``, else ``=`` (C is still read, then ignored: no branch in
-    the kernel). The caller guarantees that every address this implies is inside the arrays."""
+    b_ps = NR. The caller guarantees that every address this implies is inside the arrays."""
 
     @intrinsic
-    def tile(typingctx, c, c_off, ldc, a, a_off, a_rs, a_cs, b, b_off, b_ks, b_ps, K, accumulate):
+    def tile(typingctx, c, c_off, ldc, a, a_off, a_rs, a_cs, b, b_off, b_ks, b_ps, K):
         arrays = (c, a, b)
         if not all(isinstance(x, types.Array) and x.layout == "C" for x in arrays):
             raise TypingError("tile: c, a and b must be C-contiguous arrays")
         if not (c.dtype == a.dtype == b.dtype and c.dtype in (types.float32, types.float64)):
             raise TypingError("tile: c, a and b must share a float32 or float64 dtype")
         sig = types.void(c, types.intp, types.intp, a, types.intp, types.intp, types.intp,
-                         b, types.intp, types.intp, types.intp, types.intp, types.boolean)
+                         b, types.intp, types.intp, types.intp, types.intp)
 
         def codegen(context, builder, signature, args):
-            c_arr, c_off, ldc, a_arr, a_off, a_rs, a_cs, b_arr, b_off, b_ks, b_ps, K, accumulate = args
+            c_arr, c_off, ldc, a_arr, a_off, a_rs, a_cs, b_arr, b_off, b_ks, b_ps, K = args
             data = [context.make_array(signature.args[n])(context, builder, v).data
                     for n, v in ((0, c_arr), (3, a_arr), (7, b_arr))]
             elt = data[0].type.pointee
@@ -92,7 +91,6 @@ def _tile_kernel(rows: int, panels: int):
             NR = NV * VW
             vec = ir.VectorType(elt, VW)
             intp = c_off.type
-            zero = ir.Constant(vec, [0.0] * VW)
 
             def const(n):
                 return ir.Constant(intp, n)
@@ -111,7 +109,7 @@ def _tile_kernel(rows: int, panels: int):
                     for v in range(NV):
                         p = vptr(c0, builder.add(row, const(q * NR + v * VW)))
                         c_ptrs.append(p)
-                        acc0.append(builder.select(accumulate, builder.load(p, align=itemsize), zero))
+                        acc0.append(builder.load(p, align=itemsize))
             entry = builder.block
             loop = builder.append_basic_block("tile.k")
             done = builder.append_basic_block("tile.done")
@@ -167,7 +165,6 @@ def _tile_kernel(rows: int, panels: int):
 
 _tile = _tile_kernel(MR, 1)
 _row_tile = _tile_kernel(1, ROW_PANELS)
-_row_panel = _tile_kernel(1, 1)
 
 
 def panel_width(a):
@@ -181,105 +178,91 @@ def _ol_panel_width(a):
     return lambda a: width
 
 
+@njit(inline="always", **JIT)
+def _panels(N, NR):
+    """Panels allocated for N columns: whole ROW_PANELS groups, so the single-row kernel may always
+    read ROW_PANELS of them (the extra ones are zeros)."""
+    P = (N + NR - 1) // NR
+    return (P + ROW_PANELS - 1) // ROW_PANELS * ROW_PANELS
+
+
 @njit(**JIT)
 def pack(B):
     """Panels of B (K, N) for ``packed_matmul``: (P, K, NR), contiguous copies of row pieces."""
     K, N = B.shape
     NR = panel_width(B)
-    P = (N + NR - 1) // NR
-    BP = np.empty((P, K, NR), B.dtype)
-    flat = BP.reshape(P * K * NR)
-    for p in range(P):
+    BP = np.zeros((_panels(N, NR), K, NR), B.dtype)
+    for p in range((N + NR - 1) // NR):
         j0 = p * NR
         width = min(NR, N - j0)
         for k in range(K):
-            src = B[k]
-            o = (p * K + k) * NR
+            src, dst = B[k], BP[p, k]
             for j in range(width):
-                flat[o + j] = src[j0 + j]
-            for j in range(width, NR):             # zero padding of the last panel
-                flat[o + j] = 0
+                dst[j] = src[j0 + j]
     return BP
 
 
-@njit(**JIT)
+@njit(inline="always", **JIT)
 def pack_transposed(W):
-    """Panels of B = W^T for W (N, K), i.e. for products ``A W^T``: BP[p, k, j] = W[p*NR + j, k]."""
-    N, K = W.shape
-    NR = panel_width(W)
-    P = (N + NR - 1) // NR
-    BP = np.zeros((P, K, NR), W.dtype)
-    for p in range(P):
-        block = W[p * NR: (p + 1) * NR]              # NR rows of W (fewer in the last panel)
-        dst = BP[p]
-        for k in range(K):
-            row = dst[k]
-            for j in range(block.shape[0]):
-                row[j] = block[j, k]
-    return BP
+    """Panels of B = W^T for W (N, K), i.e. for products ``A W^T``: ``pack`` of the transposed view."""
+    return pack(W.T)
 
 
+# Compile time shapes this code: numba links a callee's LLVM IR into every caller and optimises it
+# again there, so each micro-kernel has exactly one call site per driver (edges go through padded
+# copies at the same call), and the drivers stay small.
 @njit(**JIT)
-def _edge_tile(C, A, BP, i0, rows, p, K, accumulate, Apad, Cpad):
-    """C[i0:i0+rows, p*NR:...] (+)= A[i0:i0+rows] @ panel p, through zero-padded MR x NR copies."""
-    N = C.shape[1]
-    NR = BP.shape[2]
-    cols = min(NR, N - p * NR)
-    Apad.fill(0)
-    Cpad.fill(0)
-    for i in range(rows):
-        for k in range(K):
-            Apad[i, k] = A[i0 + i, k]
-        if accumulate:
-            for j in range(cols):
-                Cpad[i, j] = C[i0 + i, p * NR + j]
-    _tile(Cpad, 0, NR, Apad, 0, K, 1, BP, p * K * NR, NR, K * NR, K, True)
-    for i in range(rows):
-        for j in range(cols):
-            C[i0 + i, p * NR + j] = Cpad[i, j]
+def packed_matmul(C, A, BP):
+    """C (M, N) += A (M, K) @ B with BP = ``pack(B)`` or ``pack_transposed(B^T)`` (clear C first for
+    ``=``). C and A must be C-contiguous (every per-step slice of a time-major buffer is).
 
-
-@njit(**JIT)
-def _row_product(C, A, BP, i, K, accumulate, Apad, Cpad):
-    """C[i] (+)= A[i] @ B, four panels at a time (eight independent FMA chains per k)."""
-    N = C.shape[1]
-    P, _, NR = BP.shape
-    full = N // NR                                  # panels whose columns are all inside C
-    p = 0
-    while p + ROW_PANELS <= full:
-        _row_tile(C, i * N + p * NR, N, A, i * K, K, 1, BP, p * K * NR, NR, K * NR, K, accumulate)
-        p += ROW_PANELS
-    while p < full:
-        _row_panel(C, i * N + p * NR, N, A, i * K, K, 1, BP, p * K * NR, NR, K * NR, K, accumulate)
-        p += 1
-    if p < P:
-        _edge_tile(C, A, BP, i, 1, p, K, accumulate, Apad, Cpad)
-
-
-@njit(**JIT)
-def packed_matmul(C, A, BP, accumulate):
-    """C (M, N) = A (M, K) @ B, or ``+=`` with ``accumulate``; BP = ``pack(B)`` / ``pack_transposed``.
-    C and A must be C-contiguous (every per-step slice of a time-major buffer is)."""
+    MR-row tiles, one panel at a time; a row or two left over (single-series inference) use the
+    single-row kernel, ROW_PANELS panels at a time. Tiles that stick out of A or C run on zero-padded
+    copies (Apad, Cpad)."""
     M, K = A.shape
     N = C.shape[1]
-    P, _, NR = BP.shape
-    Apad = np.empty((MR, K), A.dtype)
-    Cpad = np.empty((MR, NR), A.dtype)
-    full = N // NR
+    NR = BP.shape[2]
+    width = ROW_PANELS * NR
+    Apad = np.zeros((MR, K), A.dtype)
+    Cpad = np.zeros((MR, width), A.dtype)
     i0 = 0
-    while i0 + MR <= M:                             # whole MR-row tiles
-        for p in range(full):
-            _tile(C, i0 * N + p * NR, N, A, i0 * K, K, 1, BP, p * K * NR, NR, K * NR, K, accumulate)
-        if full < P:
-            _edge_tile(C, A, BP, i0, MR, full, K, accumulate, Apad, Cpad)
+    while i0 < M:
+        rows = min(MR, M - i0)
+        if 4 * rows <= MR:                                  # single rows
+            for i in range(i0, M):
+                for p in range(0, (N + NR - 1) // NR, ROW_PANELS):
+                    cols = min(width, N - p * NR)
+                    c, c_off, ldc = C, i * N + p * NR, N
+                    if cols < width:                        # the last group sticks out of C's row
+                        c, c_off, ldc = Cpad, 0, width
+                        for j in range(cols):
+                            Cpad[0, j] = C[i, p * NR + j]
+                    _row_tile(c, c_off, ldc, A, i * K, K, 1, BP, p * K * NR, NR, K * NR, K)
+                    if cols < width:
+                        for j in range(cols):
+                            C[i, p * NR + j] = Cpad[0, j]
+            return
+        a, a_off = A, i0 * K
+        if rows < MR:                                       # most of a tile: pad A's rows
+            a, a_off = Apad, 0
+            for i in range(rows):
+                for k in range(K):
+                    Apad[i, k] = A[i0 + i, k]
+        for p in range((N + NR - 1) // NR):
+            cols = min(NR, N - p * NR)
+            edge = rows < MR or cols < NR
+            c, c_off, ldc = C, i0 * N + p * NR, N
+            if edge:
+                c, c_off, ldc = Cpad, 0, width
+                for i in range(rows):
+                    for j in range(cols):
+                        Cpad[i, j] = C[i0 + i, p * NR + j]
+            _tile(c, c_off, ldc, a, a_off, K, 1, BP, p * K * NR, NR, K * NR, K)
+            if edge:
+                for i in range(rows):
+                    for j in range(cols):
+                        C[i0 + i, p * NR + j] = Cpad[i, j]
         i0 += MR
-    rest = M - i0
-    if 4 * rest > MR:                               # a good part of a tile: pad it
-        for p in range(P):
-            _edge_tile(C, A, BP, i0, rest, p, K, accumulate, Apad, Cpad)
-    else:                                           # a row or two: one at a time
-        for i in range(i0, M):
-            _row_product(C, A, BP, i, K, accumulate, Apad, Cpad)
 
 
 # K block of ``matmul_tn``: the (KC, MR) copy of A's tile stays in L1 (8 KB in float32) while it meets
@@ -291,52 +274,39 @@ KC = 256
 def matmul_tn(C, A, B):
     """C (M, N) += A^T B for A (K, M) and B (K, N), all C-contiguous: the weight gradients
     ``sum_t dgates_t^T h_{t-1}`` over every (step, sample) row at once (K = T*B, thousands).
+
     A's columns are strided (M apart), so each MR-column tile of A is first copied into a contiguous
-    (KC, MR) block. When N is not a whole number of panels but M is (W_hh's gradient at H=16:
-    M = 4H = 64, N = 16), C^T += B^T A is computed instead, without padding."""
+    (KC, MR) block. B's rows are read in place when N is a whole number of panels; otherwise, when M
+    is (W_hh's gradient at H=16: M = 4H = 64, N = 16), C^T += B^T A is computed instead, else B is
+    packed with zero padding. C is updated in place when M and N fill whole tiles, else through a
+    padded copy."""
     K, M = A.shape
     N = B.shape[1]
     NR = panel_width(A)
-    if N % NR != 0 and M % NR == 0:
-        Ct = np.zeros((N, M), C.dtype)
-        _matmul_tn(Ct, B, A)
-        for i in range(M):
-            for j in range(N):
-                C[i, j] += Ct[j, i]
-    else:
-        _matmul_tn(C, A, B)
-
-
-@njit(**JIT)
-def _matmul_tn(C, A, B):
-    K, M = A.shape
-    N = B.shape[1]
-    NR = panel_width(A)
+    swap = N % NR != 0 and M % NR == 0
+    if swap:
+        A, B = B, A
+        M, N = N, M
     P = (N + NR - 1) // NR
     if N % NR == 0:                                 # B's rows read in place: panel p = columns p*NR..
         b, b_ks, b_ps = B.reshape(K * N), N, NR
-        Cw = C
-    else:                                           # zero-padded panels, and C through a padded copy
-        b, b_ks, b_ps = pack(B).reshape(P * K * NR), NR, K * NR
-        Cw = np.zeros((M, P * NR), C.dtype)
+    else:
+        BP = pack(B)
+        b, b_ks, b_ps = BP.reshape(BP.size), NR, K * NR
+    direct = N % NR == 0 and M % MR == 0 and not swap
+    Cw = C if direct else np.zeros(((M + MR - 1) // MR * MR, P * NR), C.dtype)
     ldc = Cw.shape[1]
-    At = np.empty((KC, MR), A.dtype)
+    At = np.zeros((KC, MR), A.dtype)
     for k0 in range(0, K, KC):
         kb = min(KC, K - k0)
-        i0 = 0
-        while i0 + MR <= M:
+        for i0 in range(0, M, MR):
             for k in range(kb):                     # At[k, i] = A[k0 + k, i0 + i] = A^T[i0 + i, k0 + k]
                 src, dst = A[k0 + k], At[k]
-                for i in range(MR):
-                    dst[i] = src[i0 + i]
+                for i in range(min(MR, M - i0)):    # (a partial last tile leaves stale columns: they
+                    dst[i] = src[i0 + i]            # only reach Cw's padding rows)
             for p in range(P):
-                _tile(Cw, i0 * ldc + p * NR, ldc, At, 0, 1, MR, b, p * b_ps + k0 * b_ks, b_ks, b_ps, kb, True)
-            i0 += MR
-        for i in range(i0, M):                      # leftover rows of C, one at a time, in place
-            for p in range(P):
-                _row_panel(Cw, i * ldc + p * NR, ldc, A, k0 * M + i, 1, M, b, p * b_ps + k0 * b_ks,
-                           b_ks, b_ps, kb, True)
-    if N % NR != 0:
-        for i in range(M):
-            for j in range(N):
-                C[i, j] += Cw[i, j]
+                _tile(Cw, i0 * ldc + p * NR, ldc, At, 0, 1, MR, b, p * b_ps + k0 * b_ks, b_ks, b_ps, kb)
+    if not direct:
+        for i in range(C.shape[0]):
+            for j in range(C.shape[1]):
+                C[i, j] += Cw[j, i] if swap else Cw[i, j]

@@ -64,7 +64,8 @@ def gru_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     for s in range(T):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        recurrent_product(rec, h_prev, W_hhP, False)     # W_hh h_{t-1}
+        rec.fill(0)
+        recurrent_product(rec, h_prev, W_hhP)            # W_hh h_{t-1}
         _forward_step(gates[t], rec, b_hh, h_prev, aux[t], out[t])
 
 
@@ -113,7 +114,7 @@ def gru_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
         _backward_step(dgates[t], dgates_h[t], dh_direct, dh, gates[t], h_prev, aux[t], dout[t])
-        packed_matmul(dh_direct, dgates_h[t], W_hhP, True)
+        packed_matmul(dh_direct, dgates_h[t], W_hhP)
         dh, dh_direct = dh_direct, dh                 # dh_{t-1} = z*dh_t + dgh_t W_hh
     if dh.ctypes.data != dh0.ctypes.data:             # an odd number of swaps: the result is in the scratch
         for b in range(B):

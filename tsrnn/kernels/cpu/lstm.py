@@ -67,7 +67,7 @@ def lstm_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
         tp = t + 1 if reverse else t - 1
         h_prev = h0 if s == 0 else out[tp]
         c_prev = c0 if s == 0 else aux[tp]
-        recurrent_product(gates[t], h_prev, W_hhP, True)  # += W_hh h_{t-1}
+        recurrent_product(gates[t], h_prev, W_hhP)        # += W_hh h_{t-1}
         _forward_step(gates[t], c_prev, aux[t], out[t])
 
 
@@ -113,5 +113,6 @@ def lstm_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
         t = T - 1 - s if reverse else s
         c_prev = c0 if s == 0 else aux[t + 1 if reverse else t - 1]
         _backward_step(dgates[t], dh, dc, gates[t], c_prev, aux[t], dout[t])
-        packed_matmul(dh, dgates[t], W_hhP, False)      # dh_{t-1} = dgates_t W_hh
+        dh.fill(0)
+        packed_matmul(dh, dgates[t], W_hhP)             # dh_{t-1} = dgates_t W_hh
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)

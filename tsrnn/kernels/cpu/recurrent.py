@@ -34,8 +34,13 @@ SMALL_INPUT = 8
 
 
 @njit(fastmath=FASTMATH, **JIT)
-def _project_small(gx2, x2, W_ihT, bias):
-    """gx2[r] = bias + sum_i x2[r, i] W_ihT[i], vectorised along the G*H gate units."""
+def _project_small(gx2, x2, W_ih, bias):
+    """gx2[r] = bias + sum_i x2[r, i] W_ih[:, i], vectorised along the G*H gate units."""
+    GH, I = W_ih.shape
+    W_ihT = np.empty((I, GH), W_ih.dtype)
+    for k in range(GH):
+        for i in range(I):
+            W_ihT[i, k] = W_ih[k, i]
     for r in range(gx2.shape[0]):
         row, xr = gx2[r], x2[r]
         for k in range(row.shape[0]):
@@ -54,7 +59,7 @@ def _fill_rows(gx2, bias):
             row[k] = bias[k]
 
 
-@njit(fastmath=FASTMATH, **JIT)
+@njit(inline="always", fastmath=FASTMATH, **JIT)
 def input_projection(gx, x, W_ih, bias):
     """gx[t, b, :] = W_ih x[t, b] + bias, for all steps at once (one GEMM onto the bias, or a loop for
     tiny I).
@@ -69,21 +74,19 @@ def input_projection(gx, x, W_ih, bias):
     gx2 = gx.reshape(T * B, GH)
     x2 = x.reshape(T * B, I)
     if I <= SMALL_INPUT:
-        _project_small(gx2, x2, np.ascontiguousarray(W_ih.T), bias)
+        _project_small(gx2, x2, W_ih, bias)
     else:
         _fill_rows(gx2, bias)
-        packed_matmul(gx2, x2, pack_transposed(W_ih), True)
+        packed_matmul(gx2, x2, pack_transposed(W_ih))
 
 
 @njit(inline="always", **JIT)
-def recurrent_product(C, h_prev, W_hhP, accumulate):
-    """C = h_prev W_hh^T, or ``+=`` with ``accumulate``: (B, H) x (H, G*H), with the weights packed once
-    per sequence (W_hhP = ``pack_transposed(W_hh)``). A zero state (the usual h0) skips the product;
-    ``np.any`` stops at the first non-zero, so the check is nearly free."""
+def recurrent_product(C, h_prev, W_hhP):
+    """C += h_prev W_hh^T, (B, H) x (H, G*H), with the weights packed once per sequence (W_hhP =
+    ``pack_transposed(W_hh)``). A zero state (the usual h0) skips the product; ``np.any`` stops at the
+    first non-zero, so the check is nearly free."""
     if np.any(h_prev):
-        packed_matmul(C, h_prev, W_hhP, accumulate)
-    elif not accumulate:
-        C.fill(0)
+        packed_matmul(C, h_prev, W_hhP)
 
 
 @njit(fastmath=FASTMATH, **JIT)
@@ -109,7 +112,7 @@ def _small_input_grads(sums, dW_ihT, dgx2, x2):
                 acc[k] += xi * row[k]
 
 
-@njit(fastmath=FASTMATH, **JIT)
+@njit(inline="always", fastmath=FASTMATH, **JIT)
 def weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgx, dgh, x, h0, out, W_ih, reverse):
     """Gradients of the input and recurrent weights once the BPTT loop has filled dgx/dgh.
 
@@ -130,12 +133,15 @@ def weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgx, dgh, x, h0, out, W_ih, rev
     dgh2 = dgh.reshape(T * B, GH)
     x2 = x.reshape(T * B, I)
     if dx.shape[2] == I:
-        packed_matmul(dx.reshape(T * B, I), dgx2, pack(W_ih), False)
+        dx.fill(0)
+        packed_matmul(dx.reshape(T * B, I), dgx2, pack(W_ih))
     sums = np.zeros(GH, dgx.dtype)                  # sum_t dgx_t, the input-side bias gradient
     if I <= SMALL_INPUT:
         dW_ihT = np.zeros((I, GH), dgx.dtype)
         _small_input_grads(sums, dW_ihT, dgx2, x2)
-        dW_ih += dW_ihT.T
+        for k in range(GH):
+            for i in range(I):
+                dW_ih[k, i] += dW_ihT[i, k]
     else:
         matmul_tn(dW_ih, dgx2, x2)
         _column_sums(sums, dgx2)

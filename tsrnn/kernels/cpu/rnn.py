@@ -22,18 +22,18 @@ GATES = 1
 
 @njit(fastmath=FASTMATH, **JIT)
 def _forward_step(h_t, gates_t):
-    """h_t (B, H): in = W_hh h_{t-1}, out = h_t; gates_t (B, H) = W_ih x_t + b_ih + b_hh"""
+    """h_t (B, H) written; gates_t (B, H) = W_ih x_t + b_ih + b_hh + W_hh h_{t-1}"""
     B, H = h_t.shape
     for b in range(B):
         hb, gb = h_t[b], gates_t[b]
         for j in range(H):
-            hb[j] = tanh(hb[j] + gb[j])              # h_t = tanh(W_ih x + b + W_hh h_{t-1})
+            hb[j] = tanh(gb[j])                      # h_t = tanh(W_ih x + b + W_hh h_{t-1})
 
 
 @njit(fastmath=FASTMATH, **JIT)
 def rnn_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     """out (T, B, H) h_t, written
-    gates (T, B, H) scratch for the input-side pre-activations; aux and c0 unused (uniform signature)
+    gates (T, B, H) scratch for the pre-activations; aux and c0 unused (uniform signature)
     x (T, B, I); h0 (B, H)
     """
     T, B, _ = x.shape
@@ -42,7 +42,7 @@ def rnn_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     for s in range(T):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        recurrent_product(out[t], h_prev, W_hhP, False)  # W_hh h_{t-1}
+        recurrent_product(gates[t], h_prev, W_hhP)       # += W_hh h_{t-1}
         _forward_step(out[t], gates[t])
 
 
@@ -72,5 +72,6 @@ def rnn_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         _backward_step(dgates[t], dh, out[t], dout[t])
-        packed_matmul(dh, dgates[t], W_hhP, False)     # dh_{t-1} = d_t W_hh
+        dh.fill(0)
+        packed_matmul(dh, dgates[t], W_hhP)            # dh_{t-1} = d_t W_hh
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)

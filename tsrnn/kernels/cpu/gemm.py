@@ -59,6 +59,15 @@ MR = 8 if VECTOR_BYTES == 64 else 4        # rows per tile: MR*NV accumulators +
 ROW_PANELS = 4                             # panels per single-row tile
 
 
+def _no_unroll(module):
+    """Loop metadata ``!0 = !{!0, !{"llvm.loop.unroll.disable"}}``: the k loop is already as wide as
+    the registers allow, and unrolled copies of it (LLVM made 3-4 per call site) only cost compile
+    time, which numba pays again in every function that links this code."""
+    loop_id = module.add_metadata([ir.MetaDataString(module, f"tsrnn.tile.{len(module.metadata)}")])
+    loop_id.operands = (loop_id, module.add_metadata([ir.MetaDataString(module, "llvm.loop.unroll.disable")]))
+    return loop_id
+
+
 def _tile_kernel(rows: int, panels: int):
     """An intrinsic ``tile(c, c_off, ldc, a, a_off, a_rs, a_cs, b, b_off, b_ks, b_ps, K)``::
 
@@ -145,7 +154,8 @@ def _tile_kernel(rows: int, panels: int):
             for phi, start, step in zip(acc, acc0, new):
                 phi.add_incoming(start, entry)
                 phi.add_incoming(step, loop)
-            builder.cbranch(builder.icmp_signed("<", k_next, K), loop, done)
+            latch = builder.cbranch(builder.icmp_signed("<", k_next, K), loop, done)
+            latch.set_metadata("llvm.loop", _no_unroll(builder.module))
 
             builder.position_at_end(done)
             results = []
@@ -209,8 +219,8 @@ def pack_transposed(W):
 
 
 # Compile time shapes this code: numba links a callee's LLVM IR into every caller and optimises it
-# again there, so each micro-kernel has exactly one call site per driver (edges go through padded
-# copies at the same call), and the drivers stay small.
+# again there, so the drivers stay small, with few micro-kernel call sites (edges go through padded
+# copies at a shared call) and no constant arguments that numba would compile separate copies for.
 @njit(**JIT)
 def packed_matmul(C, A, BP):
     """C (M, N) += A (M, K) @ B with BP = ``pack(B)`` or ``pack_transposed(B^T)`` (clear C first for
@@ -218,32 +228,19 @@ def packed_matmul(C, A, BP):
 
     MR-row tiles, one panel at a time; a row or two left over (single-series inference) use the
     single-row kernel, ROW_PANELS panels at a time. Tiles that stick out of A or C run on zero-padded
-    copies (Apad, Cpad)."""
+    copies (Apad, Cpad), allocated only when some tile needs them."""
     M, K = A.shape
     N = C.shape[1]
     NR = BP.shape[2]
     width = ROW_PANELS * NR
-    Apad = np.zeros((MR, K), A.dtype)
-    Cpad = np.zeros((MR, width), A.dtype)
-    i0 = 0
-    while i0 < M:
+    rest = M % MR
+    single_rows = 0 < 4 * rest <= MR
+    Apad = np.zeros((MR, K), A.dtype) if rest and not single_rows else A       # (A, C: stand-ins
+    Cpad = np.zeros((MR, width), C.dtype) if rest or N % NR else C             # never touched)
+    for i0 in range(0, M - rest if single_rows else M, MR):
         rows = min(MR, M - i0)
-        if 4 * rows <= MR:                                  # single rows
-            for i in range(i0, M):
-                for p in range(0, (N + NR - 1) // NR, ROW_PANELS):
-                    cols = min(width, N - p * NR)
-                    c, c_off, ldc = C, i * N + p * NR, N
-                    if cols < width:                        # the last group sticks out of C's row
-                        c, c_off, ldc = Cpad, 0, width
-                        for j in range(cols):
-                            Cpad[0, j] = C[i, p * NR + j]
-                    _row_tile(c, c_off, ldc, A, i * K, K, 1, BP, p * K * NR, NR, K * NR, K)
-                    if cols < width:
-                        for j in range(cols):
-                            C[i, p * NR + j] = Cpad[0, j]
-            return
         a, a_off = A, i0 * K
-        if rows < MR:                                       # most of a tile: pad A's rows
+        if rows < MR:
             a, a_off = Apad, 0
             for i in range(rows):
                 for k in range(K):
@@ -262,7 +259,19 @@ def packed_matmul(C, A, BP):
                 for i in range(rows):
                     for j in range(cols):
                         C[i0 + i, p * NR + j] = Cpad[i, j]
-        i0 += MR
+    if single_rows:                                         # a row or two: single-row kernel
+        for i in range(M - rest, M):
+            for p in range(0, (N + NR - 1) // NR, ROW_PANELS):
+                cols = min(width, N - p * NR)
+                c, c_off, ldc = C, i * N + p * NR, N
+                if cols < width:                            # the last group sticks out of C's row
+                    c, c_off, ldc = Cpad, 0, width
+                    for j in range(cols):
+                        Cpad[0, j] = C[i, p * NR + j]
+                _row_tile(c, c_off, ldc, A, i * K, K, 1, BP, p * K * NR, NR, K * NR, K)
+                if cols < width:
+                    for j in range(cols):
+                        C[i, p * NR + j] = Cpad[0, j]
 
 
 # K block of ``matmul_tn``: the (KC, MR) copy of A's tile stays in L1 (8 KB in float32) while it meets

@@ -22,7 +22,7 @@ from numba import njit
 from ..._config import FASTMATH, JIT
 from .activations import sigmoid, sigmoid_grad, tanh, tanh_grad
 from .gemm import pack, pack_transposed, packed_matmul
-from .recurrent import gate_blocks3, input_projection, recurrent_product, weight_grads
+from .recurrent import gate_blocks3, input_projection, recurrent_product, weight_grads, zero
 
 GATES = 3
 
@@ -64,7 +64,7 @@ def gru_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     for s in range(T):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        rec.fill(0)
+        zero(rec)
         recurrent_product(rec, h_prev, W_hhP)            # W_hh h_{t-1}
         _forward_step(gates[t], rec, b_hh, h_prev, aux[t], out[t])
 
@@ -107,7 +107,7 @@ def gru_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     T, B, _ = x.shape
     H = h0.shape[1]
     dh = dh0                 # dL/dh_t through the recurrence; after t = 0: dL/dh0
-    dh.fill(0)
+    zero(dh)
     dh_direct = np.empty((B, H), dtype=out.dtype)
     W_hhP = pack(W_hh)
     for s in range(T - 1, -1, -1):

@@ -24,7 +24,7 @@ from numba import njit
 from ..._config import FASTMATH, JIT
 from .activations import sigmoid, sigmoid_grad, tanh, tanh_grad
 from .gemm import pack, pack_transposed, packed_matmul
-from .recurrent import gate_blocks4, input_projection, recurrent_product, weight_grads
+from .recurrent import gate_blocks4, input_projection, recurrent_product, weight_grads, zero
 
 GATES = 4
 
@@ -106,13 +106,13 @@ def lstm_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     T, B, _ = x.shape
     H = h0.shape[1]
     dh, dc = dh0, dc0      # dL/dh_t, dL/dc_t through the recurrence; after t = 0: dL/dh0, dL/dc0
-    dh.fill(0)
-    dc.fill(0)
+    zero(dh)
+    zero(dc)
     W_hhP = pack(W_hh)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         c_prev = c0 if s == 0 else aux[t + 1 if reverse else t - 1]
         _backward_step(dgates[t], dh, dc, gates[t], c_prev, aux[t], dout[t])
-        dh.fill(0)
+        zero(dh)
         packed_matmul(dh, dgates[t], W_hhP)             # dh_{t-1} = dgates_t W_hh
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)

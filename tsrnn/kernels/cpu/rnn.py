@@ -15,7 +15,7 @@ from numba import njit
 from ..._config import FASTMATH, JIT
 from .activations import tanh, tanh_grad
 from .gemm import pack, pack_transposed, packed_matmul
-from .recurrent import input_projection, recurrent_product, weight_grads
+from .recurrent import input_projection, recurrent_product, weight_grads, zero
 
 GATES = 1
 
@@ -67,11 +67,11 @@ def rnn_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     T, B, _ = x.shape
     H = h0.shape[1]
     dh = dh0                 # dL/dh_t through the recurrence; after t = 0: dL/dh0
-    dh.fill(0)
+    zero(dh)
     W_hhP = pack(W_hh)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         _backward_step(dgates[t], dh, out[t], dout[t])
-        dh.fill(0)
+        zero(dh)
         packed_matmul(dh, dgates[t], W_hhP)            # dh_{t-1} = d_t W_hh
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)

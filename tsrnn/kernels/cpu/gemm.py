@@ -311,8 +311,12 @@ def matmul_tn(C, A, B):
         for i0 in range(0, M, MR):
             for k in range(kb):                     # At[k, i] = A[k0 + k, i0 + i] = A^T[i0 + i, k0 + k]
                 src, dst = A[k0 + k], At[k]
-                for i in range(min(MR, M - i0)):    # (a partial last tile leaves stale columns: they
-                    dst[i] = src[i0 + i]            # only reach Cw's padding rows)
+                if i0 + MR <= M:
+                    for i in range(MR):             # (a constant trip count: one vector copy)
+                        dst[i] = src[i0 + i]
+                else:                               # a partial last tile leaves stale columns: they
+                    for i in range(M - i0):         # only reach Cw's padding rows
+                        dst[i] = src[i0 + i]
             for p in range(P):
                 _tile(Cw, i0 * ldc + p * NR, ldc, At, 0, 1, MR, b, p * b_ps + k0 * b_ks, b_ks, b_ps, kb)
     if not direct:

@@ -26,10 +26,10 @@ $(VENV)/.bench: $(STAMP)
 	touch $@
 
 bench: $(VENV)/.bench
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/kernels.py --json benchmarks/results/kernels.json --markdown benchmarks/results/kernels.md
+	$(PY) benchmarks/kernels.py --json benchmarks/results/kernels.json --markdown benchmarks/results/kernels.md
 
 bench-quick: $(VENV)/.bench
-	env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE $(PY) benchmarks/kernels.py --quick
+	$(PY) benchmarks/kernels.py --quick
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -12,9 +12,8 @@ warm numba cache.
 Usage:
     python benchmarks/kernels.py [--quick] [--json PATH] [--markdown PATH]
 
-Run it the way ``make bench`` does, with OPENBLAS_CORETYPE/OPENBLAS_L2_SIZE unset: the machine sets them
-to force OpenBLAS's Haswell kernels, which would handicap tsrnn's BLAS and not PyTorch's MKL. The header
-prints which OpenBLAS kernel ran.
+tsrnn's kernels call no BLAS (every product runs on tsrnn's own micro-kernel, ``tsrnn.kernels.cpu.gemm``);
+the header prints the vector width and tile it was built for on this machine.
 """
 from __future__ import annotations
 
@@ -55,8 +54,9 @@ def time_block(fn, min_time=0.2, min_steps=5, max_steps=200, warmup=2):
     return statistics.median(times) * 1e3
 
 
-# Pause between contenders: worker threads keep spinning after their library's last call (OpenBLAS for
-# up to ~0.1 s, OpenMP ~1 ms) and would steal a core from whichever contender is timed next.
+# Pause between contenders: worker threads keep spinning after their library's last call (OpenMP ~1 ms,
+# OpenBLAS, which PyTorch may load, up to ~0.1 s) and would steal a core from whichever contender is
+# timed next.
 PAUSE_S = 0.15
 
 
@@ -149,12 +149,11 @@ def bench_startup(runs=5):
     return {"import_s": statistics.median(imports), "first_step_cold_s": cold, "first_step_warm_s": warm}
 
 
-def blas_description():
-    import scipy.linalg.cython_blas  # noqa: F401
-    from threadpoolctl import threadpool_info
+def gemm_description():
+    from tsrnn.kernels.cpu.gemm import MR, NV, VECTOR_BYTES
 
-    return ", ".join(sorted({f"{i['internal_api']} {i['version']} ({i.get('architecture')})"
-                             for i in threadpool_info() if i["user_api"] == "blas"}))
+    lanes = VECTOR_BYTES // 4
+    return f"{VECTOR_BYTES * 8}-bit vectors, {MR} x {NV * lanes} float32 tiles"
 
 
 def markdown_table(rows, kind, threads, Hs):
@@ -189,8 +188,7 @@ def main(argv=None):
     bench_training(torch, "lstm", 4, 8, 1, 1, 1)
     header = [f"# tsrnn kernels vs PyTorch {torch.__version__} ({'quick' if args.quick else 'full'} run)",
               f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; "
-              f"numpy {np.__version__}; BLAS for tsrnn: {blas_description()}; "
-              f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')}",
+              f"numpy {np.__version__}; tsrnn GEMM micro-kernel: {gemm_description()}",
               f"each cell: tsrnn ms / torch ms — ratio (median of {rounds} interleaved rounds)"]
     print("\n".join(header), flush=True)
     for threads in (1, 2):

@@ -235,8 +235,10 @@ def packed_matmul(C, A, BP):
     width = ROW_PANELS * NR
     rest = M % MR
     single_rows = 0 < 4 * rest <= MR
-    Apad = np.zeros((MR, K), A.dtype) if rest and not single_rows else A       # (A, C: stand-ins
-    Cpad = np.zeros((MR, width), C.dtype) if rest or N % NR else C             # never touched)
+    padded_rows = rest and not single_rows
+    Apad = np.zeros((MR, K), A.dtype) if padded_rows else A                    # (A, C: stand-ins
+    edges = padded_rows or N % NR or (single_rows and N % width)                # never touched)
+    Cpad = np.zeros((MR, width), C.dtype) if edges else C
     for i0 in range(0, M - rest if single_rows else M, MR):
         rows = min(MR, M - i0)
         a, a_off = A, i0 * K

@@ -10,17 +10,21 @@ from tsrnn.network import Network
 CASES = [(c, n, bi, p, "direct") for c, n, bi, p in itertools.product(["rnn", "gru", "lstm"], [1, 2], [False, True],
                                                                        [0.0, 0.3])]
 CASES += [(c, n, False, p, "seq2seq") for c, n, p in itertools.product(["rnn", "gru", "lstm"], [1, 2], [0.0, 0.3])]
+# More than SMALL_INPUT (8) input features take the kernels' other input path (one packed product over
+# all steps instead of the per-step loop), in the first layer and, bidirectional, in the second.
+CASES += [(c, 2, True, 0.0, "direct", 10) for c in ["rnn", "gru", "lstm"]]
 T, B, I, H, O = 4, 3, 2, 3, 2
 
 
-def make(cell, layers, bidirectional, dropout, dtype="float64", seed=0, head="direct"):
-    return Network(cell, I, H, O, num_layers=layers, bidirectional=bidirectional, dropout=dropout,
-                   dtype=dtype, seed=seed, head=head)
+def make(cell, layers, bidirectional, dropout, dtype="float64", seed=0, head="direct", input_size=I):
+    hidden = H if input_size == I else 5                 # wide inputs: 2H = 10 features into layer 2
+    return Network(cell, input_size, hidden, O, num_layers=layers, bidirectional=bidirectional,
+                   dropout=dropout, dtype=dtype, seed=seed, head=head)
 
 
 def inputs(net, rng):
-    x = rng.normal(size=(T, B, I))
-    shape = (net.num_layers * net.num_directions, B, H)
+    x = rng.normal(size=(T, B, net.input_size))
+    shape = (net.num_layers * net.num_directions, B, net.hidden_size)
     h0 = rng.normal(size=shape) * 0.5
     c0 = rng.normal(size=shape) * 0.5 if net.cell == "lstm" else None
     return x, h0, c0
@@ -30,9 +34,14 @@ def rel_err(a, b):
     return np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300)
 
 
-@pytest.mark.parametrize("cell,layers,bidirectional,dropout,head", CASES)
-def test_forward_matches_numpy_reference(cell, layers, bidirectional, dropout, head):
-    net = make(cell, layers, bidirectional, dropout, head=head)
+def case_id(case):
+    return "-".join(str(v) for v in case)
+
+
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_forward_matches_numpy_reference(case):
+    cell, layers, bidirectional, dropout, head, *wide = case
+    net = make(cell, layers, bidirectional, dropout, head=head, input_size=(wide or [I])[0])
     rng = np.random.default_rng(1)
     x, h0, c0 = inputs(net, rng)
     net.rng = np.random.default_rng(7)
@@ -43,9 +52,10 @@ def test_forward_matches_numpy_reference(cell, layers, bidirectional, dropout, h
     assert np.abs(y - expected).max() <= 1e-10
 
 
-@pytest.mark.parametrize("cell,layers,bidirectional,dropout,head", CASES)
-def test_gradients_match_finite_differences(cell, layers, bidirectional, dropout, head):
-    net = make(cell, layers, bidirectional, dropout, head=head)
+@pytest.mark.parametrize("case", CASES, ids=case_id)
+def test_gradients_match_finite_differences(case):
+    cell, layers, bidirectional, dropout, head, *wide = case
+    net = make(cell, layers, bidirectional, dropout, head=head, input_size=(wide or [I])[0])
     rng = np.random.default_rng(2)
     x, h0, c0 = inputs(net, rng)
     weights = rng.normal(size=(B, O))           # L = sum(weights * y): dL/dy = weights

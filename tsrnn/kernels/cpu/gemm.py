@@ -26,7 +26,8 @@ register with AVX-512, two ymm with AVX2). Shapes used (a tile is MR x Q*NR):
 
 * ``MR x 1 panel`` (MR = 8 with 32 vector registers, 4 otherwise; NV = 2): batches of rows;
 * ``1 x 4 panels``: a row or two (single-series inference), where an MR-row tile would multiply
-  mostly padding; four panels give eight independent FMA chains per k.
+  mostly padding; four panels give eight independent FMA chains per k (``1 x 1 panel`` for the
+  panels left over).
 Rows or columns that do not fill a tile go through a small zero-padded copy of the tile.
 """
 from __future__ import annotations
@@ -175,6 +176,7 @@ def _tile_kernel(rows: int, panels: int):
 
 _tile = _tile_kernel(MR, 1)
 _row_tile = _tile_kernel(1, ROW_PANELS)
+_row_panel = _tile_kernel(1, 1)
 
 
 def panel_width(a):
@@ -237,7 +239,7 @@ def packed_matmul(C, A, BP):
     single_rows = 0 < 4 * rest <= MR
     padded_rows = rest and not single_rows
     Apad = np.zeros((MR, K), A.dtype) if padded_rows else A                    # (A, C: stand-ins
-    edges = padded_rows or N % NR or (single_rows and N % width)                # never touched)
+    edges = padded_rows or N % NR                                               # never touched)
     Cpad = np.zeros((MR, width), C.dtype) if edges else C
     for i0 in range(0, M - rest if single_rows else M, MR):
         rows = min(MR, M - i0)
@@ -261,19 +263,25 @@ def packed_matmul(C, A, BP):
                 for i in range(rows):
                     for j in range(cols):
                         C[i0 + i, p * NR + j] = Cpad[i, j]
-    if single_rows:                                         # a row or two: single-row kernel
+    if single_rows:                                         # a row or two: single-row kernels
         for i in range(M - rest, M):
-            for p in range(0, (N + NR - 1) // NR, ROW_PANELS):
-                cols = min(width, N - p * NR)
+            p = 0
+            while p < (N + NR - 1) // NR:
+                group = ROW_PANELS if (p + ROW_PANELS) * NR <= N else 1
+                cols = min(group * NR, N - p * NR)
                 c, c_off, ldc = C, i * N + p * NR, N
-                if cols < width:                            # the last group sticks out of C's row
+                if cols < group * NR:                       # the last panel sticks out of C's row
                     c, c_off, ldc = Cpad, 0, width
                     for j in range(cols):
                         Cpad[0, j] = C[i, p * NR + j]
-                _row_tile(c, c_off, ldc, A, i * K, K, 1, BP, p * K * NR, NR, K * NR, K)
-                if cols < width:
+                if group == ROW_PANELS:
+                    _row_tile(c, c_off, ldc, A, i * K, K, 1, BP, p * K * NR, NR, K * NR, K)
+                else:
+                    _row_panel(c, c_off, ldc, A, i * K, K, 1, BP, p * K * NR, NR, K * NR, K)
+                if cols < group * NR:
                     for j in range(cols):
                         C[i, p * NR + j] = Cpad[0, j]
+                p += group
 
 
 # K block of ``matmul_tn``: the (KC, MR) copy of A's tile stays in L1 (8 KB in float32) while it meets

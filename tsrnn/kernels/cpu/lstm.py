@@ -24,7 +24,8 @@ from numba import njit
 from ..._config import FASTMATH, JIT
 from .activations import sigmoid, sigmoid_grad, tanh, tanh_grad
 from .gemm import pack, pack_transposed, packed_matmul
-from .recurrent import gate_blocks4, input_projection, recurrent_product, weight_grads, zero
+from .recurrent import (SMALL_INPUT, gate_blocks4, input_grad_buffers, input_projection, project_small,
+                        recurrent_product, small_input_grads, small_input_weights, weight_grads, zero)
 
 GATES = 4
 
@@ -60,13 +61,19 @@ def lstm_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     """
     T, B, _ = x.shape
     H = h0.shape[1]
-    input_projection(gates, x, W_ih, b_ih + b_hh)     # W_ih x_t + b_ih + b_hh, all t at once
+    bias = b_ih + b_hh
+    small = x.shape[2] <= SMALL_INPUT
+    W_ihT = small_input_weights(x, W_ih)
+    if not small:
+        input_projection(gates, x, W_ih, bias)        # W_ih x_t + b_ih + b_hh, all t at once
     W_hhP = pack_transposed(W_hh)
     for s in range(T):
         t = T - 1 - s if reverse else s
         tp = t + 1 if reverse else t - 1
         h_prev = h0 if s == 0 else out[tp]
         c_prev = c0 if s == 0 else aux[tp]
+        if small:
+            project_small(gates[t], x[t], W_ihT, bias)  # W_ih x_t + b_ih + b_hh
         recurrent_product(gates[t], h_prev, W_hhP)        # += W_hh h_{t-1}
         _forward_step(gates[t], c_prev, aux[t], out[t])
 
@@ -109,10 +116,13 @@ def lstm_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     zero(dh)
     zero(dc)
     W_hhP = pack(W_hh)
+    sums, dW_ihT = input_grad_buffers(x, W_ih)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         c_prev = c0 if s == 0 else aux[t + 1 if reverse else t - 1]
         _backward_step(dgates[t], dh, dc, gates[t], c_prev, aux[t], dout[t])
+        if x.shape[2] <= SMALL_INPUT:
+            small_input_grads(sums, dW_ihT, dgates[t], x[t])
         zero(dh)
         packed_matmul(dh, dgates[t], W_hhP)             # dh_{t-1} = dgates_t W_hh
-    weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)
+    weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse, sums, dW_ihT)

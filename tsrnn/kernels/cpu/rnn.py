@@ -15,7 +15,8 @@ from numba import njit
 from ..._config import FASTMATH, JIT
 from .activations import tanh, tanh_grad
 from .gemm import pack, pack_transposed, packed_matmul
-from .recurrent import input_projection, recurrent_product, weight_grads, zero
+from .recurrent import (SMALL_INPUT, input_grad_buffers, input_projection, project_small, recurrent_product,
+                        small_input_grads, small_input_weights, weight_grads, zero)
 
 GATES = 1
 
@@ -37,11 +38,17 @@ def rnn_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     x (T, B, I); h0 (B, H)
     """
     T, B, _ = x.shape
-    input_projection(gates, x, W_ih, b_ih + b_hh)
+    bias = b_ih + b_hh
+    small = x.shape[2] <= SMALL_INPUT
+    W_ihT = small_input_weights(x, W_ih)
+    if not small:
+        input_projection(gates, x, W_ih, bias)        # W_ih x_t + b_ih + b_hh, all t at once
     W_hhP = pack_transposed(W_hh)
     for s in range(T):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
+        if small:
+            project_small(gates[t], x[t], W_ihT, bias)  # W_ih x_t + b_ih + b_hh
         recurrent_product(gates[t], h_prev, W_hhP)       # += W_hh h_{t-1}
         _forward_step(out[t], gates[t])
 
@@ -69,9 +76,12 @@ def rnn_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     dh = dh0                 # dL/dh_t through the recurrence; after t = 0: dL/dh0
     zero(dh)
     W_hhP = pack(W_hh)
+    sums, dW_ihT = input_grad_buffers(x, W_ih)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         _backward_step(dgates[t], dh, out[t], dout[t])
+        if x.shape[2] <= SMALL_INPUT:
+            small_input_grads(sums, dW_ihT, dgates[t], x[t])
         zero(dh)
         packed_matmul(dh, dgates[t], W_hhP)            # dh_{t-1} = d_t W_hh
-    weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)
+    weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse, sums, dW_ihT)

@@ -22,8 +22,8 @@ from numba import njit
 from ..._config import FASTMATH, JIT
 from .activations import sigmoid, sigmoid_grad, tanh, tanh_grad
 from .gemm import pack, pack_transposed, packed_matmul
-from .recurrent import (SMALL_INPUT, gate_blocks3, input_grad_buffers, input_projection, project_small,
-                        recurrent_product, small_input_grads, small_input_weights, weight_grads, zero)
+from .recurrent import (gate_blocks3, input_grad_buffers, input_grad_step, input_side, input_step,
+                        recurrent_product, weight_grads, zero)
 
 GATES = 3
 
@@ -59,17 +59,13 @@ def gru_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     """
     T, B, _ = x.shape
     H = h0.shape[1]
-    small = x.shape[2] <= SMALL_INPUT
-    W_ihT = small_input_weights(x, W_ih)
-    if not small:
-        input_projection(gates, x, W_ih, b_ih)        # W_ih x_t + b_ih, all t at once
+    W_ihT = input_side(gates, x, W_ih, b_ih)  # all steps at once, or W_ih^T for the loop
     rec = np.empty((B, GATES * H), dtype=out.dtype)
     W_hhP = pack_transposed(W_hh)
     for s in range(T):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        if small:
-            project_small(gates[t], x[t], W_ihT, b_ih)  # W_ih x_t + b_ih
+        input_step(gates[t], x[t], W_ihT, b_ih)         # W_ih x_t + b_ih
         zero(rec)
         recurrent_product(rec, h_prev, W_hhP)            # W_hh h_{t-1}
         _forward_step(gates[t], rec, b_hh, h_prev, aux[t], out[t])
@@ -121,8 +117,7 @@ def gru_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
         _backward_step(dgates[t], dgates_h[t], dh_direct, dh, gates[t], h_prev, aux[t], dout[t])
-        if x.shape[2] <= SMALL_INPUT:
-            small_input_grads(sums, dW_ihT, dgates[t], x[t])
+        input_grad_step(sums, dW_ihT, dgates[t], x[t])
         packed_matmul(dh_direct, dgates_h[t], W_hhP)
         dh, dh_direct = dh_direct, dh                 # dh_{t-1} = z*dh_t + dgh_t W_hh
     if dh.ctypes.data != dh0.ctypes.data:             # an odd number of swaps: the result is in the scratch

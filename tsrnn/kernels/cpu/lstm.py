@@ -18,16 +18,13 @@ vectorises it there, while inlined into the time loop (next to the BLAS call) it
 """
 from __future__ import annotations
 
-import numpy as np
 from numba import njit
 
 from ..._config import FASTMATH, JIT
 from .activations import sigmoid, sigmoid_grad, tanh, tanh_grad
 from .gemm import pack, pack_transposed, packed_matmul
-from .recurrent import (SMALL_INPUT, gate_blocks4, input_grad_buffers, input_projection, project_small,
-                        recurrent_product, small_input_grads, small_input_weights, weight_grads, zero)
-
-GATES = 4
+from .recurrent import (gate_blocks4, input_grad_buffers, input_grad_step, input_side, input_step,
+                        recurrent_product, weight_grads, zero)
 
 
 @njit(fastmath=FASTMATH, **JIT)
@@ -60,21 +57,16 @@ def lstm_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
     x (T, B, I); h0, c0 (B, H)
     """
     T, B, _ = x.shape
-    H = h0.shape[1]
     bias = b_ih + b_hh
-    small = x.shape[2] <= SMALL_INPUT
-    W_ihT = small_input_weights(x, W_ih)
-    if not small:
-        input_projection(gates, x, W_ih, bias)        # W_ih x_t + b_ih + b_hh, all t at once
+    W_ihT = input_side(gates, x, W_ih, bias)  # all steps at once, or W_ih^T for the loop
     W_hhP = pack_transposed(W_hh)
     for s in range(T):
         t = T - 1 - s if reverse else s
         tp = t + 1 if reverse else t - 1
         h_prev = h0 if s == 0 else out[tp]
         c_prev = c0 if s == 0 else aux[tp]
-        if small:
-            project_small(gates[t], x[t], W_ihT, bias)  # W_ih x_t + b_ih + b_hh
-        recurrent_product(gates[t], h_prev, W_hhP)        # += W_hh h_{t-1}
+        input_step(gates[t], x[t], W_ihT, bias)         # W_ih x_t + b_ih + b_hh
+        recurrent_product(gates[t], h_prev, W_hhP)      # += W_hh h_{t-1}
         _forward_step(gates[t], c_prev, aux[t], out[t])
 
 
@@ -111,7 +103,6 @@ def lstm_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     x, h0, c0, W_ih, W_hh, out, aux, gates: as in ``lstm_forward`` (after it ran)
     """
     T, B, _ = x.shape
-    H = h0.shape[1]
     dh, dc = dh0, dc0      # dL/dh_t, dL/dc_t through the recurrence; after t = 0: dL/dh0, dL/dc0
     zero(dh)
     zero(dc)
@@ -121,8 +112,7 @@ def lstm_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
         t = T - 1 - s if reverse else s
         c_prev = c0 if s == 0 else aux[t + 1 if reverse else t - 1]
         _backward_step(dgates[t], dh, dc, gates[t], c_prev, aux[t], dout[t])
-        if x.shape[2] <= SMALL_INPUT:
-            small_input_grads(sums, dW_ihT, dgates[t], x[t])
+        input_grad_step(sums, dW_ihT, dgates[t], x[t])
         zero(dh)
         packed_matmul(dh, dgates[t], W_hhP)             # dh_{t-1} = dgates_t W_hh
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse, sums, dW_ihT)

@@ -57,23 +57,6 @@ def transposed(W):
     return WT
 
 
-@njit(inline="always", **JIT)
-def small_input_weights(x, W_ih):
-    """W_ih^T (I, G*H) for ``project_small`` when x has at most SMALL_INPUT features, else (0, 0)."""
-    if x.shape[2] <= SMALL_INPUT:
-        return transposed(W_ih)
-    return np.empty((0, 0), W_ih.dtype)
-
-
-@njit(inline="always", **JIT)
-def input_grad_buffers(x, W_ih):
-    """Zeroed accumulators (sums (G*H,), dW_ihT (I, G*H)) for ``small_input_grads`` (dW_ihT is (0, G*H)
-    when x has more than SMALL_INPUT features: ``weight_grads`` computes those gradients itself)."""
-    GH, I = W_ih.shape
-    rows = I if I <= SMALL_INPUT else 0
-    return np.zeros(GH, W_ih.dtype), np.zeros((rows, GH), W_ih.dtype)
-
-
 @njit(fastmath=FASTMATH, **JIT)
 def project_small(gx_t, x_t, W_ihT, bias):
     """gx_t[b] = bias + sum_i x_t[b, i] W_ihT[i] for one step's rows, vectorised along the G*H units."""
@@ -124,6 +107,42 @@ def input_projection(gx, x, W_ih, bias):
     gx2 = gx.reshape(T * B, GH)
     _fill_rows(gx2, bias)
     packed_matmul(gx2, x.reshape(T * B, I), pack_transposed(W_ih))
+
+
+@njit(inline="always", **JIT)
+def input_side(gates, x, W_ih, bias):
+    """Before a forward time loop. For more than SMALL_INPUT features: gates = x W_ih^T + bias for all
+    steps (``input_projection``) and an empty array back; for fewer: nothing yet, and W_ih^T (I, G*H)
+    back for ``input_step``."""
+    if x.shape[2] <= SMALL_INPUT:
+        return transposed(W_ih)
+    input_projection(gates, x, W_ih, bias)
+    return np.empty((0, 0), W_ih.dtype)
+
+
+@njit(inline="always", **JIT)
+def input_step(gates_t, x_t, W_ihT, bias):
+    """Inside the forward time loop: gates_t = x_t W_ih^T + bias when ``input_side`` left it to the loop."""
+    if W_ihT.size:
+        project_small(gates_t, x_t, W_ihT, bias)
+
+
+@njit(inline="always", **JIT)
+def input_grad_buffers(x, W_ih):
+    """Before a backward time loop: zeroed accumulators (sums (G*H,), dW_ihT (I, G*H)) for
+    ``input_grad_step``; dW_ihT is (0, G*H) for more than SMALL_INPUT features, whose gradients
+    ``weight_grads`` computes after the loop."""
+    GH, I = W_ih.shape
+    rows = I if I <= SMALL_INPUT else 0
+    return np.zeros(GH, W_ih.dtype), np.zeros((rows, GH), W_ih.dtype)
+
+
+@njit(inline="always", **JIT)
+def input_grad_step(sums, dW_ihT, dgx_t, x_t):
+    """Inside the backward time loop, for few features: the step's share of the input-side bias and
+    W_ih gradients (``small_input_grads``) while dgx_t is in L1."""
+    if dW_ihT.shape[0]:
+        small_input_grads(sums, dW_ihT, dgx_t, x_t)
 
 
 @njit(inline="always", **JIT)

@@ -72,16 +72,16 @@ def gru_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
 
 
 @njit(fastmath=FASTMATH, **JIT)
-def _backward_step(dgx_t, dgh_t, dh_direct, dh, gates_t, h_prev, hn_t, dout_t):
+def _backward_step(dgx_t, dgh_t, dh, gates_t, h_prev, hn_t, dout_t):
     """dgx_t, dgh_t (B, 3H) written: dL/d(input-side / hidden-side pre-activations) of r, z, n
-    dh_direct (B, H) written: the z_t*dh_t part of dL/dh_{t-1}
-    dh (B, H): dL/dh_t through the recurrence; gates_t activated r, z, n; h_prev, hn_t, dout_t (B, H)"""
+    dh (B, H): in = dL/dh_t through the recurrence, out = its z_t*dL/dh_t part of dL/dh_{t-1}
+    gates_t activated r, z, n; h_prev, hn_t, dout_t (B, H)"""
     B, H = h_prev.shape
     for b in range(B):
         gr, gz, gn = gate_blocks3(gates_t[b], H)
         dxr, dxz, dxn = gate_blocks3(dgx_t[b], H)
         dhr, dhz, dhn = gate_blocks3(dgh_t[b], H)
-        hp, hnb, dout_b, dh_b, dd_b = h_prev[b], hn_t[b], dout_t[b], dh[b], dh_direct[b]
+        hp, hnb, dout_b, dh_b = h_prev[b], hn_t[b], dout_t[b], dh[b]
         for j in range(H):
             r, z, n = gr[j], gz[j], gn[j]
             d = dout_b[j] + dh_b[j]
@@ -94,7 +94,7 @@ def _backward_step(dgx_t, dgh_t, dh_direct, dh, gates_t, h_prev, hn_t, dout_t):
             dhr[j] = dr
             dhz[j] = dz
             dhn[j] = dn * r
-            dd_b[j] = d * z                           # h_t = ... + z*h_{t-1}
+            dh_b[j] = d * z                           # h_t = ... + z*h_{t-1}
 
 
 @njit(fastmath=FASTMATH, **JIT)
@@ -106,22 +106,15 @@ def gru_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
     dgates_h (T, B, 3H) scratch: gradient at the hidden-side pre-activations (W_h h + b_h)
     dout (T, B, H): dL/dh_t arriving from above, not through the recurrence
     """
-    T, B, _ = x.shape
-    H = h0.shape[1]
+    T = x.shape[0]
     dh = dh0                 # dL/dh_t through the recurrence; after t = 0: dL/dh0
     zero(dh)
-    dh_direct = np.empty((B, H), dtype=out.dtype)
     W_hhP = pack(W_hh)
     sums, dW_ihT = input_grad_buffers(x, W_ih)
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         h_prev = h0 if s == 0 else out[t + 1 if reverse else t - 1]
-        _backward_step(dgates[t], dgates_h[t], dh_direct, dh, gates[t], h_prev, aux[t], dout[t])
+        _backward_step(dgates[t], dgates_h[t], dh, gates[t], h_prev, aux[t], dout[t])
         input_grad_step(sums, dW_ihT, dgates[t], x[t])
-        packed_matmul(dh_direct, dgates_h[t], W_hhP)
-        dh, dh_direct = dh_direct, dh                 # dh_{t-1} = z*dh_t + dgh_t W_hh
-    if dh.ctypes.data != dh0.ctypes.data:             # an odd number of swaps: the result is in the scratch
-        for b in range(B):
-            for j in range(H):
-                dh0[b, j] = dh[b, j]
+        packed_matmul(dh, dgates_h[t], W_hhP)          # dh_{t-1} = z*dh_t + dgh_t W_hh
     weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h, x, h0, out, W_ih, reverse, sums, dW_ihT)

@@ -14,7 +14,7 @@ Dims: T steps, B batch, I inputs, H hidden. W_ih (4H, I), W_hh (4H, H), b_ih, b_
 bidirectional layer); outputs stay indexed by t.
 Buffers are preallocated by the caller. Parameter gradients are accumulated (+=), everything else
 is written (=). The elementwise work of one time step lives in its own small function: LLVM
-vectorises it there, while inlined into the time loop (next to the BLAS call) it did not (3x slower).
+vectorises it there, while inlined into the time loop (next to the matrix product) it did not (3x slower).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
-"""GEMM work shared by every recurrent cell: the input projection before the time loop and the
-weight/input gradients after BPTT, a handful of large matrix products over all T*B (step, sample) rows
-at once, and the per-step recurrent product; all of them run on ``gemm``'s micro-kernel (no BLAS).
-The per-step work left in the cell modules is that product plus elementwise gate math.
+"""Work shared by every recurrent cell: the input side (one product over all T*B (step, sample) rows
+before the time loop, or a per-step loop for a handful of input features), the per-step recurrent
+product, and the weight/input gradients after BPTT; every product runs on ``gemm``'s micro-kernel (no
+BLAS). The cell modules add the elementwise gate math.
 
 Dims: T time steps, B batch, I input features, H hidden units, G gates (LSTM 4, GRU 3, RNN 1).
 Parameter gradients are accumulated (``+=``); activation gradients are written (``=``).
@@ -94,8 +94,8 @@ def _fill_rows(gx2, bias):
 
 @njit(inline="always", fastmath=FASTMATH, **JIT)
 def input_projection(gx, x, W_ih, bias):
-    """gx[t, b, :] = W_ih x[t, b] + bias for all steps at once, one product onto the bias; for more
-    than SMALL_INPUT features (tiny inputs are projected step by step: ``project_small``).
+    """gx[t, b, :] = W_ih x[t, b] + bias for all steps at once, one product onto the bias (used for
+    more than SMALL_INPUT features; fewer are projected step by step, ``project_small``).
 
     gx   (T, B, G*H)  written
     x    (T, B, I)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrnn.cli import atomic_write
+from tsrnn.persistence import atomic_write
 
 
 def run(*args, cwd=None):

@@ -51,7 +51,8 @@ def test_fit_returns_self_sets_underscore_attributes_and_refit_forgets():
         model.predict(3)
     assert model.fit(monthly()) is model
     fitted = {k for k in vars(model) if k.endswith("_") and not k.startswith("_")}
-    assert {"networks_", "horizon_", "window_", "history_", "loss_history_", "residuals_"} <= fitted
+    assert {"networks_", "horizon_", "window_", "state_", "panel_", "loss_history_", "residuals_",
+            "fallbacks_"} <= fitted
     from sklearn.base import clone
 
     assert not any(k.endswith("_") and not k.startswith("_") for k in vars(clone(model)))
@@ -218,7 +219,7 @@ def test_ensemble_averages_its_members():
     one = Forecaster(**FAST, season_length=12, horizon=6).fit(long_frame())
     three = Forecaster(**{**FAST, "ensemble_size": 3}, season_length=12, horizon=6).fit(long_frame())
     assert len(three.networks_) == 3 and len(three.best_epoch_) == 3
-    x = three._inputs(np.zeros((2, three.window_)), np.zeros((2, three.window_)))[0]
+    x = np.random.default_rng(0).normal(size=(three.window_, 2, 2)).astype(np.float32)
     mean = np.mean([n.predict(x) for n in three.networks_], axis=0)
     np.testing.assert_allclose(three._network_predict(x), mean, rtol=1e-6)
     np.testing.assert_allclose(three.networks_[0].params, one.networks_[0].params)   # first member = single model
@@ -274,11 +275,24 @@ def test_nan_is_reported_with_series_and_position_or_filled():
         Forecaster(**FAST, fill="ffill").fit(y)
 
 
-def test_too_short_series_are_named():
+def test_short_series_fall_back_to_a_named_rule_or_are_an_error_when_asked():
     df = long_frame()
-    tiny = pd.DataFrame({"unique_id": "tiny", "ds": pd.date_range("2020-01", periods=5, freq="MS"), "y": 1.0})
-    with pytest.raises(ValueError, match=r"too short.*'tiny'"):
-        Forecaster(**FAST, season_length=12, horizon=6).fit(pd.concat([df, tiny]))
+    tiny = pd.DataFrame({"unique_id": "tiny", "ds": pd.date_range("2020-01", periods=5, freq="MS"), "y": 3.0})
+    small = pd.DataFrame({"unique_id": "small", "ds": pd.date_range("2020-01", periods=14, freq="MS"),
+                          "y": np.arange(14.0) + 50})
+    data = pd.concat([df, tiny, small])
+    with pytest.raises(ValueError, match=r"2 series are too short.*'small', 'tiny'"):
+        Forecaster(**FAST, season_length=12, horizon=6, short_series="error").fit(data)
+    model = Forecaster(**FAST, season_length=12, horizon=6).fit(data)
+    rules = dict(zip(model.fallbacks_.unique_id, model.fallbacks_.rule))
+    assert set(rules) == {"tiny", "small"} and rules["tiny"].startswith("naive") and rules["small"].startswith("padded")
+    f = model.predict(4)
+    assert np.allclose(f[f.unique_id == "tiny"].yhat, 3.0)           # naive rule: the last value
+    assert np.isfinite(f.yhat).all() and len(f) == 4 * 6
+    alone = model.predict(4, y=tiny)                                 # unseen short series: the same rule
+    assert np.allclose(alone.yhat, 3.0)
+    with pytest.raises(ValueError, match="to train on.*every series"):
+        Forecaster(**FAST, season_length=12, horizon=6).fit(tiny)
 
 
 def test_constant_series_does_not_divide_by_zero():

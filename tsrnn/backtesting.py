@@ -9,6 +9,12 @@ the model is fitted on the points before the cutoff (``refit=True``: a fresh cop
 longer history without retraining) and forecasts the next ``horizon`` points, which are compared with
 the actual values. Nothing at or after a cutoff is ever seen by the model for that window.
 
+A series too short for a window (fewer than ``max(2, season_length + 1)`` points before its cutoff) is
+left out of that window, not fatal to the run: ``BacktestResult.skipped`` lists each (series, window),
+and ``BacktestResult.fallbacks`` the series that a model forecast by a fallback rule. The windows are
+cut from the series store with whole-array operations; tsrnn's own models receive them as they are, any
+other model as a long DataFrame.
+
 Metrics per series and window: MAE, RMSE, sMAPE, MASE (scale from the training part, period
 ``season_length``) and MAPE where defined; per model: the means over all series and windows, and OWA
 against M4's Naive2 forecast of the same windows (computed internally when "naive2" is not one of the
@@ -26,7 +32,7 @@ from . import metrics
 from ._progress import Progress
 from .baselines import BASELINES, naive2_forecast
 from ._validation import check_positive_int
-from .data import to_panel
+from .data import Panel, series_stamps, to_panel
 
 __all__ = ["backtest", "BacktestResult", "make_model", "MODEL_NAMES"]
 
@@ -55,6 +61,21 @@ class BacktestResult:
     series_metrics: pd.DataFrame
     horizon: int
     season_length: int
+    skipped: pd.DataFrame       # unique_id, window, n_obs: series too short for a window, left out of it
+    fallbacks: pd.DataFrame     # model, window, unique_id, reason: series a model forecast by a fallback rule
+
+    def notes(self) -> list[str]:
+        """One line per kind of left-out or fallback series (what the CLI prints under its table)."""
+        lines = []
+        if len(self.skipped):
+            first = list(dict.fromkeys(self.skipped.unique_id))[:5]
+            lines.append(f"{self.skipped.unique_id.nunique()} series too short for some windows were left out of "
+                         f"them ({len(self.skipped)} series-windows; first: {first})")
+        for model, g in self.fallbacks.groupby("model", sort=False):
+            first = list(dict.fromkeys(g.unique_id))[:5]
+            lines.append(f"{model}: {g.unique_id.nunique()} series forecast by a fallback rule (first: {first}; "
+                         f"{g.reason.iloc[0]})")
+        return lines
 
     def plot(self, series=None, max_series: int = 4, history: pd.DataFrame | None = None):
         """Actual values and every model's forecasts per cutoff, one panel per series (matplotlib, the
@@ -144,37 +165,43 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
 
     panel = to_panel(data, id_col, time_col, target_col, freq)
     span = horizon + step * (n_windows - 1)
-    needed = span + max(2, m + 1)
-    short = [uid for uid, v in zip(panel.ids, panel.values) if len(v) < needed]
-    if short:
-        raise ValueError(f"{len(short)} series have fewer than {needed} points, the least for {n_windows} "
-                         f"window(s) of horizon {horizon} (step {step}) plus a training part: "
-                         f"{short[:10]}{' ...' if len(short) > 10 else ''}")
+    min_train = max(2, m + 1)
+    lengths = panel.lengths
+    if not (lengths - span >= min_train).any():
+        raise ValueError(f"every series has fewer than {span + min_train} points, the least for {n_windows} "
+                         f"window(s) of horizon {horizon} (step {step}) plus a training part of {min_train}")
     named = _resolve_models(model, horizon, m, **neural_kwargs)
-    times = [_time_axis(panel, i) for i in range(len(panel))]
-    rows, scores, bar = [], [], Progress(len(named) * n_windows, progress, desc="backtest")
+    rows, scores, skipped, fallbacks = [], [], [], []
+    fitted_once: dict = {}                              # refit=False: each model fitted on the first window
+    bar = Progress(len(named) * n_windows, progress, desc="backtest")
     done = 0
     try:
-        for name, estimator in named.items():
-            fitted = None
-            for w in range(n_windows):
-                offset = span - step * w                # points after the cutoff, counting the test window
-                train = _long(panel, times, lambda v: v[: len(v) - offset], id_col, time_col, target_col)
-                if refit or fitted is None:
-                    fitted = _fresh(estimator).fit(train)
+        for w in range(n_windows):
+            offset = span - step * w                    # points after the cutoff, counting the test window
+            keep = np.flatnonzero(lengths - offset >= min_train)
+            short = np.flatnonzero(lengths - offset < min_train)
+            skipped.append(pd.DataFrame({"unique_id": panel.ids[short], "window": w + 1, "n_obs": lengths[short]}))
+            window = _Window(panel, keep, offset, horizon, m)
+            for name, estimator in named.items():
+                if refit or name not in fitted_once:
+                    fitted = _fresh(estimator).fit(window.train_for(estimator, id_col, time_col, target_col))
+                    fitted_once[name] = fitted
                     fc = fitted.predict(horizon)
                 else:
-                    fc = fitted.predict(horizon, y=train)
-                frame, window_scores = _collect(fc, panel, times, offset, horizon, name, m)
+                    fitted = fitted_once[name]
+                    fc = fitted.predict(horizon, y=window.train_for(estimator, id_col, time_col, target_col))
+                fallbacks.append(_fallbacks(fitted, name, w + 1))
+                frame, window_scores = window.collect(fc, name)
                 rows.append(frame)
-                scores.extend({**row, "window": w + 1} for row in window_scores)
+                scores.append(window_scores.assign(window=w + 1))
                 done += 1
                 bar.update(done, model=name, window=w + 1)
     finally:
         bar.close()
     forecasts = pd.concat(rows, ignore_index=True)
-    series_metrics = pd.DataFrame(scores)
-    return BacktestResult(forecasts, _aggregate(series_metrics), series_metrics, horizon, m)
+    series_metrics = pd.concat(scores, ignore_index=True)
+    return BacktestResult(forecasts, _aggregate(series_metrics), series_metrics, horizon, m,
+                          pd.concat(skipped, ignore_index=True), pd.concat(fallbacks, ignore_index=True))
 
 
 def _fresh(estimator):
@@ -184,53 +211,115 @@ def _fresh(estimator):
     return copy.deepcopy(estimator)
 
 
-def _time_axis(panel, i):
-    """Time stamps of series i (its axis was checked to be regular when the panel was built)."""
-    n, last, st = len(panel.values[i]), panel.last[i], panel.step
-    if panel.time_kind == "datetime":
-        return pd.date_range(end=last, periods=n, freq=st)
-    if panel.time_kind == "period":
-        return pd.period_range(end=last, periods=n, freq=last.freq)
-    return last - st * np.arange(n - 1, -1, -1)
+def _fallbacks(fitted, name: str, window: int) -> pd.DataFrame:
+    """The series ``fitted`` forecast by a fallback rule (Forecaster: a DataFrame; baselines: a dict)."""
+    found = getattr(fitted, "fallbacks_", None)
+    if isinstance(found, pd.DataFrame):
+        ids, reasons = found.unique_id.to_numpy(), found.rule.to_numpy()
+    elif isinstance(found, dict):
+        ids, reasons = np.array(list(found), dtype=object), np.array(list(found.values()), dtype=object)
+    else:
+        ids = reasons = np.array([], dtype=object)
+    return pd.DataFrame({"model": name, "window": window, "unique_id": ids, "reason": reasons})
 
 
-def _long(panel, times, cut, id_col, time_col, target_col) -> pd.DataFrame:
-    parts = []
-    for uid, values, t in zip(panel.ids, panel.values, times):
-        v = cut(values)
-        parts.append(pd.DataFrame({id_col: uid, time_col: t[: len(v)], target_col: v}))
-    return pd.concat(parts, ignore_index=True)
+class _Window:
+    """One backtest window: the series in it, their training parts and test values, and the scoring."""
+
+    def __init__(self, panel: Panel, keep: np.ndarray, offset: int, horizon: int, m: int):
+        self.panel, self.keep, self.horizon, self.m = panel, keep, horizon, m
+        train = panel.subset(keep, offset)
+        self.train = Panel(train.ids, train.last, train.step, "long", train.time_kind, train.name, train.data,
+                           train.offsets)
+        starts = panel.offsets[keep] + panel.lengths[keep] - offset
+        self.actual = panel.data[starts[:, None] + np.arange(horizon)]
+        n = len(keep)
+        self.ds = series_stamps(self.train, np.tile(np.arange(1, horizon + 1), n), np.repeat(np.arange(n), horizon))
+        self.cutoff = self.train.last
+
+    def train_for(self, estimator, id_col, time_col, target_col):
+        """The training part as tsrnn's own models take it (the store itself), else a long frame."""
+        from .baselines import _Baseline
+        from .forecaster import Forecaster
+
+        if isinstance(estimator, (Forecaster, _Baseline)):
+            return self.train                           # they copy it before transforming it
+        t = self.train
+        frame = {id_col: np.repeat(t.ids, t.lengths), target_col: t.data.copy()}
+        k = np.arange(len(t.data)) - np.repeat(t.offsets[1:] - 1, t.lengths)
+        frame[time_col] = series_stamps(t, k, np.repeat(np.arange(len(t)), t.lengths))
+        return pd.DataFrame(frame)[[id_col, time_col, target_col]]
+
+    def forecast_values(self, fc, name: str) -> np.ndarray:
+        """(n_series, horizon) forecasts in this window's series order, from any output form."""
+        ids, h = self.train.ids, self.horizon
+        if isinstance(fc, pd.Series):
+            values = fc.to_numpy(np.float64)[None]
+        elif "yhat" in getattr(fc, "columns", []):
+            got = fc["unique_id"].to_numpy()
+            if len(got) == len(ids) * h and (got == np.repeat(ids, h)).all():
+                values = fc["yhat"].to_numpy(np.float64).reshape(len(ids), h)
+            else:
+                groups = dict(tuple(fc.groupby("unique_id", sort=False)["yhat"]))
+                values = [groups.get(uid, pd.Series(dtype=float)).to_numpy(np.float64) for uid in ids]
+                bad = [uid for uid, v in zip(ids, values) if len(v) != h]
+                if bad:
+                    raise ValueError(f"model {name!r} returned the wrong number of values for series {bad[:10]}, "
+                                     f"expected {h} each")
+                values = np.stack(values)
+        else:                                           # wide frame
+            values = np.stack([fc[uid].to_numpy(np.float64) for uid in ids])
+        if values.shape != (len(ids), h):
+            raise ValueError(f"model {name!r} returned {values.shape[-1]} values per series, expected {h}")
+        return values
+
+    def collect(self, fc, name: str):
+        """This window's forecasts in the long result layout and their metrics, one row per series."""
+        f = self.forecast_values(fc, name)
+        y, h, n = self.actual, self.horizon, len(self.keep)
+        t = self.train
+        frame = pd.DataFrame({"unique_id": np.repeat(t.ids, h), "ds": self.ds,
+                              "cutoff": _repeat(self.cutoff, h), "y": y.ravel(), "yhat": f.ravel(), "model": name})
+        naive2 = np.stack([naive2_forecast(v, h, self.m) for v in t.values]) if n else np.empty((0, h))
+        scale = _mase_scales(t, self.m)
+        scores = pd.DataFrame({"model": name, "unique_id": t.ids, "cutoff": self.cutoff,
+                               "mae": _mae(y, f), "rmse": np.sqrt(np.mean((y - f) ** 2, axis=1)),
+                               "smape": _smape(y, f), "mase": _scaled(_mae(y, f), scale),
+                               "mape": np.where((y != 0).all(axis=1),
+                                                100 * np.mean(np.abs(y - f) / np.where(y != 0, np.abs(y), 1), axis=1),
+                                                np.nan),
+                               "smape_naive2": _smape(y, naive2), "mase_naive2": _scaled(_mae(y, naive2), scale)})
+        return frame, scores
 
 
-def _collect(fc, panel, times, offset, horizon, name, m):
-    """One window's forecasts in the long result layout (aligned with the actual values by position)
-    and their metrics, one row per series."""
-    if isinstance(fc, pd.Series):
-        values = [fc.to_numpy(np.float64)]
-    elif "yhat" in getattr(fc, "columns", []):
-        groups = dict(tuple(fc.groupby("unique_id", sort=False)["yhat"]))
-        values = [groups[uid].to_numpy(np.float64) for uid in panel.ids]
-    else:                                           # wide frame
-        values = [fc[uid].to_numpy(np.float64) for uid in panel.ids]
-    parts, scores = [], []
-    for uid, v, t, f in zip(panel.ids, panel.values, times, values):
-        cut = len(v) - offset
-        if len(f) != horizon:
-            raise ValueError(f"model {name!r} returned {len(f)} values for series {uid!r}, expected {horizon}")
-        train, y = v[:cut], v[cut: cut + horizon]
-        parts.append(pd.DataFrame({"unique_id": uid, "ds": t[cut: cut + horizon], "cutoff": t[cut - 1],
-                                   "y": y, "yhat": f, "model": name}))
-        naive2 = naive2_forecast(train, horizon, m)
-        scores.append({"model": name, "unique_id": uid, "cutoff": t[cut - 1], "mae": metrics.mae(y, f),
-                       "rmse": metrics.rmse(y, f), "smape": metrics.smape(y, f), "mase": _mase(y, f, train, m),
-                       "mape": metrics.mape(y, f) if np.all(y != 0) else np.nan,
-                       "smape_naive2": metrics.smape(y, naive2), "mase_naive2": _mase(y, naive2, train, m)})
-    return pd.concat(parts, ignore_index=True), scores
+def _repeat(stamps, h):
+    return stamps.repeat(h) if isinstance(stamps, pd.Index) else np.repeat(stamps, h)
 
 
-def _mase(y, f, train, m):
-    """MASE with period m, or 1 when the training part is too short for a seasonal scale."""
-    return metrics.mase(y, f, train, m if len(train) > m else 1)
+def _mae(y, f):
+    return np.mean(np.abs(y - f), axis=1)
+
+
+def _smape(y, f):
+    """M4's sMAPE per row (a term with y = f = 0 counts 0), as ``metrics.smape``."""
+    denom = np.abs(y) + np.abs(f)
+    return 100.0 * np.mean(np.divide(2.0 * np.abs(y - f), denom, out=np.zeros_like(denom), where=denom > 0), axis=1)
+
+
+def _mase_scales(t: Panel, m: int) -> np.ndarray:
+    """In-sample seasonal-naive MAE with period m of every series (``metrics.mase_scale``), vectorised."""
+    pos = np.arange(len(t.data)) - np.repeat(t.offsets[:-1], t.lengths)
+    series = np.repeat(np.arange(len(t)), t.lengths)
+    valid = pos[m:] >= m
+    d = np.abs(t.data[m:] - t.data[:-m])[valid]
+    return np.bincount(series[m:][valid], weights=d, minlength=len(t)) / (t.lengths - m)
+
+
+def _scaled(mae_values, scale):
+    """MAE / scale, with ``metrics.mase``'s rule for a zero scale (inf, or 0 for a perfect forecast)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(scale > 0, mae_values / np.where(scale > 0, scale, 1),
+                        np.where(mae_values > 0, np.inf, 0.0))
 
 
 def _aggregate(per: pd.DataFrame) -> pd.DataFrame:

@@ -10,9 +10,7 @@ file renamed into place), so an interrupted run never leaves a half-written file
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 __all__ = ["main"]
@@ -108,19 +106,6 @@ def _parse_time(col, name, path):
         raise UserError(f"{path}: column {name!r} holds neither integers nor dates ({exc})") from None
 
 
-def atomic_write(target: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename the temporary file onto ``target``."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-
-
 def _guard_output(data: str, outputs: list[Path]) -> None:
     src = Path(data).resolve()
     for out in outputs:
@@ -134,6 +119,7 @@ def _neural_kwargs(args) -> dict:
 
 def _run_backtest(args) -> None:
     from .backtesting import MODEL_NAMES, backtest
+    from .persistence import atomic_write
 
     models = [m.strip().lower() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in models if m not in MODEL_NAMES]
@@ -172,6 +158,7 @@ def _run_backtest(args) -> None:
 
 def _run_forecast(args) -> None:
     from .backtesting import MODEL_NAMES, NEURAL, make_model
+    from .persistence import atomic_write
 
     name = args.model.lower()
     if name not in MODEL_NAMES:

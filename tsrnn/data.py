@@ -1,5 +1,6 @@
-"""pandas at the edge: every input form becomes a :class:`Panel` of float64 NumPy series, and forecasts go
-back into the caller's form. The only module of the package that knows pandas; no numba here.
+"""pandas at the edge: every input form becomes a :class:`Panel` (all series' values in one float64 array
+plus offsets), and forecasts go back into the caller's form. The only module of the package that knows
+pandas; no numba here.
 
 Accepted inputs (``to_panel``):
 
@@ -7,12 +8,17 @@ Accepted inputs (``to_panel``):
   a ``PeriodIndex``, or a ``RangeIndex``/integer index with a constant step;
 * a 1-D NumPy array (or list) -> integer steps 0..n-1;
 * a long ``pd.DataFrame`` with columns ``unique_id, ds, y`` (names configurable), ``ds`` datetime or
-  integer; rows may come in any order (they are sorted by id and time, the caller's frame is not touched);
+  integer; rows may come in any order (the order is fixed by one vectorised sort; the caller's frame is
+  not touched);
 * a wide ``pd.DataFrame``: one column per series, the index is the time axis.
 
-Everything that would silently corrupt a forecast is an error naming the series and the place: NaN/inf
-(unless a ``fill`` is asked for), duplicate or decreasing timestamps in an index, missing timestamps in a
-regular series, non-numeric values, empty input, unknown columns, an unknown frequency.
+A long frame is read with whole-frame NumPy operations, never a Python loop per series: the ids are
+factorised once, the rows sorted once (skipped when they already are), and the time-axis checks
+(duplicates, missing steps, the frequency grid) run over all rows at once. Everything that would silently
+corrupt a forecast is an error naming the series and the place: NaN/inf (unless a ``fill`` is asked
+for), duplicate or decreasing timestamps in an index, missing timestamps in a regular series,
+non-numeric values, empty input, unknown columns, an unknown frequency. All bad series of a frame are
+reported in one error: how many there are and the first ten, each with its problem.
 """
 from __future__ import annotations
 
@@ -22,26 +28,117 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Panel", "to_panel", "future_index", "FILLS"]
+__all__ = ["Axis", "Panel", "to_panel", "to_output", "shift_stamps", "series_stamps", "FILLS"]
 
 FILLS = (None, "ffill", "interpolate", "zero")
+_LISTED = 10                     # bad series named in one error
 
 
 @dataclass
-class Panel:
-    """Series as float64 arrays plus what is needed to put forecasts back on their time axis."""
-    ids: list                    # one id per series
-    values: list                 # [np.ndarray (n_i,) float64]
-    last: list                   # last time stamp of each series (Timestamp, Period or int)
+class Axis:
+    """Where a panel's series end and how their time advances: enough to put forecasts on the right
+    time stamps, without the values (what a fitted model keeps of its series)."""
+    ids: np.ndarray              # (n,) object array, one id per series
+    last: object                 # (n,) last time stamp per series: DatetimeIndex, PeriodIndex or int64 array
     step: object                 # pandas offset (datetime), 1 (period) or int step (integer axis)
     kind: str                    # "series" | "array" | "long" | "wide"
     time_kind: str               # "datetime" | "period" | "integer"
-    name: object = None          # Series name / target column (for the output)
+    name: object                 # Series name / target column (for the output)
 
     def __len__(self) -> int:
-        return len(self.values)
+        return len(self.ids)
 
 
+@dataclass
+class Panel(Axis):
+    """Series as one float64 array plus offsets, with their :class:`Axis`: series ``i`` is
+    ``data[offsets[i]:offsets[i + 1]]``."""
+    data: np.ndarray             # (total,) float64, series after series
+    offsets: np.ndarray          # (n + 1,) int64
+
+    def axis(self) -> Axis:
+        return Axis(self.ids, self.last, self.step, self.kind, self.time_kind, self.name)
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    @property
+    def values(self) -> list:
+        """One view per series (for code that works series by series, such as the statsmodels baselines)."""
+        return [self.data[a:b] for a, b in zip(self.offsets[:-1], self.offsets[1:])]
+
+    def subset(self, keep: np.ndarray, drop_last: np.ndarray | int = 0) -> "Panel":
+        """The series ``keep`` (indices), each without its last ``drop_last`` points (one vectorised gather)."""
+        keep = np.asarray(keep, dtype=np.int64)
+        drop = np.broadcast_to(np.asarray(drop_last, dtype=np.int64), keep.shape)
+        lengths = self.lengths[keep] - drop
+        if (lengths < 1).any():
+            raise ValueError("subset would leave an empty series")
+        offsets = np.zeros(len(keep) + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        rows = np.repeat(self.offsets[keep] - offsets[:-1], lengths) + np.arange(offsets[-1])
+        last = shift_stamps(self, _take(self.last, keep), -drop)
+        return Panel(self.ids[keep], last, self.step, self.kind, self.time_kind, self.name, self.data[rows], offsets)
+
+
+def _take(last, idx):
+    return last.take(idx) if isinstance(last, pd.Index) else np.asarray(last)[idx]
+
+
+# ------------------------------------------------------------------------------------------------------
+# time stamps, vectorised
+def _fixed_ticks(index: pd.DatetimeIndex, step) -> int | None:
+    """The step in the index's integer unit when it is a fixed duration on this axis (tz-naive axes:
+    hours, minutes, days; a tz-aware day can be 23 or 25 hours), else None."""
+    if index.tz is not None and not isinstance(step, pd.tseries.offsets.Tick):
+        return None
+    try:
+        return int(pd.Timedelta(step) / pd.Timedelta(1, unit=index.unit))
+    except (ValueError, TypeError):
+        return None
+
+
+def _grid(start, end, step, tz):
+    grid = pd.date_range(start, end, freq=step)
+    return grid if tz is None or grid.tz is not None else grid.tz_localize(tz)
+
+
+def shift_stamps(panel_or_axis, last, k) -> object:
+    """``last[j] + k[j] * step`` for every j, vectorised; ``last`` of the panel's kind."""
+    step, time_kind = panel_or_axis.step, panel_or_axis.time_kind
+    k = np.asarray(k, dtype=np.int64)
+    if time_kind == "integer":
+        return np.asarray(last, dtype=np.int64) + k * int(step)
+    if time_kind == "period":
+        return last + k
+    fixed = _fixed_ticks(last, step)
+    if fixed is not None:
+        return pd.DatetimeIndex(last.asi8 + k * fixed, dtype=last.dtype)
+    # calendar offsets (months, weeks, business days, tz-aware days): positions on one global grid
+    if len(last) == 0:
+        return last
+    kmin, kmax = int(k.min()), int(k.max())
+    start = last.min() + step * kmin if kmin < 0 else last.min()     # offset * 0 would roll forward
+    end = last.max() + step * kmax if kmax > 0 else last.max()
+    grid = _grid(start, end, step, last.tz)
+    pos = grid.searchsorted(last)
+    on = (pos < len(grid)) & (grid.take(np.minimum(pos, len(grid) - 1)) == last)
+    if on.all():
+        return grid.take(pos + k)
+    stamps = list(grid.take(np.where(on, pos + k, 0)))  # off the global grid (e.g. '2MS' of another phase)
+    for j in np.flatnonzero(~on):
+        stamps[j] = last[j] + step * int(k[j]) if k[j] else last[j]
+    return pd.DatetimeIndex(stamps).as_unit(last.unit)
+
+
+def series_stamps(panel: Axis, k: np.ndarray, series: np.ndarray):
+    """Time stamps ``last[series[j]] + k[j] * step`` (k = 0 is the last point, negative k goes back)."""
+    return shift_stamps(panel, _take(panel.last, series), k)
+
+
+# ------------------------------------------------------------------------------------------------------
+# one series (Series, array, wide columns)
 def _fill(name, values: np.ndarray, fill):
     bad = ~np.isfinite(values)
     if not bad.any():
@@ -52,6 +149,8 @@ def _fill(name, values: np.ndarray, fill):
         raise ValueError(f"series {name!r} contains {what} values ({len(where)} of {len(values)}, first at "
                          f"position {where[0]}); clean them or pass fill='ffill', 'interpolate' or 'zero' "
                          "(fill handles NaN only)")
+    if bad.all():
+        raise ValueError(f"series {name!r} has no values: all {len(values)} are NaN")
     s = pd.Series(values)
     if fill == "zero":
         s = s.fillna(0.0)
@@ -73,7 +172,7 @@ def _numeric(name, values) -> np.ndarray:
             raise ValueError(f"series {name!r} must be numeric; found non-numeric values ({exc})") from None
     if np.iscomplexobj(arr):
         raise ValueError(f"series {name!r} must be real-valued, got dtype {arr.dtype}")
-    return arr.astype(np.float64)
+    return np.array(arr, dtype=np.float64)            # always a copy: the caller's data stays untouched
 
 
 def _infer_freq(index: pd.DatetimeIndex):
@@ -106,7 +205,7 @@ def _datetime_step(name, index: pd.DatetimeIndex, freq):
 
 
 def _check_time_axis(name, index: pd.Index, freq):
-    """Validate a series' time axis; return (time_kind, step)."""
+    """Validate one series' time axis; return (time_kind, step)."""
     if index.has_duplicates:
         dup = index[index.duplicated()][0]
         raise ValueError(f"series {name!r} has duplicate timestamps (first: {dup})")
@@ -125,7 +224,7 @@ def _check_time_axis(name, index: pd.Index, freq):
                              "fill the gaps (e.g. with .asfreq()) or pass the right freq")
         return "datetime", step
     if isinstance(index, pd.PeriodIndex):
-        if len(index) > 1 and not (np.diff(index.asi8) == 1).all():
+        if len(index) > 1 and not (np.diff(index.asi8) == index.freq.n).all():
             raise ValueError(f"series {name!r} has missing periods")
         return "period", 1
     if pd.api.types.is_integer_dtype(index.dtype):
@@ -139,19 +238,31 @@ def _check_time_axis(name, index: pd.Index, freq):
                      "use a DatetimeIndex, PeriodIndex or integer index")
 
 
-def _merge_axes(axes: list[tuple[str, object]]):
-    kinds = {a[0] for a in axes}
-    if len(kinds) > 1:
-        raise ValueError(f"all series must share one kind of time axis, got {sorted(kinds)}")
-    steps = {str(a[1]) for a in axes}
-    if len(steps) > 1:
-        raise ValueError(f"all series must share one frequency, got {sorted(steps)}; pass freq= to choose one")
-    return axes[0]
+def _last_of(index: pd.Index, kind: str):
+    return index[-1:] if kind in ("datetime", "period") else np.asarray(index[-1:], dtype=np.int64)
 
 
+def _single(values: np.ndarray, name, last, step, kind, time_kind, series_name=None) -> Panel:
+    ids = np.empty(1, dtype=object)
+    ids[0] = name
+    return Panel(ids, last, step, kind, time_kind, series_name, values, np.array([0, len(values)], np.int64))
+
+
+# ------------------------------------------------------------------------------------------------------
 def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
              freq=None, fill=None) -> Panel:
-    """Validate ``y`` (any accepted form) and return a :class:`Panel`. ``y`` itself is never modified."""
+    """Validate ``y`` (any accepted form) and return a :class:`Panel`. ``y`` itself is never modified.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"unique_id": ["b", "a", "a"], "ds": [1, 2, 1], "y": [5.0, 2.0, 1.0]})
+    >>> panel = to_panel(df)
+    >>> list(panel.ids), panel.data.tolist(), panel.offsets.tolist()
+    (['a', 'b'], [1.0, 2.0, 5.0], [0, 2, 3])
+    """
+    if isinstance(y, Panel):
+        return y
     if fill not in FILLS:
         raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
     if isinstance(y, pd.DataFrame):
@@ -166,8 +277,7 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
         name = y.name if y.name is not None else 0
         kind, step = _check_time_axis(name, y.index, freq)
         values = _fill(name, _numeric(name, y.to_numpy()), fill)
-        return Panel([name], [values], [y.index[-1] if kind != "integer" else int(y.index[-1])], step, "series",
-                     kind, y.name)
+        return _single(values, name, _last_of(y.index, kind), step, "series", kind, y.name)
     if isinstance(y, (np.ndarray, list, tuple)):
         arr = np.asarray(y)
         if arr.ndim != 1:
@@ -176,8 +286,51 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
         if arr.size == 0:
             raise ValueError("the array is empty")
         values = _fill(0, _numeric(0, arr), fill)
-        return Panel([0], [values], [len(values) - 1], 1, "array", "integer")
+        return _single(values, 0, np.array([len(values) - 1], np.int64), 1, "array", "integer")
     raise ValueError(f"y must be a pandas Series, a DataFrame or a 1-D NumPy array, got {type(y).__name__}")
+
+
+def _wide_panel(df: pd.DataFrame, freq, fill) -> Panel:
+    kind, step = _check_time_axis("(wide index)", df.index, freq)
+    if df.columns.has_duplicates:
+        raise ValueError(f"the wide DataFrame has duplicate column names: "
+                         f"{list(df.columns[df.columns.duplicated()].unique()[:_LISTED])}")
+    columns = [_fill(col, _numeric(col, df[col].to_numpy()), fill) for col in df.columns]
+    n = len(df)
+    last = _last_of(df.index, kind)
+    ids = np.empty(len(columns), dtype=object)
+    ids[:] = list(df.columns)
+    last = last.repeat(len(columns)) if isinstance(last, pd.Index) else np.repeat(last, len(columns))
+    return Panel(ids, last, step, "wide", kind, None, np.concatenate(columns),
+                 np.arange(len(columns) + 1, dtype=np.int64) * n)
+
+
+# ------------------------------------------------------------------------------------------------------
+# long frames: whole-frame operations
+class _Problems:
+    """Bad series found while reading a frame, reported together in one error."""
+
+    def __init__(self, ids: np.ndarray):
+        self.ids = ids
+        self.found: dict[int, str] = {}
+
+    def add(self, series: np.ndarray, describe) -> None:
+        """``describe(i)`` -> the problem of series i (called for the listed ones only)."""
+        series = np.unique(series)
+        for i in series[:_LISTED]:
+            self.found.setdefault(int(i), describe(int(i)))
+        for i in series[_LISTED:]:
+            self.found.setdefault(int(i), "")
+
+    def raise_any(self) -> None:
+        if not self.found:
+            return
+        listed = [(i, msg) for i, msg in sorted(self.found.items()) if msg][:_LISTED]
+        parts = [f"series {self.ids[i]!r} {msg}" for i, msg in listed]
+        if len(self.found) == 1:
+            raise ValueError(parts[0])
+        more = f" (first {len(parts)} listed)" if len(self.found) > len(parts) else ""
+        raise ValueError(f"{len(self.found)} of {len(self.ids)} series have bad data{more}: " + "; ".join(parts))
 
 
 def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill) -> Panel:
@@ -189,67 +342,207 @@ def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill) -> P
     if extra:
         raise ValueError(f"unknown column(s) {extra} in the long DataFrame: tsrnn uses only "
                          f"{id_col!r}, {time_col!r}, {target_col!r} (select them first)")
-    if df[id_col].isna().any():
+    id_series = df[id_col]
+    if id_series.isna().any():
         raise ValueError(f"column {id_col!r} contains missing ids")
     ds = df[time_col]
-    if not (pd.api.types.is_datetime64_any_dtype(ds) or pd.api.types.is_integer_dtype(ds)):
+    datetime = pd.api.types.is_datetime64_any_dtype(ds)
+    if not (datetime or pd.api.types.is_integer_dtype(ds)):
         raise ValueError(f"column {time_col!r} must hold datetimes or integers, got dtype {ds.dtype}")
     target = df[target_col]
-    if not pd.api.types.is_numeric_dtype(target) or pd.api.types.is_bool_dtype(target):
+    if pd.api.types.is_bool_dtype(target):
         raise ValueError(f"column {target_col!r} must be numeric, got dtype {target.dtype}")
-    ordered = df.sort_values([id_col, time_col], kind="stable")
-    ids, values, lasts, axes = [], [], [], []
-    for uid, group in ordered.groupby(id_col, sort=False):
-        index = pd.DatetimeIndex(group[time_col]) if pd.api.types.is_datetime64_any_dtype(ds) \
-            else pd.Index(group[time_col].to_numpy())
-        axes.append(_check_time_axis(uid, index, freq))
-        ids.append(uid)
-        values.append(_fill(uid, group[target_col].to_numpy(np.float64), fill))
-        lasts.append(index[-1] if axes[-1][0] == "datetime" else int(index[-1]))
-    kind, step = _merge_axes(axes)
-    return Panel(ids, values, lasts, step, "long", kind, target_col)
+
+    try:
+        codes, uniques = pd.factorize(id_series, sort=True)
+    except TypeError:                                  # ids of mixed types: keep first-seen order
+        codes, uniques = pd.factorize(id_series, sort=False)
+    codes = codes.astype(np.int32 if len(uniques) < 2**31 else np.int64, copy=False)
+    ids = np.empty(len(uniques), dtype=object)
+    ids[:] = list(uniques)
+    index = pd.DatetimeIndex(ds) if datetime else None
+    ticks = index.asi8 if datetime else ds.to_numpy(np.int64)
+
+    order = None                                       # rows by (series, time); skipped when already so
+    dc = np.diff(codes)
+    if not ((dc > 0) | ((dc == 0) & (np.diff(ticks) > 0))).all():
+        order = np.lexsort((ticks, codes))
+        codes, ticks = codes[order], ticks[order]
+    del dc
+    counts = np.bincount(codes, minlength=len(ids))
+    offsets = np.zeros(len(ids) + 1, np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    problems = _Problems(ids)
+
+    values = _long_values(target, target_col, order, offsets, problems)
+    same = np.diff(codes) == 0                         # row j and j + 1 belong to one series
+    gaps = np.diff(ticks)
+    dup = np.flatnonzero(same & (gaps == 0))
+    if len(dup):
+        problems.add(codes[dup], lambda i: "has duplicate timestamps (first: "
+                     f"{_stamp(index, order, dup[np.searchsorted(codes[dup], i)] + 1, ticks, datetime)})")
+    step, time_kind = _long_step(index, ticks, offsets, codes, order, freq, datetime, problems)
+    if datetime:
+        _check_grid(index, ticks, step, codes, offsets, same, gaps, order, problems)
+    else:
+        irregular = np.flatnonzero(same & (gaps != step) & (gaps != 0))
+        if len(irregular):
+            problems.add(codes[irregular], lambda i: "has missing time steps (irregular step after "
+                         f"{ticks[irregular[np.searchsorted(codes[irregular], i)]]})")
+    del same, gaps
+    _fill_long(values, offsets, fill, problems, ids)
+    problems.raise_any()
+    ends = offsets[1:] - 1
+    if datetime:
+        last = index.take(order[ends] if order is not None else ends)
+    else:
+        last = ticks[ends].copy()
+    return Panel(ids, last, step, "long", time_kind, target_col, values, offsets)
 
 
-def _wide_panel(df: pd.DataFrame, freq, fill) -> Panel:
-    kind, step = _check_time_axis("(wide index)", df.index, freq)
-    last = df.index[-1] if kind != "integer" else int(df.index[-1])
-    ids, values = [], []
-    for col in df.columns:
-        values.append(_fill(col, _numeric(col, df[col].to_numpy()), fill))
-        ids.append(col)
-    return Panel(ids, values, [last] * len(ids), step, "wide", kind)
+def _stamp(index, order, row, ticks, datetime):
+    """The time stamp of sorted row ``row`` for a message."""
+    if not datetime:
+        return int(ticks[row])
+    return index[order[row] if order is not None else row]
 
 
-def future_index(panel: Panel, i: int, h: int):
-    """The h time stamps after series i."""
-    last = panel.last[i]
-    if panel.time_kind == "datetime":
-        return pd.date_range(last + panel.step, periods=h, freq=panel.step)
-    if panel.time_kind == "period":
-        return pd.period_range(last + 1, periods=h, freq=last.freq)
-    return pd.Index(last + panel.step * np.arange(1, h + 1), dtype=np.int64)
+def _long_values(target: pd.Series, target_col, order, offsets, problems) -> np.ndarray:
+    """The value column as a float64 array in (series, time) order, always a new array; rows whose
+    value is not a number are reported per series."""
+    if pd.api.types.is_numeric_dtype(target):
+        raw = target.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        coerced = pd.to_numeric(target, errors="coerce")
+        raw = coerced.to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.flatnonzero(np.isnan(raw) & target.notna().to_numpy())
+        if len(bad):
+            if len(bad) == len(target):
+                raise ValueError(f"column {target_col!r} must be numeric, got dtype {target.dtype} with "
+                                 f"values such as {target.iloc[0]!r}")
+            rows = bad if order is None else np.sort(np.argsort(order)[bad])
+            series = np.searchsorted(offsets, rows, side="right") - 1
+
+            def describe(i):
+                row = rows[np.searchsorted(series, i)]
+                original = order[row] if order is not None else row
+                return f"has a non-numeric value {target.iloc[original]!r} (position {row - offsets[i]})"
+            problems.add(series, describe)
+            problems.raise_any()
+    if order is not None:
+        return raw[order]
+    return raw.copy() if target.dtype == np.float64 else raw    # to_numpy gave a view of the caller's column
 
 
-def to_output(panel: Panel, forecasts: list, extra: dict | None = None, value_name: str = "yhat"):
-    """Forecasts (one (h,) array per series, plus optional extra columns with the same shapes) in the
-    caller's form: Series for a Series/array, long DataFrame (unique_id, ds, yhat, ...) otherwise;
-    a wide input gets a wide frame when there are no extra columns."""
+def _long_step(index, ticks, offsets, codes, order, freq, datetime, problems):
+    """The panel's step: given, or inferred from the longest series (then checked on every row)."""
+    if not datetime:
+        gaps = np.diff(ticks)[np.diff(codes) == 0]
+        positive = gaps[gaps > 0]
+        return (int(positive.min()) if len(positive) else 1), "integer"
+    if freq is not None:
+        return pd.tseries.frequencies.to_offset(freq), "datetime"
+    lengths = np.diff(offsets)
+    error = None
+    for i in np.argsort(-lengths, kind="stable")[:5]:
+        rows = np.arange(offsets[i], offsets[i + 1])
+        series_index = index.take(order[rows] if order is not None else rows)
+        if series_index.has_duplicates:
+            continue
+        try:
+            return _datetime_step(problems.ids[i], series_index, None), "datetime"
+        except ValueError as exc:
+            error = error or exc
+    if error is None:
+        error = ValueError("cannot infer the frequency of the series (too short or duplicated timestamps); "
+                           "pass freq= (e.g. 'D', 'MS', 'h')")
+    problems.raise_any()
+    raise error
+
+
+def _check_grid(index, ticks, step, codes, offsets, same, gaps, order, problems):
+    """Every series is on ``step``'s grid without missing stamps."""
+    fixed = _fixed_ticks(index, step)
+    if fixed is not None:
+        wrong = np.flatnonzero(same & (gaps != fixed) & (gaps != 0))
+        if len(wrong):
+            def describe(i):
+                row = wrong[np.searchsorted(codes[wrong], i)]
+                missing = _stamp(index, order, row, ticks, True) + step
+                return (f"has missing timestamps for frequency {step.freqstr} (first missing: {missing}); "
+                        "fill the gaps (e.g. with .asfreq()) or pass the right freq") \
+                    if gaps[row] > fixed and gaps[row] % fixed == 0 else \
+                    f"has timestamps off the frequency grid of {step.freqstr} (after {missing - step})"
+            problems.add(codes[wrong], describe)
+        return
+    grid = pd.date_range(index.min() - step, index.max() + step, freq=step).as_unit(index.unit).asi8
+    pos = np.searchsorted(grid, ticks)
+    off = grid[np.minimum(pos, len(grid) - 1)] != ticks
+    wrong = np.flatnonzero(same & (np.diff(pos) != 1) & (gaps != 0))
+    bad_series = np.unique(codes[np.union1d(np.flatnonzero(off), wrong)])
+    for i in bad_series:                               # each on its own (a multiple of another phase)
+        rows = np.arange(offsets[i], offsets[i + 1])
+        series_index = index.take(order[rows] if order is not None else rows)
+        try:
+            _check_time_axis(problems.ids[i], series_index, step)
+        except ValueError as exc:
+            problems.add(np.array([i]), lambda _i, msg=str(exc): msg.split(f"{problems.ids[_i]!r} ", 1)[-1])
+
+
+def _fill_long(values: np.ndarray, offsets: np.ndarray, fill, problems: _Problems, ids) -> None:
+    """NaN/inf: an error naming the series, or (``fill``) filled series by series, in place."""
+    bad = np.flatnonzero(~np.isfinite(values))
+    if not len(bad):
+        return
+    series = np.searchsorted(offsets, bad, side="right") - 1
+    if fill is None or np.isinf(values[bad]).any():
+        if fill is not None:
+            inf = np.isinf(values[bad])
+            bad, series = bad[inf], series[inf]
+
+        def describe(i):
+            rows = bad[series == i]
+            what = "inf" if np.isinf(values[rows]).any() else "NaN"
+            return (f"contains {what} values ({len(rows)} of {offsets[i + 1] - offsets[i]}, first at position "
+                    f"{rows[0] - offsets[i]}); clean them or pass fill='ffill', 'interpolate' or 'zero' "
+                    "(fill handles NaN only)")
+        problems.add(series, describe)
+        return
+    for i in np.unique(series):
+        a, b = offsets[i], offsets[i + 1]
+        try:
+            values[a:b] = _fill(ids[i], values[a:b], fill)
+        except ValueError as exc:
+            problems.add(np.array([i]), lambda _i, msg=str(exc): msg.split(f"{ids[_i]!r} ", 1)[-1])
+
+
+# ------------------------------------------------------------------------------------------------------
+def to_output(panel: Axis, forecasts: np.ndarray, extra: dict | None = None, value_name: str = "yhat"):
+    """Forecasts ``(n_series, h)`` (plus optional extra columns of the same shape) in the caller's form:
+    Series for a Series/array, long DataFrame (unique_id, ds, yhat, ...) otherwise; a wide input gets a
+    wide frame when there are no extra columns. Built with whole-array operations."""
     extra = extra or {}
-    h = len(forecasts[0])
-    if panel.kind in ("series", "array"):
-        idx = future_index(panel, 0, h)
-        if not extra:
-            return pd.Series(forecasts[0], index=idx, name=panel.name if panel.kind == "series" else value_name)
-        frame = pd.DataFrame({value_name: forecasts[0]}, index=idx)
-        for col, vals in extra.items():
-            frame[col] = vals[0]
-        return frame
-    if panel.kind == "wide" and not extra:
-        return pd.DataFrame({uid: f for uid, f in zip(panel.ids, forecasts)}, index=future_index(panel, 0, h))
-    stamps = [future_index(panel, i, h) for i in range(len(panel))]
-    rows = {"unique_id": np.repeat(np.asarray(panel.ids, dtype=object), h),
-            "ds": stamps[0].append(stamps[1:]) if len(stamps) > 1 else stamps[0],   # keeps datetime/period dtype
-            value_name: np.concatenate(forecasts)}
+    forecasts = np.asarray(forecasts, dtype=np.float64)
+    n, h = forecasts.shape
+    steps = np.tile(np.arange(1, h + 1), n)
+    if panel.kind in ("series", "array", "wide"):
+        idx = _as_index(series_stamps(panel, np.arange(1, h + 1), np.zeros(h, np.int64)))
+        if panel.kind == "wide" and not extra:
+            return pd.DataFrame({uid: f for uid, f in zip(panel.ids, forecasts)}, index=idx)
+        if panel.kind != "wide":
+            if not extra:
+                return pd.Series(forecasts[0], index=idx, name=panel.name if panel.kind == "series" else value_name)
+            frame = pd.DataFrame({value_name: forecasts[0]}, index=idx)
+            for col, vals in extra.items():
+                frame[col] = np.asarray(vals)[0]
+            return frame
+    rows = {"unique_id": np.repeat(panel.ids, h),
+            "ds": series_stamps(panel, steps, np.repeat(np.arange(n), h)),
+            value_name: forecasts.ravel()}
     for col, vals in extra.items():
-        rows[col] = np.concatenate(vals)
+        rows[col] = np.asarray(vals, dtype=np.float64).ravel()
     return pd.DataFrame(rows)
+
+
+def _as_index(stamps):
+    return stamps if isinstance(stamps, pd.Index) else pd.Index(stamps, dtype=np.int64)

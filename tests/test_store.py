@@ -1,0 +1,253 @@
+"""The data path at scale, on small sizes: the vectorised frame reader, the series store, windows drawn on
+the fly (against a naive NumPy windowing), bounded validation, chunked predict, short series, and the
+one-error report of bad series."""
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import tsrnn
+from tsrnn import Forecaster
+from tsrnn.data import series_stamps, to_panel
+from tsrnn.store import SeriesStore, Windows, gather, last_windows
+
+FAST = dict(hidden_size=8, ensemble_size=1, max_epochs=3, samples_per_epoch=256, random_state=0, progress=False,
+            n_threads=1)
+
+
+def random_panel(n_series=40, seed=0, freq="MS", low=3, high=90, shuffle=True, period=12):
+    rng = np.random.default_rng(seed)
+    parts = []
+    for k in range(n_series):
+        n = int(rng.integers(low, high))
+        t = np.arange(n)
+        y = 50 + 10 * np.sin(2 * np.pi * t / period) + 0.2 * t + rng.normal(size=n) + 5 * k
+        start = pd.Timestamp("2000-01-01") + pd.tseries.frequencies.to_offset(freq) * int(rng.integers(0, 30))
+        parts.append(pd.DataFrame({"unique_id": f"id{k:03d}", "ds": pd.date_range(start, periods=n, freq=freq), "y": y}))
+    df = pd.concat(parts, ignore_index=True)
+    return df.sample(frac=1.0, random_state=seed).reset_index(drop=True) if shuffle else df
+
+
+# ---------------------------------------------------------------------------------------------------
+# reading a long frame
+@pytest.mark.parametrize("freq", ["MS", "D", "h", "W-SUN", "QS", "B"])
+def test_long_frame_reader_matches_a_per_series_reading(freq):
+    df = random_panel(25, seed=1, freq=freq)
+    before = df.copy()
+    panel = to_panel(df)
+    pd.testing.assert_frame_equal(df, before)                    # the caller's frame is untouched
+    assert list(panel.ids) == sorted(df.unique_id.unique())
+    for i, uid in enumerate(panel.ids):
+        g = df[df.unique_id == uid].sort_values("ds")
+        np.testing.assert_array_equal(panel.values[i], g.y.to_numpy())
+        assert panel.last[i] == g.ds.iloc[-1]
+    assert panel.step == pd.tseries.frequencies.to_offset(freq)
+
+
+def test_reader_does_not_share_memory_with_the_caller():
+    df = random_panel(5, shuffle=False)
+    panel = to_panel(df)
+    panel.data[:] = -1.0
+    assert (df.y > 0).all()
+
+
+@pytest.mark.parametrize("freq,tz", [("MS", None), ("W-SUN", None), ("h", None), ("D", "Europe/Berlin"),
+                                     ("h", "Europe/Berlin"), ("B", None), ("2MS", None)])
+def test_time_stamps_forward_and_back_match_date_range(freq, tz):
+    offset = pd.tseries.frequencies.to_offset(freq)
+    lasts = pd.DatetimeIndex([pd.Timestamp("2021-03-01", tz=tz) + offset * k for k in (0, 1, 5, 9)])
+    axis = to_panel(pd.DataFrame({"unique_id": np.repeat(list("abcd"), 3),
+                                  "ds": np.concatenate([pd.date_range(end=t, periods=3, freq=freq) for t in lasts]),
+                                  "y": 1.0}))
+    k = np.tile(np.arange(-4, 6), 4)
+    got = series_stamps(axis, k, np.repeat(np.arange(4), 10))
+    want = np.concatenate([pd.date_range(end=t, periods=5, freq=freq)[:-1].append(
+        pd.date_range(t, periods=6, freq=freq)) for t in lasts])
+    assert list(got) == list(want)
+
+
+def test_bad_series_among_many_are_reported_together_before_training():
+    df = random_panel(3000, seed=2, low=30, high=40, shuffle=False)
+    ids = df.unique_id.unique()
+    df.loc[df.index[df.unique_id == ids[10]][3], "y"] = np.nan
+    dup = df[df.unique_id == ids[200]].iloc[[4]]
+    gap = df.index[df.unique_id == ids[1500]][7]
+    df = pd.concat([df.drop(index=gap), dup], ignore_index=True)
+    obj = df.astype({"y": object})
+    before = obj.copy()
+    start = time.perf_counter()
+    with pytest.raises(ValueError) as err:
+        Forecaster(**FAST).fit(df)
+    assert time.perf_counter() - start < 30
+    msg = str(err.value)
+    assert msg.startswith("3 of 3000 series have bad data")
+    assert f"series '{ids[10]}' contains NaN values (1 of" in msg and "position 3" in msg
+    assert f"series '{ids[200]}' has duplicate timestamps" in msg
+    assert f"series '{ids[1500]}' has missing timestamps for frequency MS" in msg
+    obj.loc[obj.index[obj.unique_id == ids[7]][2], "y"] = "n/a"
+    with pytest.raises(ValueError, match=rf"series '{ids[7]}' has a non-numeric value 'n/a' \(position 2\)"):
+        to_panel(obj)
+    pd.testing.assert_frame_equal(obj.drop(index=obj.index[obj.unique_id == ids[7]][2]),
+                                  before.drop(index=before.index[before.unique_id == ids[7]][2]))
+
+
+def test_many_bad_series_list_the_first_ten_and_count_all():
+    df = random_panel(50, seed=3, low=20, high=30, shuffle=False)
+    df.loc[df.groupby("unique_id").head(1).index, "y"] = np.nan     # every series' first value
+    with pytest.raises(ValueError, match=r"50 of 50 series have bad data \(first 10 listed\)"):
+        to_panel(df)
+    filled = to_panel(df, fill="ffill")
+    assert np.isfinite(filled.data).all()
+
+
+# ---------------------------------------------------------------------------------------------------
+# the store
+def reference_prepare(y, m):
+    """The per-series preparation tsrnn did before the store (NumPy, one series at a time)."""
+    if (y > 0).all():
+        z = np.log(y)
+    else:
+        sd = np.std(y)
+        z = (y - y.mean()) / (sd if sd > 1e-12 else 1.0)
+    n = len(z)
+    idx = np.zeros(m)
+    d = z - z.mean()
+    if m > 1 and n >= 3 * m and np.sum(d * d) > 0:
+        acf = np.array([np.sum(d[k:] * d[:-k]) / np.sum(d * d) for k in range(1, m + 1)])
+        if abs(acf[m - 1]) > 1.645 * np.sqrt((1 + 2 * np.sum(acf[:-1] ** 2)) / n):
+            kernel = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
+            trend = np.convolve(z, kernel, mode="valid")
+            off = (len(kernel) - 1) // 2
+            det = z[off: off + len(trend)] - trend
+            pos = (np.arange(len(det)) + off) % m
+            idx = np.array([det[pos == k].mean() for k in range(m)])
+            idx -= idx.mean()
+    return z - idx[np.arange(n) % m], idx
+
+
+@pytest.mark.parametrize("m", [1, 4, 7, 12])
+def test_store_preparation_matches_the_per_series_reference(m):
+    df = random_panel(30, seed=m, period=max(m, 2))
+    df.loc[df.unique_id == "id004", "y"] -= 500                  # not positive: standardised
+    panel = to_panel(df)
+    store = SeriesStore.prepare(panel.data, panel.offsets, "window", m, True)
+    assert store.seasonal.any() or m == 1
+    for i, values in enumerate(panel.values):
+        z, idx = reference_prepare(values, m)
+        np.testing.assert_allclose(store.z[panel.offsets[i]:panel.offsets[i + 1]], z, atol=1e-9)
+        np.testing.assert_allclose(store.seasonal[i], idx, atol=1e-9)
+    tail = store.tail(10)
+    np.testing.assert_array_equal(tail.lengths, np.minimum(panel.lengths, 10))
+    np.testing.assert_array_equal(tail.z[tail.offsets[3]:tail.offsets[4]],
+                                  store.z[store.offsets[4] - tail.lengths[3]:store.offsets[4]])
+    back = store.to_original(np.zeros((len(store), 2)))             # a zero adjusted forecast: seasonal level
+    assert np.isfinite(back).all()
+
+
+def naive_windows(z, W, H, stride, need):
+    """Every training sample of one series as the old windowing built it: full (N, W) matrices."""
+    n = len(z)
+    pad = max(0, W - need) if n < W + H else 0
+    if n + pad < W + H:
+        return np.empty((0, W)), np.empty((0, H)), np.empty((0, W))
+    padded = np.concatenate([np.full(pad, z[0]), z])
+    view = np.lib.stride_tricks.sliding_window_view(padded, W + H)[::-1][::stride][::-1]
+    starts = np.arange(len(padded) - W - H + 1)[::-1][::stride][::-1]
+    mask = (starts[:, None] + np.arange(W) < pad).astype(float)
+    return view[:, :W], view[:, W:], mask
+
+
+@pytest.mark.parametrize("W,H,stride,span", [(12, 6, 1, 4), (24, 8, 3, 12), (5, 2, 2, 0)])
+def test_gather_matches_a_naive_numpy_windowing_on_random_lengths(W, H, stride, span):
+    rng = np.random.default_rng(W)
+    lengths = rng.integers(3, 60, size=40)
+    offsets = np.r_[0, np.cumsum(lengths)]
+    z = rng.normal(size=offsets[-1])
+    need = min(W, 4)
+    win = Windows(lengths, W, H, need, stride, holdout=True)
+    g = np.arange(win.total)
+    series, ends = win.train_pairs(g)
+    x = np.empty((W, len(g), 2), np.float32)
+    y = np.empty((len(g), H), np.float32)
+    level = np.empty(len(g))
+    gather(z, offsets, series, ends, W, H, span, x, y, level)
+    xs, ys, ms = [], [], []
+    for i in range(len(lengths)):
+        zi = z[offsets[i]:offsets[i + 1]]
+        a, b, c = naive_windows(zi[:win.cut[i]], W, H, stride, need)
+        xs.append(a); ys.append(b); ms.append(c)
+    X, Y, M = np.concatenate(xs), np.concatenate(ys), np.concatenate(ms)
+    assert win.total == len(X)
+    L = X[:, W - span:].mean(axis=1, keepdims=True) if span else np.zeros((len(X), 1))
+    np.testing.assert_allclose(x[:, :, 0].T, X - L, rtol=1e-5, atol=1e-5)
+    np.testing.assert_array_equal(x[:, :, 1].T, M)
+    np.testing.assert_allclose(y, Y - L, rtol=1e-5, atol=1e-5)
+    # held-out windows: the inputs before each of the last n_val origins, targets after it
+    vs, ve = win.held_out_pairs(np.arange(win.total_held_out))
+    for s, e in zip(vs, ve):
+        assert win.cut[s] + H <= e <= lengths[s] and e - H >= win.cut[s]
+    out, padded = np.empty((len(lengths), W)), np.empty((len(lengths), W))
+    last_windows(z, offsets, np.arange(len(lengths)), W, out, padded)
+    for i in range(len(lengths)):
+        zi = z[offsets[i]:offsets[i + 1]]
+        want = np.concatenate([np.full(max(0, W - len(zi)), zi[0]), zi])[-W:]
+        np.testing.assert_array_equal(out[i], want)
+        assert padded[i].sum() == max(0, W - len(zi))
+
+
+def test_window_samples_are_distinct_uniform_and_seeded():
+    win = Windows(np.full(2000, 50), 12, 6, 4, 1, holdout=True)
+    a = win.sample(np.random.default_rng(0), 4096, held_out=False)
+    b = win.sample(np.random.default_rng(0), 4096, held_out=False)
+    assert len(np.unique(a)) == 4096 and (a == b).all() and a.max() < win.total
+    series, _ = win.train_pairs(np.sort(a))
+    assert len(np.unique(series)) > 1500                           # spread over the series
+
+
+# ---------------------------------------------------------------------------------------------------
+# the Forecaster on the store
+def test_validation_and_calibration_are_bounded_whatever_the_number_of_series():
+    df = random_panel(600, seed=5, low=40, high=60, shuffle=False)
+    model = Forecaster(**FAST, season_length=12, horizon=6, validation_size=300).fit(df)
+    assert model.residuals_.shape == (300, 6)
+    assert model.state_.z.size <= 600 * model.window_               # only the tails are kept
+
+
+def test_chunked_predict_equals_one_pass(monkeypatch):
+    import tsrnn.forecaster as fc
+
+    df = random_panel(30, seed=6, low=20, high=80)
+    model = Forecaster(**FAST, season_length=12, horizon=6).fit(df)
+    whole = model.predict(14, level=[80])
+    monkeypatch.setattr(fc, "_PREDICT_CHUNK", 7)
+    pd.testing.assert_frame_equal(model.predict(14, level=[80]), whole)
+    unseen = random_panel(9, seed=7, low=20, high=80)
+    assert model.predict(6, y=unseen).shape == (9 * 6, 3)
+
+
+def test_same_seed_same_forecasts_different_seed_different():
+    df = random_panel(20, seed=8, low=30, high=80)
+    a = Forecaster(**FAST, season_length=12, horizon=6).fit(df).predict(6)
+    b = Forecaster(**FAST, season_length=12, horizon=6).fit(df).predict(6)
+    c = Forecaster(**{**FAST, "random_state": 1}, season_length=12, horizon=6).fit(df).predict(6)
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.allclose(a.yhat, c.yhat)
+
+
+def test_backtest_leaves_a_short_series_out_of_the_windows_it_cannot_fill():
+    df = random_panel(6, seed=9, low=60, high=70, shuffle=False)
+    short = pd.DataFrame({"unique_id": "short", "ds": pd.date_range("2010-01", periods=19, freq="QS"),
+                          "y": 5.0 + np.arange(19) % 3})
+    data = pd.concat([df.assign(ds=df.groupby("unique_id").cumcount().map(
+        lambda k: pd.Timestamp("2000-01-01") + pd.DateOffset(months=3 * k))), short], ignore_index=True)
+    res = tsrnn.backtest(["naive2", "lstm"], data, horizon=8, n_windows=2, season_length=4, progress=False,
+                         hidden_size=8, max_epochs=2, random_state=0)
+    assert set(res.skipped.unique_id) == {"short"} and list(res.skipped.window) == [1]
+    per_window = res.series_metrics.groupby(["model", "window"]).unique_id.nunique()
+    assert per_window[("naive2", 1)] == 6 and per_window[("naive2", 2)] == 7
+    assert any("left out" in line for line in res.notes())
+    # in window 2 it has 11 training points: too few to train the network on, forecast from padded inputs
+    lstm = res.fallbacks[res.fallbacks.model == "lstm"]
+    assert list(lstm.unique_id) == ["short"] and list(lstm.window) == [2] and lstm.reason.iloc[0].startswith("padded")
+    assert np.isfinite(res.metrics.owa).all()

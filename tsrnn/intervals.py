@@ -1,0 +1,47 @@
+"""Prediction intervals: split-conformal half-widths from held-out absolute errors.
+
+The held-out |errors| r_ik (sample i, step k, in normalised units) are divided by their step's mean s_k
+and pooled; with Q the ceil((N + 1) level)-th smallest of the N pooled values, step k gets the
+half-width s_k * Q. Steps past the network's horizon (recursive forecasts) reuse the pattern, widened by
+sqrt(recursion round). The held-out samples are a bounded, seeded sample of the last windows of the
+series (``tsrnn.store.Windows``), so calibration costs the same for 1,000 or 100,000 series.
+"""
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+__all__ = ["check_levels", "conformal_halfwidth"]
+
+
+def check_levels(level) -> list[float]:
+    """Coverage levels in (0, 100) as floats (``None`` -> no interval).
+
+    >>> check_levels([80, 95])
+    [80.0, 95.0]
+    """
+    if level is None:
+        return []
+    levels = [level] if isinstance(level, numbers.Real) else list(level)
+    for lv in levels:
+        if isinstance(lv, bool) or not isinstance(lv, numbers.Real) or not 0 < lv < 100:
+            raise ValueError(f"level must be a coverage in (0, 100), e.g. [80, 95]; got {lv!r}")
+    return [float(lv) for lv in levels]
+
+
+def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: int) -> np.ndarray:
+    """Half-width (h,) in normalised units for coverage ``level`` from residuals (N, horizon).
+
+    >>> r = np.abs(np.random.default_rng(0).normal(size=(200, 2)))
+    >>> conformal_halfwidth(r, 80, 3, 2).shape
+    (3,)
+    """
+    scale = residuals.mean(axis=0) + 1e-12
+    pooled = np.sort((residuals / scale).ravel())
+    rank = int(np.ceil((len(pooled) + 1) * level / 100.0))
+    if rank > len(pooled):
+        raise ValueError(f"level {level:g} needs at least {int(np.ceil(100 / (100 - level))) - 1} held-out "
+                         f"errors; fit had {len(pooled)} (longer or more series, or a lower level)")
+    steps = np.arange(h)
+    return scale[steps % horizon] * pooled[rank - 1] * np.sqrt(steps // horizon + 1)

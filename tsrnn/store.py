@@ -1,0 +1,173 @@
+"""The series store and its windows: every prepared series in one contiguous array plus offsets, and
+training samples drawn from it on the fly.
+
+``SeriesStore`` holds, for n series, the prepared values ``z`` (scaled and seasonally adjusted, see
+``tsrnn/preprocessing.py``) series after series, the per-series scaling parameters and seasonal
+indices, and each series' full length (the seasonal phase of its next point). After ``fit`` only the
+last ``window`` prepared points of each series are kept (``tail``): that, not the history, is what
+forecasting needs.
+
+``Windows`` describes every sample as a pair (series i, end e): inputs are z_i[e - H - W : e - H],
+targets z_i[e - H : e] (W = window, H = horizon, positions counted from the series' start). An input
+position before 0 is padding: it repeats the series' first value and the "padded" input channel is 1.
+No (n_windows x window) matrix ever exists: a batch is gathered by ``gather`` straight into the
+network's (W, B, 2) float32 input buffer, each sample centred on its level (the mean of its last
+``span`` inputs) when the "window" scaler is used.
+
+Which windows exist, per series of prepared length n (``need`` = the least real inputs of a sample):
+
+* held out (early stopping and interval calibration): up to H windows whose targets all lie in the
+  last 2H - 1 points, ``n_val = min(H, n - 2H - need + 1)``;
+* training: the windows whose targets end at or before ``cut = n - (H + n_val - 1)``, stepping back
+  from ``cut`` by ``stride``; a series shorter than W + H is padded so that each sample keeps ``need``
+  real inputs.
+
+Global window g (0 <= g < total) is window g - cum[i] of series i (cum = running count); drawing g
+uniformly draws a training sample uniformly, whatever the number of series.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from .preprocessing import deseasonalize, fit_scalers, scale_into, unscale
+
+__all__ = ["SeriesStore", "Windows", "gather", "last_windows"]
+
+
+@dataclass
+class SeriesStore:
+    """Prepared series: ``z[offsets[i]:offsets[i + 1]]`` is series i, scaled and seasonally adjusted."""
+    z: np.ndarray              # (total,) float64
+    offsets: np.ndarray        # (n + 1,) int64
+    log: np.ndarray            # (n,) bool: log-transformed
+    shift: np.ndarray          # (n,) float64
+    scale: np.ndarray          # (n,) float64
+    seasonal: np.ndarray       # (n, m) float64 additive indices by position t mod m (zeros: none)
+    n_obs: np.ndarray          # (n,) int64 full length of each series
+
+    @classmethod
+    def prepare(cls, y: np.ndarray, offsets: np.ndarray, scaler, season_length: int, deseasonalize_: bool,
+                copy: bool = True) -> "SeriesStore":
+        """Fit each series' scaler and seasonal indices on ``y`` and transform it (in place when
+        ``copy`` is False: ``y`` then becomes the store's ``z``)."""
+        offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+        log, shift, scale = fit_scalers(y, offsets, scaler)
+        z = np.empty_like(y) if copy else y
+        scale_into(y, offsets, log, shift, scale, z)
+        m = max(int(season_length), 1)
+        seasonal = np.zeros((len(offsets) - 1, m))
+        if deseasonalize_ and m > 1:
+            deseasonalize(z, offsets, m, seasonal)
+        return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets))
+
+    def __len__(self) -> int:
+        return len(self.offsets) - 1
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
+
+    def tail(self, window: int) -> "SeriesStore":
+        """The same series keeping only their last ``window`` prepared points."""
+        keep = np.minimum(self.lengths, window)
+        offsets = np.zeros(len(self) + 1, np.int64)
+        np.cumsum(keep, out=offsets[1:])
+        rows = np.repeat(self.offsets[1:] - keep - offsets[:-1], keep) + np.arange(offsets[-1])
+        return SeriesStore(self.z[rows], offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs)
+
+    def to_original(self, z_adj: np.ndarray, series: np.ndarray | None = None) -> np.ndarray:
+        """Forecasts (B, h) of the adjusted, scaled series ``series`` (default: all) back to the data's
+        units: add the seasonal index of each future point, invert the scaling."""
+        series = np.arange(len(self)) if series is None else series
+        m = self.seasonal.shape[1]
+        phase = (self.n_obs[series, None] + np.arange(z_adj.shape[1])) % m
+        z = z_adj + np.take_along_axis(self.seasonal[series], phase, axis=1)
+        return unscale(z, self.log[series], self.shift[series], self.scale[series])
+
+
+class Windows:
+    """Training and held-out samples of a store as (series, end) pairs (see the module docstring)."""
+
+    def __init__(self, lengths: np.ndarray, window: int, horizon: int, need: int, stride: int = 1,
+                 holdout: bool = True):
+        W, H = window, horizon
+        n = np.asarray(lengths, dtype=np.int64)
+        self.n_val = np.clip(n - 2 * H - need + 1, 0, H) if holdout else np.zeros_like(n)
+        self.cut = np.where(self.n_val > 0, n - (H + self.n_val - 1), n)
+        pad = np.where(self.cut < W + H, max(0, W - need), 0)
+        room = self.cut + pad - W - H
+        self.count = np.where(room >= 0, room // stride + 1, 0)
+        self.stride, self.horizon = stride, H
+        self.cum = np.zeros(len(n) + 1, np.int64)
+        np.cumsum(self.count, out=self.cum[1:])
+        self.val_cum = np.zeros(len(n) + 1, np.int64)
+        np.cumsum(self.n_val, out=self.val_cum[1:])
+
+    @property
+    def total(self) -> int:
+        """Number of training samples."""
+        return int(self.cum[-1])
+
+    @property
+    def total_held_out(self) -> int:
+        return int(self.val_cum[-1])
+
+    def train_pairs(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(series, end) of global training windows g; window j of a series ends at
+        cut - stride * (count - 1 - j) (the last one at ``cut``)."""
+        series = np.searchsorted(self.cum, g, side="right") - 1
+        j = g - self.cum[series]
+        return series, self.cut[series] - self.stride * (self.count[series] - 1 - j)
+
+    def held_out_pairs(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(series, end) of global held-out windows g: targets z[origin : origin + H] for
+        origin = cut .. cut + n_val - 1, so end = cut + H + j."""
+        series = np.searchsorted(self.val_cum, g, side="right") - 1
+        j = g - self.val_cum[series]
+        return series, self.cut[series] + self.horizon + j
+
+    def sample(self, rng: np.random.Generator, size: int, held_out: bool) -> np.ndarray:
+        """Up to ``size`` distinct global windows drawn uniformly (all of them, shuffled, when there
+        are fewer), as drawn (unsorted)."""
+        total = self.total_held_out if held_out else self.total
+        if total <= size:
+            return rng.permutation(total)
+        return rng.choice(total, size=size, replace=False)
+
+
+@njit(cache=True)
+def gather(z, offsets, series, ends, window, horizon, span, x, y, level):
+    """Samples (series[b], ends[b]) into x (W, B, 2) float32 (value - level, padded flag), y (B, H)
+    float32 (target - level; skipped when y has no rows) and level (B,) float64."""
+    W, H = window, horizon
+    for b in range(len(series)):
+        a = offsets[series[b]]
+        first = ends[b] - H - W                         # position of input 0 (negative: padding)
+        lv = 0.0
+        for t in range(W - span, W):
+            lv += z[a + max(first + t, 0)]
+        lv = lv / span if span > 0 else 0.0
+        level[b] = lv
+        for t in range(W):
+            p = first + t
+            x[t, b, 0] = z[a + max(p, 0)] - lv
+            x[t, b, 1] = 1.0 if p < 0 else 0.0
+        if y.shape[0] > 0:
+            for k in range(H):
+                y[b, k] = z[a + ends[b] - H + k] - lv
+
+
+@njit(cache=True)
+def last_windows(z, offsets, series, window, out, padded):
+    """The last ``window`` prepared points of each series (left-padded with its first value) into
+    out (B, W) float64 and the padded flags into padded (B, W)."""
+    for b in range(len(series)):
+        a, e = offsets[series[b]], offsets[series[b] + 1]
+        first = e - a - window
+        for t in range(window):
+            p = first + t
+            out[b, t] = z[a + max(p, 0)]
+            padded[b, t] = 1.0 if p < 0 else 0.0

@@ -1,0 +1,87 @@
+"""Training one network on windows drawn from a series store: Adam on batches gathered on the fly,
+early stopping on a fixed held-out sample, the best weights restored.
+
+An epoch draws ``samples_per_epoch`` distinct training windows uniformly from all of them (every
+window, shuffled, when there are fewer), cuts them into batches of ``batch_size`` (each batch sorted,
+for memory locality) and gathers each batch straight into the network's input buffer. Its cost does not
+depend on the number of series: neither the draw (``Generator.choice`` without replacement is
+O(samples) for a large population) nor the held-out sample (fixed size) grows with the data.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ._progress import Progress
+from .optim import Adam
+from .store import SeriesStore, Windows, gather
+
+__all__ = ["Samples", "gather_samples", "train_network"]
+
+
+class Samples:
+    """A fixed set of gathered samples: network inputs x (W, N, 2) float32, targets y (N, H) float32
+    (both centred on the sample's level) and which series each sample comes from."""
+
+    def __init__(self, x: np.ndarray, y: np.ndarray, series: np.ndarray):
+        self.x, self.y, self.series = x, y, series
+
+    def __len__(self) -> int:
+        return len(self.series)
+
+
+def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, window: int, horizon: int,
+                   span: int, out: tuple | None = None) -> Samples:
+    """Samples (series, end) of ``store`` (see ``tsrnn.store``); ``out`` reuses (x, y, level) buffers."""
+    B = len(series)
+    x, y, level = out if out is not None else (np.empty((window, B, 2), np.float32),
+                                               np.empty((B, horizon), np.float32), np.empty(B))
+    gather(store.z, store.offsets, series, ends, window, horizon, span, x, y, level)
+    return Samples(x, y, series)
+
+
+def train_network(net, store: SeriesStore, windows: Windows, rng: np.random.Generator, *, window: int,
+                  horizon: int, span: int, max_epochs: int, samples_per_epoch: int, batch_size: int,
+                  learning_rate: float, loss: str, clip_norm: float | None, patience: int,
+                  validation: Samples | None, progress: bool, desc: str) -> tuple[dict, int]:
+    """Train ``net`` in place (its best weights are kept); returns the loss history
+    ``{"train": [...], "validation": [...]}`` and the epoch whose weights were kept."""
+    opt = Adam(lr=float(learning_rate))
+    per_epoch = min(windows.total, samples_per_epoch)
+    buffers: dict[int, tuple] = {}
+    best, best_params, best_epoch, waited = np.inf, None, 0, 0
+    history = {"train": [], "validation": []}
+    bar = Progress(max_epochs, progress, desc=desc)
+    try:
+        for epoch in range(1, max_epochs + 1):
+            order = windows.sample(rng, per_epoch, held_out=False)
+            losses = []
+            for start in range(0, per_epoch, batch_size):
+                series, ends = windows.train_pairs(np.sort(order[start:start + batch_size]))
+                B = len(series)
+                if B not in buffers:
+                    buffers[B] = (np.empty((window, B, 2), np.float32), np.empty((B, horizon), np.float32),
+                                  np.empty(B))
+                batch = gather_samples(store, series, ends, window, horizon, span, buffers[B])
+                losses.append(net.train_step(batch.x, batch.y, opt, loss, clip_norm))
+            train_loss = float(np.mean(losses))
+            history["train"].append(train_loss)
+            if not np.isfinite(train_loss):
+                if best_params is None:
+                    raise RuntimeError(f"training diverged: the loss became {train_loss} at epoch {epoch} "
+                                       "before any usable weights; lower learning_rate or set clip_norm")
+                break                                 # keep the best weights found so far
+            score = train_loss
+            if validation is not None and patience:
+                score, _ = net.loss(net.predict(validation.x), validation.y, loss)
+                history["validation"].append(score)
+            if score < best:
+                best, best_params, waited, best_epoch = score, net.params.copy(), 0, epoch
+            else:
+                waited += 1
+            bar.update(epoch, loss=train_loss, **({"val": score} if validation is not None and patience else {}))
+            if patience and waited >= patience:
+                break
+    finally:
+        bar.close()
+    net.params = best_params
+    return history, best_epoch

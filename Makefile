@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench bench-quick clean
+.PHONY: demo test bench bench-quick bench-scale clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,5 +31,16 @@ bench: $(VENV)/.bench
 bench-quick: $(VENV)/.bench
 	$(PY) benchmarks/kernels.py --quick
 
+# The scale benchmark's peers (NeuralForecast's LSTM, statsforecast's AutoETS) live in an environment of
+# their own, so that their pins (torch, pandas) never touch tsrnn's.
+PEERS := .venv-peers
+$(PEERS)/.installed:
+	test -x $(PEERS)/bin/python || $(PYTHON) -m venv $(PEERS)
+	$(PEERS)/bin/pip install --quiet "neuralforecast==3.3.0" "statsforecast>=2.0"
+	touch $@
+
+bench-scale: $(STAMP) $(PEERS)/.installed
+	$(PY) benchmarks/scale.py --peer-python $(PEERS)/bin/python --markdown benchmarks/results/scale.md
+
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) $(PEERS) build *.egg-info

@@ -131,3 +131,20 @@ def test_atomic_write_keeps_the_old_file_when_writing_fails(tmp_path):
     with pytest.raises(OSError):
         atomic_write(target, failing)
     assert target.read_text() == "old\n" and [p.name for p in tmp_path.iterdir()] == ["metrics.csv"]
+
+
+def test_backtest_of_real_quarterly_series_with_a_short_one_completes_and_says_so(tmp_path):
+    """Real M4 quarterly series, one cut to 19 points: with 2 windows of 8 it is too short for the
+    first window (left out) and too short to train the network on in the second (padded inputs)."""
+    df = pd.read_csv(Path(__file__).resolve().parent.parent / "data" / "m4-quarterly-40.csv")
+    ids = df.unique_id.unique()[:12]
+    df = df[df.unique_id.isin(ids)]
+    short = df[df.unique_id == ids[0]].head(19)
+    path = tmp_path / "q.csv"
+    pd.concat([df[df.unique_id != ids[0]], short]).to_csv(path, index=False)
+    res = run("backtest", path, "--horizon", 8, "--season-length", 4, "--models", "naive2,lstm", "--windows", 2,
+              "--no-progress")
+    assert res.returncode == 0, res.stderr
+    assert f"note: 1 series too short for some windows were left out of them (1 series-windows; first: " \
+           f"['{ids[0]}'])" in res.stdout
+    assert f"note: lstm: 1 series forecast by a fallback rule (first: ['{ids[0]}']; padded" in res.stdout

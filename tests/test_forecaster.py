@@ -221,7 +221,7 @@ def test_ensemble_averages_its_members():
     assert len(three.networks_) == 3 and len(three.best_epoch_) == 3
     x = np.random.default_rng(0).normal(size=(three.window_, 2, 2)).astype(np.float32)
     mean = np.mean([n.predict(x) for n in three.networks_], axis=0)
-    np.testing.assert_allclose(three._network_predict(x), mean, rtol=1e-6)
+    np.testing.assert_allclose(three._network_predict(x), mean, rtol=1e-6, atol=1e-7)
     np.testing.assert_allclose(three.networks_[0].params, one.networks_[0].params)   # first member = single model
 
 

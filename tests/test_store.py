@@ -196,13 +196,16 @@ def test_gather_matches_a_naive_numpy_windowing_on_random_lengths(W, H, stride, 
         assert padded[i].sum() == max(0, W - len(zi))
 
 
-def test_window_samples_are_distinct_uniform_and_seeded():
-    win = Windows(np.full(2000, 50), 12, 6, 4, 1, holdout=True)
-    a = win.sample(np.random.default_rng(0), 4096, held_out=False)
-    b = win.sample(np.random.default_rng(0), 4096, held_out=False)
+@pytest.mark.parametrize("n_series", [2000, 40000])               # below and above the permutation limit
+def test_window_samples_are_distinct_uniform_and_seeded(n_series):
+    win = Windows(np.full(n_series, 50), 12, 6, 4, 1, holdout=True)
+    a = win.sample(np.random.default_rng(0), 4096)
+    b = win.sample(np.random.default_rng(0), 4096)
     assert len(np.unique(a)) == 4096 and (a == b).all() and a.max() < win.total
     series, _ = win.train_pairs(np.sort(a))
     assert len(np.unique(series)) > 1500                           # spread over the series
+    counts = np.bincount(series * 8 // n_series, minlength=8)      # uniform over the series
+    assert counts.min() > 0.8 * counts.mean()
 
 
 # ---------------------------------------------------------------------------------------------------

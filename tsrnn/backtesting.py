@@ -30,7 +30,8 @@ import pandas as pd
 
 from . import metrics
 from ._progress import Progress
-from .baselines import BASELINES, naive2_forecast
+from .baselines import BASELINES
+from .preprocessing import naive2_forecasts
 from ._validation import check_positive_int
 from .data import Panel, series_stamps, to_panel
 
@@ -276,11 +277,11 @@ class _Window:
     def collect(self, fc, name: str):
         """This window's forecasts in the long result layout and their metrics, one row per series."""
         f = self.forecast_values(fc, name)
-        y, h, n = self.actual, self.horizon, len(self.keep)
+        y, h = self.actual, self.horizon
         t = self.train
         frame = pd.DataFrame({"unique_id": np.repeat(t.ids, h), "ds": self.ds,
                               "cutoff": _repeat(self.cutoff, h), "y": y.ravel(), "yhat": f.ravel(), "model": name})
-        naive2 = np.stack([naive2_forecast(v, h, self.m) for v in t.values]) if n else np.empty((0, h))
+        naive2 = naive2_forecasts(t.data, t.offsets, h, self.m)
         scale = _mase_scales(t, self.m)
         scores = pd.DataFrame({"model": name, "unique_id": t.ids, "cutoff": self.cutoff,
                                "mae": _mae(y, f), "rmse": np.sqrt(np.mean((y - f) ** 2, axis=1)),

@@ -22,7 +22,7 @@ import numpy as np
 from ._base import BaseEstimator
 from ._validation import check_positive_int
 from .data import FILLS, to_output, to_panel
-from .preprocessing import seasonality_test
+from .preprocessing import multiplicative_figures, naive2_forecasts, seasonality_test
 
 __all__ = ["Naive", "SeasonalNaive", "Naive2", "SES", "ARIMA", "AutoARIMA", "ETS", "Theta", "BASELINES"]
 
@@ -66,12 +66,16 @@ class _Baseline(BaseEstimator):
         # statsmodels works on tiny matrices: a multi-threaded BLAS only adds hand-over (and, with several
         # processes, threads spinning against each other)
         with threadpool_limits(limits=1, user_api="blas"):
-            forecasts = [self._safe_forecast(uid, values, h) for uid, values in zip(panel.ids, panel.values)]
+            forecasts = self._forecast_panel(panel, h)
         if self.fallbacks_:
             first = next(iter(self.fallbacks_.items()))
             warnings.warn(f"{type(self).__name__}: {len(self.fallbacks_)} of {len(panel)} series fell back to "
                           f"Naive2 (first: {first[0]!r}: {first[1]}); see .fallbacks_", UserWarning, stacklevel=2)
         return to_output(panel, forecasts)
+
+    def _forecast_panel(self, panel, h: int) -> np.ndarray:
+        """(n_series, h) forecasts: one model per series (models without per-series fitting override it)."""
+        return np.stack([self._safe_forecast(uid, values, h) for uid, values in zip(panel.ids, panel.values)])
 
     def _safe_forecast(self, uid, values: np.ndarray, h: int) -> np.ndarray:
         # statsmodels adds "always" filters for its warnings when first imported; import it before
@@ -93,19 +97,12 @@ class _Baseline(BaseEstimator):
 def seasonal_indices_multiplicative(y: np.ndarray, m: int) -> np.ndarray | None:
     """Classical multiplicative decomposition (R's ``decompose``) seasonal figure (m,), normalised to mean
     1, indexed by position t mod m from the first observation; None when M4's seasonality test fails
-    (or the series is not strictly positive)."""
-    if m <= 1 or len(y) < 3 * m or not (y > 0).all():
+    (or the series is not strictly positive). One series of ``preprocessing.multiplicative_figures``."""
+    if m <= 1:
         return None
-    # R's acf default lag.max = 10 log10(n): a lag beyond it is NA and the test fails
-    if m > int(np.floor(10 * np.log10(len(y)))) or not seasonality_test(y, m):
-        return None
-    kernel = np.r_[0.5, np.ones(m - 1), 0.5] / m if m % 2 == 0 else np.ones(m) / m
-    trend = np.convolve(y, kernel, mode="valid")
-    offset = (len(kernel) - 1) // 2
-    ratio = y[offset: offset + len(trend)] / trend
-    positions = (np.arange(len(ratio)) + offset) % m
-    figure = np.array([ratio[positions == k].mean() for k in range(m)])
-    return figure / figure.mean()
+    figure, seasonal = np.ones((1, m)), np.zeros(1, np.bool_)
+    multiplicative_figures(np.asarray(y, dtype=np.float64), np.array([0, len(y)], np.int64), m, figure, seasonal)
+    return figure[0] if seasonal[0] else None
 
 
 def _deseasonalise(y: np.ndarray, h: int, m: int):
@@ -118,9 +115,8 @@ def _deseasonalise(y: np.ndarray, h: int, m: int):
 
 
 def naive2_forecast(y: np.ndarray, h: int, m: int) -> np.ndarray:
-    """M4's Naive2: the last deseasonalised value, reseasonalised."""
-    des, future = _deseasonalise(y, h, m)
-    return des[-1] * future
+    """M4's Naive2 of one series: the last deseasonalised value, reseasonalised."""
+    return naive2_forecasts(np.asarray(y, dtype=np.float64), np.array([0, len(y)], np.int64), h, m)[0]
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -135,6 +131,9 @@ class Naive(_Baseline):
 
     def _forecast(self, y, h):
         return np.full(h, y[-1])
+
+    def _forecast_panel(self, panel, h: int) -> np.ndarray:
+        return np.repeat(panel.data[panel.offsets[1:] - 1][:, None], h, axis=1)
 
 
 class SeasonalNaive(_Baseline):
@@ -155,6 +154,9 @@ class Naive2(_Baseline):
 
     def _forecast(self, y, h):
         return naive2_forecast(y, h, self.season_length)
+
+    def _forecast_panel(self, panel, h: int) -> np.ndarray:
+        return naive2_forecasts(panel.data, panel.offsets, h, self.season_length)
 
 
 class SES(_Baseline):

@@ -139,6 +139,8 @@ def _run_backtest(args) -> None:
     print(f"backtest: {int(table.series.max())} series, {args.windows} window(s) of {args.horizon} steps, "
           f"season length {args.season_length}; ranked by OWA (Naive2 = 1)")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for line in result.notes():
+        print(f"note: {line}")
     if out_dir is None:
         return
     atomic_write(out_dir / "forecasts.csv", lambda p: result.forecasts.to_csv(p, index=False))
@@ -179,6 +181,11 @@ def _run_forecast(args) -> None:
         (fc if "unique_id" in getattr(fc, "columns", []) else fc.rename_axis("ds").reset_index())
     atomic_write(target, lambda p: frame.to_csv(p, index=False))
     print(f"wrote {len(frame)} rows of {name} forecasts to {target}")
+    fallbacks = getattr(model, "fallbacks_", None)
+    if fallbacks is not None and len(fallbacks):
+        ids = list(fallbacks.unique_id if hasattr(fallbacks, "unique_id") else fallbacks)[:5]
+        print(f"note: {len(fallbacks)} series forecast by a fallback rule (first: {ids}); "
+              "see the model's fallbacks_", file=sys.stderr)
 
 
 def main(argv=None) -> int:

@@ -364,32 +364,27 @@ def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill) -> P
     ticks = index.asi8 if datetime else ds.to_numpy(np.int64)
 
     order = None                                       # rows by (series, time); skipped when already so
-    dc = np.diff(codes)
-    if not ((dc > 0) | ((dc == 0) & (np.diff(ticks) > 0))).all():
+    if not _sorted(codes, ticks):
         order = np.lexsort((ticks, codes))
         codes, ticks = codes[order], ticks[order]
-    del dc
     counts = np.bincount(codes, minlength=len(ids))
     offsets = np.zeros(len(ids) + 1, np.int64)
     np.cumsum(counts, out=offsets[1:])
     problems = _Problems(ids)
 
     values = _long_values(target, target_col, order, offsets, problems)
-    same = np.diff(codes) == 0                         # row j and j + 1 belong to one series
-    gaps = np.diff(ticks)
-    dup = np.flatnonzero(same & (gaps == 0))
+    dup = _flag_steps(codes, ticks, lambda gaps, a, b: gaps == 0)
     if len(dup):
         problems.add(codes[dup], lambda i: "has duplicate timestamps (first: "
                      f"{_stamp(index, order, dup[np.searchsorted(codes[dup], i)] + 1, ticks, datetime)})")
     step, time_kind = _long_step(index, ticks, offsets, codes, order, freq, datetime, problems)
     if datetime:
-        _check_grid(index, ticks, step, codes, offsets, same, gaps, order, problems)
+        _check_grid(index, ticks, step, codes, offsets, order, problems)
     else:
-        irregular = np.flatnonzero(same & (gaps != step) & (gaps != 0))
+        irregular = _flag_steps(codes, ticks, lambda gaps, a, b: (gaps != step) & (gaps != 0))
         if len(irregular):
             problems.add(codes[irregular], lambda i: "has missing time steps (irregular step after "
                          f"{ticks[irregular[np.searchsorted(codes[irregular], i)]]})")
-    del same, gaps
     _fill_long(values, offsets, fill, problems, ids)
     problems.raise_any()
     ends = offsets[1:] - 1
@@ -398,6 +393,31 @@ def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill) -> P
     else:
         last = ticks[ends].copy()
     return Panel(ids, last, step, "long", time_kind, target_col, values, offsets)
+
+
+_CHUNK = 1 << 20                 # rows per step of the whole-frame checks: no temporary is as long as the frame
+
+
+def _sorted(codes: np.ndarray, ticks: np.ndarray) -> bool:
+    """Rows already ordered by (series, time), strictly increasing in time within a series."""
+    for a in range(0, len(codes) - 1, _CHUNK):
+        b = min(a + _CHUNK, len(codes) - 1)
+        dc = codes[a + 1:b + 1] - codes[a:b]
+        if not ((dc > 0) | ((dc == 0) & (ticks[a + 1:b + 1] > ticks[a:b]))).all():
+            return False
+    return True
+
+
+def _flag_steps(codes: np.ndarray, ticks: np.ndarray, rule) -> np.ndarray:
+    """Sorted rows j where rows j and j + 1 belong to one series and ``rule(gaps, a, b)`` flags the
+    step between them (gaps = ticks[j + 1] - ticks[j] for j in a..b-1), chunk by chunk."""
+    found = []
+    for a in range(0, len(codes) - 1, _CHUNK):
+        b = min(a + _CHUNK, len(codes) - 1)
+        hit = np.flatnonzero((codes[a + 1:b + 1] == codes[a:b]) & rule(ticks[a + 1:b + 1] - ticks[a:b], a, b))
+        if len(hit):
+            found.append(hit + a)
+    return np.concatenate(found) if found else np.empty(0, np.int64)
 
 
 def _stamp(index, order, row, ticks, datetime):
@@ -460,26 +480,33 @@ def _long_step(index, ticks, offsets, codes, order, freq, datetime, problems):
     raise error
 
 
-def _check_grid(index, ticks, step, codes, offsets, same, gaps, order, problems):
+def _check_grid(index, ticks, step, codes, offsets, order, problems):
     """Every series is on ``step``'s grid without missing stamps."""
     fixed = _fixed_ticks(index, step)
     if fixed is not None:
-        wrong = np.flatnonzero(same & (gaps != fixed) & (gaps != 0))
+        wrong = _flag_steps(codes, ticks, lambda gaps, a, b: (gaps != fixed) & (gaps != 0))
         if len(wrong):
             def describe(i):
                 row = wrong[np.searchsorted(codes[wrong], i)]
+                gap = ticks[row + 1] - ticks[row]
                 missing = _stamp(index, order, row, ticks, True) + step
                 return (f"has missing timestamps for frequency {step.freqstr} (first missing: {missing}); "
                         "fill the gaps (e.g. with .asfreq()) or pass the right freq") \
-                    if gaps[row] > fixed and gaps[row] % fixed == 0 else \
+                    if gap > fixed and gap % fixed == 0 else \
                     f"has timestamps off the frequency grid of {step.freqstr} (after {missing - step})"
             problems.add(codes[wrong], describe)
         return
+    # calendar offsets: each stamp's position on one global grid; a step must advance it by exactly one
     grid = pd.date_range(index.min() - step, index.max() + step, freq=step).as_unit(index.unit).asi8
-    pos = np.searchsorted(grid, ticks)
-    off = grid[np.minimum(pos, len(grid) - 1)] != ticks
-    wrong = np.flatnonzero(same & (np.diff(pos) != 1) & (gaps != 0))
-    bad_series = np.unique(codes[np.union1d(np.flatnonzero(off), wrong)])
+    bad = []
+    for a in range(0, len(ticks), _CHUNK):
+        b = min(a + _CHUNK + 1, len(ticks))
+        pos = np.searchsorted(grid, ticks[a:b])
+        off = grid[np.minimum(pos, len(grid) - 1)] != ticks[a:b]
+        step_wrong = (codes[a + 1:b] == codes[a:b - 1]) & (np.diff(pos) != 1) & (ticks[a + 1:b] != ticks[a:b - 1])
+        bad.append(codes[a:b][off])
+        bad.append(codes[a:b - 1][step_wrong])
+    bad_series = np.unique(np.concatenate(bad))
     for i in bad_series:                               # each on its own (a multiple of another phase)
         rows = np.arange(offsets[i], offsets[i + 1])
         series_index = index.take(order[rows] if order is not None else rows)

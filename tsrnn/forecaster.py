@@ -238,8 +238,7 @@ class Forecaster(BaseEstimator):
             raise ValueError("no training samples: the series are too short for this window and horizon")
         rng = np.random.default_rng(self.random_state)
         held_out = windows.total_held_out > 0
-        pick = windows.sample(rng, self.validation_size, held_out=held_out)
-        series, ends = (windows.held_out_pairs if held_out else windows.train_pairs)(np.sort(pick))
+        series, ends = self._calibration_pairs(windows, held_out)
         calibration = gather_samples(store, series, ends, W, H, span)
         self.device_ = self._device()
         self.networks_, self.loss_history_, self.best_epoch_ = [], [], []
@@ -262,6 +261,18 @@ class Forecaster(BaseEstimator):
         self.panel_ = panel.axis()
         self.fallbacks_ = self._fallbacks(panel.ids, lengths, needed)
         return self
+
+    def _calibration_pairs(self, windows: Windows, held_out: bool):
+        """The fixed sample of held-out windows (training windows without early stopping): all of them
+        when there are at most ``validation_size``, else a seeded uniform draw from a stream of its own,
+        so that the training draws do not depend on it."""
+        total = windows.total_held_out if held_out else windows.total
+        if total <= self.validation_size:
+            pick = np.arange(total)
+        else:
+            seed = None if self.random_state is None else [int(self.random_state), 1]
+            pick = np.sort(np.random.default_rng(seed).choice(total, size=self.validation_size, replace=False))
+        return (windows.held_out_pairs if held_out else windows.train_pairs)(pick)
 
     def _fallbacks(self, ids, lengths: np.ndarray, needed: int):
         """The series that a short-series rule applies to, with the rule."""

@@ -71,19 +71,17 @@ def unscale(z: np.ndarray, log: np.ndarray, shift: np.ndarray, scale: np.ndarray
 
 
 @njit(cache=True)
-def _seasonal(z, m):
-    """M4's test (lag-m autocorrelation significant at 90 %), then additive classical indices (m,) of
-    one series; zeros when it is not seasonal."""
+def _is_seasonal(z, m):
+    """M4's test: three full seasons and a lag-m autocorrelation significant at 90 %."""
     n = len(z)
-    idx = np.zeros(m)
     if m <= 1 or n < 3 * m:
-        return idx
+        return False
     mean = z.mean()
     denom = 0.0
     for t in range(n):
         denom += (z[t] - mean) ** 2
     if denom <= 0:
-        return idx
+        return False
     acf_sq, acf_m = 0.0, 0.0
     for k in range(1, m + 1):
         c = 0.0
@@ -94,9 +92,15 @@ def _seasonal(z, m):
             acf_sq += c * c
         else:
             acf_m = c
-    if not abs(acf_m) > 1.645 * np.sqrt((1 + 2 * acf_sq) / n):
-        return idx
-    # centred moving average of order m (2 x m for even m): trend[t] = sum_j kernel[j] z[t + j]
+    return abs(acf_m) > 1.645 * np.sqrt((1 + 2 * acf_sq) / n)
+
+
+@njit(cache=True)
+def _classical(z, m, multiplicative):
+    """Classical decomposition's seasonal figure (m,) by position t mod m: the mean of z / trend
+    (multiplicative) or z - trend (additive) at each position, the trend a centred moving average of
+    order m (2 x m for even m): trend[t] = sum_j kernel[j] z[t + j]."""
+    n = len(z)
     L = m + 1 if m % 2 == 0 else m
     kernel = np.full(L, 1.0 / m)
     if m % 2 == 0:
@@ -108,33 +112,67 @@ def _seasonal(z, m):
         for j in range(L):
             trend += kernel[j] * z[t + j]
         k = (t + half) % m
-        sums[k] += z[t + half] - trend
+        sums[k] += z[t + half] / trend if multiplicative else z[t + half] - trend
         counts[k] += 1
-    for k in range(m):
-        idx[k] = sums[k] / counts[k]
-    return idx - idx.mean()
+    return sums / counts
 
 
 @njit(cache=True)
 def deseasonalize(z, offsets, m, indices):
-    """Seasonal indices (n_series, m) of every series into ``indices``, and z -= s[t mod m] in place."""
+    """Additive seasonal indices (n_series, m) of every seasonal series into ``indices`` (zeros for the
+    others), and z -= s[t mod m] in place."""
     for i in range(len(offsets) - 1):
         a, b = offsets[i], offsets[i + 1]
-        idx = _seasonal(z[a:b], m)
+        if not _is_seasonal(z[a:b], m):
+            continue
+        idx = _classical(z[a:b], m, False)
+        idx -= idx.mean()
         indices[i] = idx
         for t in range(b - a):
             z[a + t] -= idx[t % m]
 
 
+@njit(cache=True)
+def multiplicative_figures(y, offsets, m, figures, seasonal):
+    """M4's (and R ``decompose``'s) multiplicative seasonal figure of every series, normalised to mean 1,
+    into ``figures`` (n_series, m), and ``seasonal[i]`` whether series i has one; ones where the series
+    is not strictly positive, lacks the lag (R's ``acf`` default lag.max = 10 log10(n): a lag beyond it
+    is NA and the test fails) or fails the test."""
+    for i in range(len(offsets) - 1):
+        s = y[offsets[i]:offsets[i + 1]]
+        figures[i] = 1.0
+        seasonal[i] = False
+        if m <= 1 or len(s) < 3 * m or s.min() <= 0 or m > int(np.floor(10 * np.log10(len(s)))):
+            continue
+        if _is_seasonal(s, m):
+            fig = _classical(s, m, True)
+            figures[i] = fig / fig.mean()
+            seasonal[i] = True
+
+
+def naive2_forecasts(y: np.ndarray, offsets: np.ndarray, h: int, m: int) -> np.ndarray:
+    """M4's Naive2 for every series of a store, (n_series, h): the last deseasonalised value,
+    reseasonalised.
+
+    >>> naive2_forecasts(np.array([5.0, 6.0, 1.0]), np.array([0, 2, 3]), 2, 1).tolist()
+    [[6.0, 6.0], [1.0, 1.0]]
+    """
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    m = max(int(m), 1)
+    figures = np.ones((len(offsets) - 1, m))
+    if m > 1:
+        multiplicative_figures(y, offsets, m, figures, np.zeros(len(figures), np.bool_))
+    n = np.diff(offsets)
+    rows = np.arange(len(n))
+    last = y[offsets[1:] - 1] / figures[rows, (n - 1) % m]
+    return last[:, None] * figures[rows[:, None], (n[:, None] + np.arange(h)) % m]
+
+
 def seasonality_test(z: np.ndarray, m: int) -> bool:
-    """M4's test (used for Naive2): the lag-m autocorrelation is significant at 90 %."""
-    n = len(z)
-    if m <= 1 or n < 3 * m:
-        return False
-    d = z - z.mean()
-    denom = float(np.sum(d * d))
-    if denom <= 0:
-        return False
-    acf = np.array([np.sum(d[k:] * d[:-k]) / denom for k in range(1, m + 1)])
-    limit = 1.645 * np.sqrt((1 + 2 * np.sum(acf[:-1] ** 2)) / n)
-    return bool(abs(acf[m - 1]) > limit)
+    """M4's test (used for Naive2 and the ARIMA differencing order): three full seasons and a lag-m
+    autocorrelation significant at 90 %.
+
+    >>> seasonality_test(np.tile([1.0, 5.0, 3.0, 9.0], 6), 4)
+    True
+    """
+    return bool(_is_seasonal(np.asarray(z, dtype=np.float64), int(m)))

@@ -53,7 +53,7 @@ def train_network(net, store: SeriesStore, windows: Windows, rng: np.random.Gene
     bar = Progress(max_epochs, progress, desc=desc)
     try:
         for epoch in range(1, max_epochs + 1):
-            order = windows.sample(rng, per_epoch, held_out=False)
+            order = windows.sample(rng, per_epoch)
             losses = []
             for start in range(0, per_epoch, batch_size):
                 series, ends = windows.train_pairs(np.sort(order[start:start + batch_size]))

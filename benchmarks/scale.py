@@ -9,7 +9,8 @@ Cases (synthetic frames, made the same way for every contender, seeded):
   ``Forecaster(horizon=28, season_length=7)``.
 
 Every (contender, case) runs in a fresh process: the frame is built, the RSS taken, then fit + predict
-run while a thread samples the RSS every 5 ms. "Extra memory" is the peak RSS minus the RSS before fit,
+run while a thread samples the RSS (of the process and its children: statsforecast's workers are
+processes) every 5 ms. "Extra memory" is the peak RSS minus the RSS before fit,
 in bytes per observation; a bare long frame costs 24 bytes a row (id code, time stamp, float64 value),
 and the target is at most twice that. The numba cache is warmed first in a process of its own (a user
 compiles once per install); the cold compile is reported on its own line.
@@ -80,9 +81,20 @@ def make_frame(case: str):
 
 # ------------------------------------------------------------------------------------------------------
 # one contender on one case, in this process
-def _rss() -> int:
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+def _rss(pid: int | str = "self") -> int:
+    """Resident memory of this process and all its descendants (statsforecast's n_jobs workers are
+    processes), in bytes."""
+    total = 0
+    try:
+        with open(f"/proc/{pid}/statm") as f:
+            total = int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        for task in os.listdir(f"/proc/{pid}/task"):
+            with open(f"/proc/{pid}/task/{task}/children") as f:
+                for child in f.read().split():
+                    total += _rss(child)
+    except OSError:                          # a process that ended while we looked
+        pass
+    return total
 
 
 class _PeakRSS:
@@ -278,6 +290,8 @@ def main(argv=None) -> int:
     p.add_argument("--peer-python", help="python of an environment with neuralforecast and statsforecast")
     p.add_argument("--markdown", help="write the table (and the raw rows as JSON beside it)")
     p.add_argument("--timeout", type=float, default=1800)
+    p.add_argument("--rerun", help="contender:case[,...]: run only these and merge them into the rows of the "
+                                   "existing --markdown table's JSON")
     p.add_argument("--child", help=argparse.SUPPRESS)
     p.add_argument("--case", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -286,9 +300,22 @@ def main(argv=None) -> int:
         return 0
     cases = [c for c in args.cases.split(",") if c]
     peers = [c for c in args.peers.split(",") if c] if args.peer_python else []
-    compile_s = warm_cache(sys.executable)
-    print(f"numba cache warmed (cold compile of the kernels a first fit needs: {compile_s:.1f} s)", flush=True)
-    rows = []
+    if args.rerun:
+        saved = json.loads(Path(args.markdown).with_suffix(".json").read_text())
+        compile_s, rows = saved["compile_s"], saved["rows"]
+        command = saved.get("command", "") + f" (then `--rerun {args.rerun}`)"
+        for item in args.rerun.split(","):
+            contender, case = item.split(":")
+            python = sys.executable if contender.startswith("tsrnn") else args.peer_python
+            row = spawn(python, contender, case, args.timeout)
+            print(json.dumps(row), flush=True)
+            rows = [r for r in rows if (r["contender"], r["case"]) != (contender, case)] + [row]
+        cases = []
+    else:
+        compile_s = warm_cache(sys.executable)
+        print(f"numba cache warmed (cold compile of the kernels a first fit needs: {compile_s:.1f} s)", flush=True)
+        rows = []
+        command = "python benchmarks/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
     for case in cases:
         for contender in ["tsrnn"] + [c for c in peers if case in PEER_CASES[c]]:
             python = sys.executable if contender == "tsrnn" else args.peer_python
@@ -312,14 +339,15 @@ def main(argv=None) -> int:
         t = {r["case"]: r for r in rows if r["contender"] == "tsrnn" and "error" not in r}
         growth = (f"{t['monthly-100k']['wall_s'] / t['monthly-1k']['wall_s']:.2f}x"
                   if "monthly-100k" in t and "monthly-1k" in t else "not measured")
-        header = (f"# Scale: fit + predict on many series\n\n`{' '.join(['python', 'benchmarks/scale.py'] + (argv or sys.argv[1:]))}`"
+        header = (f"# Scale: fit + predict on many series\n\n`{command}`"
                   f"\n\nMachine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores. Cold compile "
                   f"of tsrnn's kernels (once per install, not in the times below): {compile_s:.1f} s. Extra memory: "
                   "peak RSS during fit + predict minus the RSS before fit, per observation (a bare long frame is "
                   "24 B/obs; target <= 48). Ratios: tsrnn / peer (below 1: tsrnn faster or smaller).\n\n"
                   f"Growth from 1,000 to 100,000 series (target <= 5x): {growth}.\n\n")
         Path(args.markdown).write_text(header + text + "\n")
-        Path(args.markdown).with_suffix(".json").write_text(json.dumps(rows, indent=1) + "\n")
+        Path(args.markdown).with_suffix(".json").write_text(json.dumps({"compile_s": compile_s, "command": command,
+                                                                        "rows": rows}, indent=1) + "\n")
     return 0
 
 

@@ -447,8 +447,7 @@ def _long_values(target: pd.Series, target_col, order, offsets, problems) -> np.
                 row = rows[np.searchsorted(series, i)]
                 original = order[row] if order is not None else row
                 return f"has a non-numeric value {target.iloc[original]!r} (position {row - offsets[i]})"
-            problems.add(series, describe)
-            problems.raise_any()
+            problems.add(series, describe)            # reported with the frame's other problems
     if order is not None:
         return raw[order]
     return raw.copy() if target.dtype == np.float64 else raw    # to_numpy gave a view of the caller's column

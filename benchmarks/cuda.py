@@ -45,14 +45,14 @@ def bench(cell, B, T, H, rounds):
     import torch
     from numba import cuda
 
-    from tsrnn.cuda_network import CudaNetwork
+    from tsrnn.network import Network
     from tsrnn.optim import Adam
 
     rng = np.random.default_rng(0)
     x = rng.normal(size=(T, B, 1)).astype(np.float32)
     y = rng.normal(size=(B, 1)).astype(np.float32)
-    net = CudaNetwork(cell, 1, H, 1, seed=0)
-    dx, dy = net.stage(x), net.stage(y)
+    net = Network(cell, 1, H, 1, seed=0, device="cuda")
+    dx, dy = cuda.to_device(x), cuda.to_device(y)          # data on the device once, as in training
     opt = Adam(lr=1e-3)
     dev = torch.device("cuda")
     rnn = {"lstm": torch.nn.LSTM, "gru": torch.nn.GRU, "rnn": torch.nn.RNN}[cell](1, H).to(dev)

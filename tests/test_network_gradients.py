@@ -30,6 +30,21 @@ def inputs(net, rng):
     return x, h0, c0
 
 
+def test_a_wrong_gradient_is_reported_by_tensor_name(monkeypatch):
+    """The per-tensor check names the tensor: corrupt one (the head's bias) and see it named alone."""
+    net = make("gru", 2, True, 0.0)
+    offset, shape = net.layout["head.b"]
+    original = Network._backward
+
+    def corrupt(self, dy, input_grads):
+        out = original(self, dy, input_grads)
+        self._grads[offset] += 1.0
+        return out
+    monkeypatch.setattr(Network, "_backward", corrupt)
+    with pytest.raises(AssertionError, match=r"relative error per tensor: \{'head\.b': '"):
+        _check_gradients(("gru", 2, True, 0.0, "direct"))
+
+
 def rel_err(a, b):
     return np.linalg.norm(a - b) / max(np.linalg.norm(b), 1e-300)
 
@@ -54,6 +69,10 @@ def test_forward_matches_numpy_reference(case):
 
 @pytest.mark.parametrize("case", CASES, ids=case_id)
 def test_gradients_match_finite_differences(case):
+    _check_gradients(case)
+
+
+def _check_gradients(case):
     cell, layers, bidirectional, dropout, head, *wide = case
     net = make(cell, layers, bidirectional, dropout, head=head, input_size=(wide or [I])[0])
     rng = np.random.default_rng(2)
@@ -83,8 +102,18 @@ def test_gradients_match_finite_differences(case):
             down = loss()
             flat[k] = old
             numeric[k] = (up - down) / (2 * eps)
-        err = rel_err(analytic[name].reshape(-1), numeric)
-        assert err <= 1e-6, f"{name}: relative error {err:.2e}"
+        if name != "params":
+            err = rel_err(analytic[name].reshape(-1), numeric)
+            assert err <= 1e-6, f"{name}: relative error {err:.2e}"
+            continue
+        failed = {}                             # every named tensor of the layout on its own
+        for tensor, (offset, shape) in net.layout.items():
+            size = int(np.prod(shape))
+            a, n = analytic["params"][offset:offset + size], numeric[offset:offset + size]
+            err = np.linalg.norm(a - n) / max(np.linalg.norm(n), 1e-7)
+            if err > 1e-6:
+                failed[tensor] = f"{err:.2e}"
+        assert not failed, f"relative error per tensor: {failed}"
 
 
 @pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
@@ -119,3 +148,17 @@ def test_two_threads_give_the_same_gradients_as_one():
             net.backward(dy)
         assert len(two._tape) == chunks
         np.testing.assert_allclose(one.grads, two.grads, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("cell", ["rnn", "gru", "lstm"])
+def test_predict_in_batches_equals_one_pass(cell, monkeypatch):
+    """Inference runs PREDICT_BATCH samples at a time (bounded activations); each sample's forward is
+    independent of its batch, so the result is the same up to float32 rounding (a lone row takes the
+    GEMM's one-row kernel), initial states included."""
+    net = Network(cell, I, 8, O, num_layers=2, bidirectional=True, seed=0)
+    rng = np.random.default_rng(9)
+    x = rng.normal(size=(5, 7, I)).astype(np.float32)
+    h0 = rng.normal(size=(4, 7, 8)).astype(np.float32)
+    whole = net.forward(x, h0, h0 if cell == "lstm" else None)
+    monkeypatch.setattr(Network, "PREDICT_BATCH", 3)
+    np.testing.assert_allclose(net.predict(x, h0, h0 if cell == "lstm" else None), whole, rtol=1e-6, atol=1e-7)

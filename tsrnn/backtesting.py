@@ -34,10 +34,11 @@ from .baselines import BASELINES
 from .preprocessing import naive2_forecasts
 from ._validation import check_positive_int
 from .data import Panel, series_stamps, to_panel
+from .kernels.spec import SPECS
 
 __all__ = ["backtest", "BacktestResult", "make_model", "MODEL_NAMES"]
 
-NEURAL = ("lstm", "gru", "rnn")
+NEURAL = tuple(SPECS)                    # every cell of the registry: lstm, gru, rnn
 MODEL_NAMES = NEURAL + tuple(BASELINES)
 
 

@@ -45,7 +45,7 @@ from .training import gather_samples, train_network
 __all__ = ["Forecaster", "NotFittedError"]
 
 SHORT_SERIES = ("fallback", "error")
-_PREDICT_CHUNK = 8192          # series per inference pass: (W, 8192, 2) float32 inputs, bounded memory
+_PREDICT_CHUNK = 8192          # series per recursive forecast round (the network predicts them 2,048 at a time)
 
 
 class Forecaster(BaseEstimator):
@@ -57,7 +57,7 @@ class Forecaster(BaseEstimator):
     hidden_size, num_layers, bidirectional, dropout : network shape (dropout between layers)
     head : {"direct", "seq2seq"}, default "direct"
         "direct": one linear map from the last hidden state to all ``horizon`` outputs. "seq2seq": an
-        encoder-decoder, the decoder unrolled over the horizon (unidirectional encoders, CPU only).
+        encoder-decoder, the decoder unrolled over the horizon (unidirectional encoders).
     ensemble_size : int
         Networks trained independently (own initial weights, sample order and early stopping) whose
         normalised forecasts are averaged; averaging removes most of the seed-to-seed variation.
@@ -243,10 +243,9 @@ class Forecaster(BaseEstimator):
         self.device_ = self._device()
         self.networks_, self.loss_history_, self.best_epoch_ = [], [], []
         for _ in range(self.ensemble_size):
-            net = _network_class(self.device_)(self.cell, 2, self.hidden_size, H, num_layers=self.num_layers,
-                                               bidirectional=self.bidirectional, dropout=self.dropout,
-                                               seed=int(rng.integers(2**31)), n_threads=self._threads(),
-                                               head=self.head)
+            net = Network(self.cell, 2, self.hidden_size, H, num_layers=self.num_layers,
+                          bidirectional=self.bidirectional, dropout=self.dropout, seed=int(rng.integers(2**31)),
+                          n_threads=self._threads(), head=self.head, device=self.device_)
             history, best_epoch = train_network(
                 net, store, windows, rng, window=W, horizon=H, span=span, max_epochs=self.max_epochs,
                 samples_per_epoch=self.samples_per_epoch, batch_size=self.batch_size,
@@ -370,7 +369,7 @@ class Forecaster(BaseEstimator):
     def load(cls, path) -> "Forecaster":
         """Load a model written by :meth:`save` (``np.load(allow_pickle=False)`` + JSON); a corrupt or
         foreign directory is a ValueError."""
-        return load_forecaster(cls, path, _network_class)
+        return load_forecaster(cls, path)
 
 
 def _resolve_device(device: str) -> str:
@@ -385,11 +384,3 @@ def _resolve_device(device: str) -> str:
     if device == "auto":
         return "cpu"
     raise RuntimeError(f"device='cuda' was requested but {reason}; use device='cpu' or 'auto'")
-
-
-def _network_class(device: str):
-    if device == "cuda":
-        from .cuda_network import CudaNetwork
-
-        return CudaNetwork
-    return Network

@@ -20,7 +20,15 @@ Data are time-major: ``x`` has shape (T, B, I). Inter-layer dropout (on the inpu
 in PyTorch) draws its masks from the network's own seeded generator, for the whole batch at once, so a
 run is reproducible whatever the number of threads.
 
-Threads: ``n_threads`` is how many cores a pass may use (``Network._plan``): the batch is cut into up to
+Backends: ``device="cpu"`` (numba.njit kernels on NumPy arrays, float32 or float64) or ``device="cuda"``
+(numba.cuda kernels on device arrays, float32; ``pip install tsrnn[cuda]``). The layout, initialisation,
+dropout masks, layer loops, heads and losses below are written once, over the few whole-array
+operations a backend provides (``tsrnn/kernels/{cpu,cuda}/backend.py``); the cells' kernels have one
+signature on both. Parameters start identical on both backends (initialised on the host from the seed),
+dropout masks come from the same seeded generator on the host, so CPU and GPU runs differ only by
+float32 rounding.
+
+Threads (CPU): ``n_threads`` is how many cores a pass may use (``Network._plan``): the batch is cut into up to
 ``n_threads`` contiguous chunks, each running its whole forward and backward pass in its own thread (the
 kernels release the GIL and call no BLAS), and the chunks' gradients are summed. Passes too small to
 repay the thread hand-over run as one chunk.
@@ -33,35 +41,37 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._validation import check_array, check_float_dtype, check_fraction, check_positive_int
-from .kernels import cpu_kernels, get_spec
-from .kernels.cpu.optim import clip_by_global_norm
+from .kernels import backend as make_backend
+from .kernels import cell_kernels, get_spec
+from .kernels.cpu.backend import CpuBackend
 
-__all__ = ["Network", "LOSSES"]
+__all__ = ["Network", "LOSSES", "HEADS"]
 
 LOSSES = ("mse", "mae")
 HEADS = ("direct", "seq2seq")
+_HOST = CpuBackend()
 
 
 @dataclass
 class _Chunk:
     """Activations of one batch chunk, kept from forward for backward (llm.c's activation cache)."""
-    x: np.ndarray
-    h0: np.ndarray
-    c0: np.ndarray
+    x: object
+    h0: object
+    c0: object
     layer_inputs: list = field(default_factory=list)   # [l] (T, Bc, I_l) after dropout
     masks: list = field(default_factory=list)          # [l] dropout mask scaled by 1/(1-p), or None
     outs: list = field(default_factory=list)           # [l][d] (T, Bc, H)
     auxs: list = field(default_factory=list)           # [l][d] (T, Bc, H)
     gates: list = field(default_factory=list)          # [l][d] (T, Bc, G*H)
-    last: np.ndarray | None = None                     # (Bc, D*H) direct head input
-    dec: list = field(default_factory=list)            # seq2seq decoder [l] (inputs, out, aux, gates)
-    grads: np.ndarray | None = None                    # (P,) this chunk's parameter gradients
+    last: object = None                                # (Bc, D*H) direct head input
+    dec: list = field(default_factory=list)            # seq2seq decoder [l] (inputs, h0, c0, out, aux, gates)
+    grads: object = None                               # (P,) this chunk's parameter gradients
     slot: int = 0                                      # which chunk of the batch (workspace key)
     training: bool = False                             # training steps reuse the network's workspace
 
 
 class Network:
-    """Stacked RNN/GRU/LSTM + linear head with forward, backward, loss and train_step.
+    """Stacked RNN/GRU/LSTM + linear head with forward, backward, loss and train_step, on the CPU or a GPU.
 
     Parameters
     ----------
@@ -70,9 +80,15 @@ class Network:
     num_layers : int, default 1
     bidirectional : bool, default False
     dropout : float in [0, 1), default 0; applied between layers during training
-    dtype : float32 (fast) or float64 (exact activations; used for gradient checks)
+    dtype : float32 (fast) or float64 (exact activations; used for gradient checks; CPU only)
     seed : int or None; initial weights (PyTorch's U(-1/sqrt(H), 1/sqrt(H))) and dropout masks
-    n_threads : int, default 1; batch chunks processed in parallel
+    n_threads : int, default 1; batch chunks processed in parallel (CPU)
+    head : "direct" or "seq2seq"
+    device : "cpu" (default) or "cuda"
+
+    Inputs and outputs of the public methods are NumPy arrays on both devices (``forward``/``train_step``
+    also take device arrays on the GPU); ``params`` and ``grads`` are the flat buffers (on the GPU, host
+    copies of them).
 
     Example
     -------
@@ -90,7 +106,7 @@ class Network:
 
     def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int, num_layers: int = 1,
                  bidirectional: bool = False, dropout: float = 0.0, dtype="float32", seed: int | None = None,
-                 n_threads: int = 1, head: str = "direct"):
+                 n_threads: int = 1, head: str = "direct", device: str = "cpu"):
         self.spec = get_spec(cell)
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {head!r}")
@@ -109,7 +125,10 @@ class Network:
         self.dtype = check_float_dtype(dtype)
         self.n_threads = check_positive_int("n_threads", n_threads)
         self.num_directions = 2 if self.bidirectional else 1
-        self._forward_kernel, self._backward_kernel = cpu_kernels(cell)
+        self.device = device
+        self.backend = make_backend(device, self.dtype)
+        self._on_host = self.backend.name == "cpu"   # NumPy inputs are used as they are
+        self._forward_kernel, self._backward_kernel = cell_kernels(cell, self.backend.name)
 
         self.layout: dict[str, tuple[int, tuple[int, ...]]] = {}
         offset = 0
@@ -117,8 +136,8 @@ class Network:
             self.layout[name] = (offset, shape)
             offset += int(np.prod(shape))
         self.num_parameters = offset
-        self._params = np.zeros(offset, self.dtype)
-        self.grads = np.zeros(offset, self.dtype)
+        self._params = self.backend.zeros((offset,))
+        self._grads = self.backend.zeros((offset,))
         self._views = {name: self.view(name, self._params) for name in self.layout}
         self._layer_views = {(layer, d): self._layer_params(layer, d, self._params)
                              for layer in range(self.num_layers) for d in range(self.num_directions)}
@@ -129,8 +148,8 @@ class Network:
         self.reset_parameters()
         self._tape: list[_Chunk] = []
         self._pool: ThreadPoolExecutor | None = None
-        self._zeros: np.ndarray | None = None
-        self._workspace: dict[tuple, np.ndarray] = {}
+        self._zeros = None
+        self._workspace: dict[tuple, object] = {}
 
     # ----------------------------------------------------------------------------------------------
     # parameters
@@ -161,15 +180,21 @@ class Network:
 
     @property
     def params(self) -> np.ndarray:
-        """The flat parameter buffer (P,). Assigning to it copies into the buffer, so the named views
-        stay valid."""
-        return self._params
+        """The flat parameter buffer (P,) (on the GPU: a host copy). Assigning to it copies into the
+        buffer, so the named views stay valid."""
+        return self.backend.to_host(self._params)
 
     @params.setter
     def params(self, value) -> None:
-        self._params[:] = check_array("params", np.asarray(value, self.dtype), 1, self.dtype, (self.num_parameters,))
+        value = check_array("params", np.asarray(value, self.dtype), 1, self.dtype, (self.num_parameters,))
+        self.backend.copy_into(self._params, value)
 
-    def view(self, name: str, buffer: np.ndarray | None = None) -> np.ndarray:
+    @property
+    def grads(self) -> np.ndarray:
+        """The flat gradient buffer (P,) of the last backward (on the GPU: a host copy)."""
+        return self.backend.to_host(self._grads)
+
+    def view(self, name: str, buffer=None):
         """A named view into ``params`` (or into another flat buffer with the same layout)."""
         if buffer is None:
             return self._views[name]
@@ -181,29 +206,42 @@ class Network:
 
     def reset_parameters(self) -> None:
         """PyTorch's default init: every weight and bias ~ U(-k, k), k = 1/sqrt(hidden_size) for the
-        recurrent layers and 1/sqrt(fan_in) for the head."""
+        recurrent layers and 1/sqrt(fan_in) for the head; drawn on the host, identical on every device."""
         k = 1.0 / np.sqrt(self.hidden_size)
+        values = np.empty(self.num_parameters, self.dtype)
         for name, (offset, shape) in self.layout.items():
             fan_in = self.hidden_size * (self.num_directions if self.head == "direct" else 1)
             bound = 1.0 / np.sqrt(fan_in) if name.startswith("head") else k
             size = int(np.prod(shape))
-            self._params[offset: offset + size] = self.rng.uniform(-bound, bound, size)
+            values[offset: offset + size] = self.rng.uniform(-bound, bound, size)
+        self.params = values
 
     # ----------------------------------------------------------------------------------------------
     # checks
     def _check_x(self, x):
-        x = check_array("x", x, 3, self.dtype, (None, None, self.input_size))
-        if x.shape[0] < 1 or x.shape[1] < 1:
-            raise ValueError(f"x must have at least one time step and one sample, got shape {x.shape}")
-        return x
+        if isinstance(x, np.ndarray) or not self.backend.owns(x):
+            x = check_array("x", x, 3, self.dtype, (None, None, self.input_size))
+            if x.shape[0] < 1 or x.shape[1] < 1:
+                raise ValueError(f"x must have at least one time step and one sample, got shape {x.shape}")
+            return x if self._on_host else self.backend.asarray(x)
+        if len(x.shape) != 3 or x.shape[2] != self.input_size or x.shape[0] < 1 or x.shape[1] < 1:
+            raise ValueError(f"x has shape {tuple(x.shape)}, expected (T >= 1, B >= 1, {self.input_size})")
+        return x                                   # already a device array
+
+    def _check_y(self, y, batch: int):
+        if self.backend.owns(y) and not isinstance(y, np.ndarray):
+            if tuple(y.shape) != (batch, self.output_size):
+                raise ValueError(f"y has shape {tuple(y.shape)}, expected {(batch, self.output_size)}")
+            return y
+        return self.backend.asarray(check_array("y", y, 2, self.dtype, (batch, self.output_size)))
 
     def _check_state(self, name, s, batch):
         shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if s is None:                              # kernels only read initial states: share one zero array
-            if self._zeros is None or self._zeros.shape != shape:
-                self._zeros = np.zeros(shape, self.dtype)
+            if self._zeros is None or tuple(self._zeros.shape) != shape:
+                self._zeros = self.backend.zeros(shape)
             return self._zeros
-        return check_array(name, s, 3, self.dtype, shape)
+        return self.backend.asarray(check_array(name, s, 3, self.dtype, shape))
 
     # ----------------------------------------------------------------------------------------------
     # forward
@@ -214,6 +252,9 @@ class Network:
         h0, c0: initial states (L*D, B, H) as in PyTorch (zeros when None; c0 only for LSTM).
         training: apply dropout. The activations are kept for :meth:`backward`.
         """
+        return self.backend.to_host(self._forward(x, h0, c0, training))
+
+    def _forward(self, x, h0, c0, training: bool):
         x = self._check_x(x)
         T, B = x.shape[:2]
         h0 = self._check_state("h0", h0, B)
@@ -221,13 +262,15 @@ class Network:
         masks = self._draw_masks(T, B) if training else [None] * self.num_layers
         return self._forward_chunks(x, h0, c0, masks, self._plan(T, B), training)
 
-    def _forward_chunks(self, x, h0, c0, masks, n: int, training: bool) -> np.ndarray:
+    def _forward_chunks(self, x, h0, c0, masks, n: int, training: bool):
         B = x.shape[1]
         if n == 1:                                 # no copies on the common single-chunk path
+            if not self._on_host and training:
+                masks = [None if m is None else self.backend.asarray(m) for m in masks]
             self._tape = [_Chunk(x, h0, c0, masks=masks, training=training)]
             self._forward_chunk(self._tape[0])
             return self._head(self._tape[0])
-        bounds = [(i * B // n, (i + 1) * B // n) for i in range(n)]
+        bounds = [(i * B // n, (i + 1) * B // n) for i in range(n)]   # CPU batch chunks, one thread each
         self._tape = [
             _Chunk(np.ascontiguousarray(x[:, a:b]), np.ascontiguousarray(h0[:, a:b]),
                    np.ascontiguousarray(c0[:, a:b]),
@@ -238,6 +281,7 @@ class Network:
         return np.concatenate([self._head(ch) for ch in self._tape], axis=0)
 
     def _draw_masks(self, T: int, B: int) -> list:
+        """Dropout masks on the host from the network's generator, whatever the device."""
         masks = [None]
         keep = 1.0 - self.dropout
         for _ in range(1, self.num_layers):
@@ -255,7 +299,8 @@ class Network:
     CHUNK_MIN_BATCH = 8
 
     def _plan(self, T: int, B: int) -> int:
-        """How many batch chunks (threads) a pass over T steps of B samples uses, at most n_threads.
+        """How many batch chunks (threads) a pass over T steps of B samples uses, at most n_threads
+        (always one on the GPU, which parallelises within the pass).
 
         Chunks parallelise everything (GEMMs and elementwise gate work) but pay ~50-100 us of thread
         hand-over per pass. Measured on the project's 2-core machine (training steps, batch 64): two
@@ -263,7 +308,7 @@ class Network:
         (LSTM H=16 T=24: 0.78 vs 0.63 ms, RNN H=64 T=24: 0.97 vs 0.73 ms).
         """
         units = self.spec.gates * self.hidden_size
-        if T * B * units * (self.hidden_size + self.input_size + 16) < self.CHUNK_MIN_WORK:
+        if not self.backend.threads or T * B * units * (self.hidden_size + self.input_size + 16) < self.CHUNK_MIN_WORK:
             return 1
         return max(1, min(self.n_threads, B // self.CHUNK_MIN_BATCH))
 
@@ -274,17 +319,17 @@ class Network:
             self._pool = ThreadPoolExecutor(max_workers=len(chunks), thread_name_prefix="tsrnn")
         return list(self._pool.map(fn, chunks))
 
-    def _buffer(self, ch: _Chunk, key: tuple, shape: tuple) -> np.ndarray:
+    def _buffer(self, ch: _Chunk, key: tuple, shape: tuple):
         """An uninitialised array for one pass over ``ch``. Training steps take it from the network's
         workspace, allocated once per shape and reused by every later step (fresh multi-megabyte
         arrays cost page faults and cache misses: up to 15 % of an LSTM forward pass at T=96, H=64);
         inference allocates, so that predicting a large panel does not pin its activations in memory."""
         if not ch.training:
-            return np.empty(shape, self.dtype)
+            return self.backend.empty(shape)
         key = (ch.slot,) + key
         buf = self._workspace.get(key)
-        if buf is None or buf.shape != shape:
-            buf = self._workspace[key] = np.empty(shape, self.dtype)
+        if buf is None or tuple(buf.shape) != tuple(shape):
+            buf = self._workspace[key] = self.backend.empty(shape)
         return buf
 
     def _forward_chunk(self, ch: _Chunk) -> None:
@@ -294,7 +339,7 @@ class Network:
         inp = ch.x
         for layer in range(self.num_layers):
             if ch.masks[layer] is not None:
-                inp = inp * ch.masks[layer]
+                inp = self.backend.mul(inp, ch.masks[layer])
             ch.layer_inputs.append(inp)
             outs, auxs, gates = [], [], []
             for d in range(D):
@@ -310,39 +355,43 @@ class Network:
             ch.outs.append(outs)
             ch.auxs.append(auxs)
             ch.gates.append(gates)
-            inp = outs[0] if D == 1 else np.concatenate(outs, axis=2)
-        top = ch.outs[-1]
-        ch.last = top[0][T - 1] if D == 1 else np.concatenate([o[T - 1] for o in top], axis=1)
+            inp = self.backend.concat(outs)
+        ch.last = self.backend.concat([o[T - 1] for o in ch.outs[-1]])
         if self.head == "seq2seq":
             self._decoder_forward(ch)
 
-    def _decoder_inputs(self, batch: int) -> np.ndarray:
+    def _decoder_inputs(self, batch: int):
         """(O, B, O) one-hot step indicators, the decoder's inputs."""
         O = self.output_size
-        return np.ascontiguousarray(np.broadcast_to(np.eye(O, dtype=self.dtype)[:, None, :], (O, batch, O)))
+        return self.backend.asarray(np.broadcast_to(np.eye(O, dtype=self.dtype)[:, None, :], (O, batch, O)))
 
     def _decoder_forward(self, ch: _Chunk) -> None:
         T, Bc, _ = ch.x.shape
         O, H, G = self.output_size, self.hidden_size, self.spec.gates
-        zeros = np.zeros((Bc, H), self.dtype)
+        zeros = self.backend.zeros((Bc, H))
         inp = self._decoder_inputs(Bc)
         ch.dec = []
         for layer in range(self.num_layers):
-            out = np.empty((O, Bc, H), self.dtype)
-            aux = np.empty((O, Bc, H), self.dtype)
-            gate = np.empty((O, Bc, G * H), self.dtype)
+            out = self.backend.empty((O, Bc, H))
+            aux = self.backend.empty((O, Bc, H))
+            gate = self.backend.empty((O, Bc, G * H))
             h0 = ch.outs[layer][0][T - 1]                 # encoder layer l's last hidden state
             self._forward_kernel(out, aux, gate, inp, h0, zeros, *self._decoder_views[layer], False)
             ch.dec.append((inp, h0, zeros, out, aux, gate))
             inp = out
 
-    def _layer_params(self, layer: int, d: int, buffer: np.ndarray):
+    def _layer_params(self, layer: int, d, buffer):
         return tuple(self.view(self._pname(layer, d, key), buffer) for key in ("W_ih", "W_hh", "b_ih", "b_hh"))
 
-    def _head(self, ch: _Chunk) -> np.ndarray:
-        if self.head == "seq2seq":                        # output k from decoder step k: (O, B, H) -> (B, O)
-            return (ch.dec[-1][3] @ self.view("head.W")[0]).T + self.view("head.b")[0]
-        return ch.last @ self.view("head.W").T + self.view("head.b")
+    def _head(self, ch: _Chunk):
+        """direct: y = last W^T + b. seq2seq: y[b, k] = dec_top[k, b] . w + c, the same linear map on the
+        (O*B, H) decoder outputs, then (O, B) -> (B, O)."""
+        W, b = self.view("head.W"), self.view("head.b")
+        if self.head == "direct":
+            return self.backend.linear(ch.last, W, b)
+        top = ch.dec[-1][3]
+        O, Bc, H = top.shape
+        return self.backend.transpose(self.backend.linear(top.reshape(O * Bc, H), W, b).reshape(O, Bc))
 
     # ----------------------------------------------------------------------------------------------
     # backward
@@ -357,83 +406,92 @@ class Network:
         if not self._tape:
             raise RuntimeError("backward() needs a forward() first")
         B = sum(ch.x.shape[1] for ch in self._tape)
-        dy = check_array("dy", dy, 2, self.dtype, (B, self.output_size))
-        offsets = np.cumsum([0] + [ch.x.shape[1] for ch in self._tape])
-        results = self._map(lambda item: self._backward_chunk(item[0], dy[item[1]:item[2]], input_grads),
-                            [(ch, offsets[i], offsets[i + 1]) for i, ch in enumerate(self._tape)])
-        self._reduce_grads()
-        out = {"h0": np.concatenate([r[1] for r in results], axis=1)}
+        if not (self.backend.owns(dy) and not isinstance(dy, np.ndarray)):
+            dy = check_array("dy", dy, 2, self.dtype, (B, self.output_size))
+        results = self._backward(self.backend.asarray(dy), input_grads)
+
+        def joined(i):
+            parts = [self.backend.to_host(r[i]) for r in results]
+            return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=1)
+        out = {"h0": joined(1)}
         if input_grads:
-            out["x"] = np.concatenate([r[0] for r in results], axis=1)
+            out["x"] = joined(0)
         if self.spec.has_cell_state:
-            out["c0"] = np.concatenate([r[2] for r in results], axis=1)
+            out["c0"] = joined(2)
         return out
 
-    def _reduce_grads(self) -> None:
-        self.grads[:] = self._tape[0].grads
+    def _backward(self, dy, input_grads: bool) -> list:
+        offsets = np.cumsum([0] + [ch.x.shape[1] for ch in self._tape])
+        if len(self._tape) == 1:
+            results = [self._backward_chunk(self._tape[0], dy, input_grads)]
+        else:
+            results = self._map(lambda item: self._backward_chunk(item[0], dy[item[1]:item[2]], input_grads),
+                                [(ch, offsets[i], offsets[i + 1]) for i, ch in enumerate(self._tape)])
+        self.backend.copy_into(self._grads, self._tape[0].grads)
         for ch in self._tape[1:]:
-            self.grads += ch.grads
+            self.backend.iadd(self._grads, ch.grads)
+        return results
 
-    def _backward_chunk(self, ch: _Chunk, dy: np.ndarray, input_grads: bool):
+    def _backward_chunk(self, ch: _Chunk, dy, input_grads: bool):
         T, Bc, _ = ch.x.shape
         H, D = self.hidden_size, self.num_directions
+        be = self.backend
         grads = ch.grads = self._buffer(ch, ("grads",), (self.num_parameters,))
-        grads[:] = 0
+        be.zero_(grads)
         # gradients arriving at each encoder layer's last hidden state, (Bc, D*H) per layer
         final = self._head_backward(ch, dy, grads)
-        dh0 = np.empty_like(ch.h0)
-        dc0 = np.empty_like(ch.c0)
+        dh0 = be.empty(ch.h0.shape)
+        dc0 = be.empty(ch.c0.shape)
         dgates = self._buffer(ch, ("dgates",), (T, Bc, self.spec.gates * H))
-        dgates_h = self._buffer(ch, ("dgates_h",), dgates.shape) if self.cell == "gru" else dgates
+        dgates_h = self._buffer(ch, ("dgates_h",), dgates.shape) if self.spec.separate_hidden_grads else dgates
         douts = [self._buffer(ch, ("douts", d), (T, Bc, H)) for d in range(D)]
         for dout in douts:
-            dout[...] = 0
+            be.zero_(dout)
         dinp = None
         for layer in range(self.num_layers - 1, -1, -1):
             if layer in final:
-                for d in range(D):
-                    douts[d][T - 1] += final[layer][:, d * H:(d + 1) * H]
+                for d, part in enumerate(be.split(final[layer], D)):
+                    be.iadd(douts[d][T - 1], part)
             inp = ch.layer_inputs[layer]
             # layer 0's input gradient goes back to the caller (a new array); the others are scratch
             if layer > 0:
                 dinp = self._buffer(ch, ("dinp", layer), inp.shape)
             else:                                          # (T, B, 0): the kernels skip dL/dx
-                dinp = np.empty(inp.shape if input_grads else inp.shape[:2] + (0,), self.dtype)
+                dinp = be.empty(inp.shape if input_grads else tuple(inp.shape[:2]) + (0,))
             dx_reverse = self._buffer(ch, ("dx_reverse", layer), dinp.shape) if D == 2 else None
             for d in range(D):
                 k = layer * D + d
-                W_ih, W_hh, b_ih, b_hh = self._layer_views[layer, d]
+                W_ih, W_hh, _, _ = self._layer_views[layer, d]
                 dW_ih, dW_hh, db_ih, db_hh = self._layer_params(layer, d, grads)
                 self._backward_kernel(dx_reverse if d else dinp, dh0[k], dc0[k], dW_ih, dW_hh, db_ih, db_hh,
                                       dgates, dgates_h, douts[d], inp, ch.h0[k], ch.c0[k], W_ih, W_hh,
                                       ch.outs[layer][d], ch.auxs[layer][d], ch.gates[layer][d], bool(d))
-            if D == 2:
-                dinp += dx_reverse
+            if D == 2 and dinp.size:
+                be.iadd(dinp, dx_reverse)
             if ch.masks[layer] is not None:
-                dinp *= ch.masks[layer]
+                be.imul(dinp, ch.masks[layer])
             if layer > 0:
-                douts = [np.ascontiguousarray(dinp[:, :, d * H:(d + 1) * H]) for d in range(D)]
+                douts = be.split(dinp, D)
         return dinp, dh0, dc0
 
-    def _head_backward(self, ch: _Chunk, dy: np.ndarray, grads: np.ndarray) -> dict:
+    def _head_backward(self, ch: _Chunk, dy, grads) -> dict:
         """Head (and decoder) gradients into ``grads``; returns {layer: dL/d(last hidden state)}."""
+        be = self.backend
+        W, dW, db = self.view("head.W"), self.view("head.W", grads), self.view("head.b", grads)
         if self.head == "direct":                         # y = last W^T + b
-            self.view("head.W", grads)[...] = dy.T @ ch.last
-            self.view("head.b", grads)[...] = dy.sum(axis=0)
-            return {self.num_layers - 1: dy @ self.view("head.W")}
-        # seq2seq: y[b, k] = dec_top[k, b] . w + c, then the decoder backwards, top layer first
-        O, Bc, H = ch.dec[-1][3].shape
-        w = self.view("head.W")[0]
-        self.view("head.W", grads)[0] = np.einsum("bk,kbh->h", dy, ch.dec[-1][3])
-        self.view("head.b", grads)[0] = dy.sum()
-        dout = np.ascontiguousarray(dy.T[:, :, None] * w)
+            return {self.num_layers - 1: be.linear_backward(dy, ch.last, W, dW, db)}
+        # seq2seq: the head's linear map on the (O*B, H) decoder outputs, then the decoder backwards
+        top = ch.dec[-1][3]
+        O, Bc, H = top.shape
+        dout = be.linear_backward(be.transpose(dy).reshape(O * Bc, 1), top.reshape(O * Bc, H), W, dW, db)
+        dout = dout.reshape(O, Bc, H)
         final = {}
-        dgates = np.empty((O, Bc, self.spec.gates * H), self.dtype)
-        dgates_h = np.empty_like(dgates) if self.cell == "gru" else dgates
+        dgates = be.empty((O, Bc, self.spec.gates * H))
+        dgates_h = be.empty(dgates.shape) if self.spec.separate_hidden_grads else dgates
         for layer in range(self.num_layers - 1, -1, -1):
             inp, h0, c0, out, aux, gate = ch.dec[layer]
-            dx = np.empty(inp.shape, self.dtype)
-            dh0, dc0 = np.empty((Bc, H), self.dtype), np.empty((Bc, H), self.dtype)
+            dx = be.empty(inp.shape)
+            dh0, dc0 = be.empty((Bc, H)), be.empty((Bc, H))
             W_ih, W_hh, _, _ = self._decoder_views[layer]
             self._backward_kernel(dx, dh0, dc0, *self._layer_params(layer, "dec", grads), dgates, dgates_h,
                                   dout, inp, h0, c0, W_ih, W_hh, out, aux, gate, False)
@@ -445,49 +503,55 @@ class Network:
     # loss and training
     @staticmethod
     def loss(y_pred: np.ndarray, y_true: np.ndarray, kind: str = "mse") -> tuple[float, np.ndarray]:
-        """Mean loss over all elements and its gradient dL/dy_pred.
+        """Mean loss over all elements and its gradient dL/dy_pred (host arrays).
 
         mse: mean((y_pred - y_true)^2); mae: mean(|y_pred - y_true|) (subgradient 0 at 0).
         """
-        if kind not in LOSSES:
-            raise ValueError(f"loss must be one of {LOSSES}, got {kind!r}")
+        _check_loss(kind)
         if y_pred.shape != y_true.shape:
             raise ValueError(f"y has shape {y_true.shape}, expected {y_pred.shape}")
-        diff = y_pred - y_true
-        n = diff.size
-        if kind == "mse":
-            return float(np.mean(diff.astype(np.float64) ** 2)), (2.0 / n) * diff
-        return float(np.mean(np.abs(diff), dtype=np.float64)), (np.sign(diff) / n).astype(diff.dtype)
+        return _HOST.loss(y_pred, y_true, kind)
 
     def train_step(self, x: np.ndarray, y: np.ndarray, optimizer, loss: str = "mse",
                    clip_norm: float | None = None, h0=None, c0=None) -> float:
-        """forward (with dropout) + loss + backward + optional clipping + ``optimizer.step``.
-
-        Returns the loss before the update.
-        """
+        """forward (with dropout) + loss + backward + optional clipping + ``optimizer.step``, all on the
+        network's device. Returns the loss before the update."""
+        _check_loss(loss)
+        if not callable(getattr(optimizer, "step", None)):
+            raise ValueError(f"optimizer must be an optimizer such as tsrnn.optim.Adam(), got {optimizer!r}")
+        if clip_norm is not None and (isinstance(clip_norm, bool) or not float(clip_norm) > 0):
+            raise ValueError(f"clip_norm must be a positive number or None, got {clip_norm!r}")
         x = self._check_x(x)
-        y = check_array("y", y, 2, self.dtype, (x.shape[1], self.output_size))
-        y_pred = self.forward(x, h0, c0, training=True)
-        value, dy = self.loss(y_pred, y, loss)
-        self.backward(dy.astype(self.dtype, copy=False), input_grads=False)
+        y = self._check_y(y, x.shape[1])
+        y_pred = self._forward(x, h0, c0, training=True)
+        value, dy = self.backend.loss(y_pred, y, loss)
+        self._backward(dy, input_grads=False)
         if clip_norm is not None:
-            clip_by_global_norm(self.grads, float(clip_norm))
-        optimizer.step(self.params, self.grads)
+            self.backend.clip_by_global_norm(self._grads, float(clip_norm))
+        optimizer.step(self._params, self._grads, self.backend)
         return value
 
-    def stage(self, a: np.ndarray) -> np.ndarray:
-        """Where a whole data set lives during training (the CUDA network moves it to the GPU)."""
-        return a
-
-    def batch(self, x: np.ndarray, y: np.ndarray, idx: np.ndarray):
-        """Samples ``idx`` of staged inputs (T, N, I) and targets (N, O), contiguous."""
-        return np.ascontiguousarray(x[:, idx]), y[idx]
+    # Inference runs in batches of at most this many samples: a pass keeps every step's activations,
+    # (T, B, G*H) floats (an LSTM with 32 units over 36 steps: 75 MB at B = 4,096). Each sample's forward
+    # is independent of the others in its batch; only its float32 rounding can differ by an ulp when it
+    # lands in a row tile of another shape (the GEMM's one-row kernel sums in another order).
+    PREDICT_BATCH = 2048
 
     def predict(self, x: np.ndarray, h0=None, c0=None) -> np.ndarray:
         """Inference (no dropout, activations freed afterwards); returns (B, O)."""
-        y = self.forward(x, h0, c0, training=False)
-        self._tape = []
-        return y
+        B = x.shape[1]
+        if B <= self.PREDICT_BATCH:
+            y = self.forward(x, h0, c0, training=False)
+            self._tape = []
+            return y
+        parts = []
+        for a in range(0, B, self.PREDICT_BATCH):
+            b = min(a + self.PREDICT_BATCH, B)
+            part = x if (a, b) == (0, B) else x[:, a:b]
+            states = [None if s is None else s[:, a:b] for s in (h0, c0)]
+            parts.append(self.forward(part, *states, training=False))
+            self._tape = []
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
     def __getstate__(self):  # thread pools do not copy; a copy gets its own
         state = self.__dict__.copy()
@@ -495,3 +559,8 @@ class Network:
         state["_tape"] = []
         state["_workspace"] = {}
         return state
+
+
+def _check_loss(kind) -> None:
+    if kind not in LOSSES:
+        raise ValueError(f"loss must be one of {LOSSES}, got {kind!r}")

@@ -1,12 +1,24 @@
-"""Optimizers over a flat parameter buffer: the state is flat too, the update is one fused kernel."""
+"""Optimizers over a flat parameter buffer: the state is flat too, the update is one fused kernel.
+
+The state lives in the optimizer, on the parameters' device: ``step(params, grads, backend)`` allocates
+it with the backend that holds ``params`` (``Network.train_step`` passes its own; plain NumPy arrays need
+none) and runs that backend's update kernel.
+"""
 from __future__ import annotations
 
-import numpy as np
-
 from ._validation import check_fraction, check_positive
-from .kernels.cpu.optim import adam_update, clip_by_global_norm, sgd_update
+from .kernels.cpu.backend import CpuBackend
+from .kernels.cpu.optim import clip_by_global_norm
 
 __all__ = ["Adam", "SGD", "clip_by_global_norm"]
+
+
+def _state(current, params, backend):
+    """``current`` if it matches ``params`` (shape, dtype, device), else a fresh zero buffer."""
+    if current is not None and backend.owns(current) and tuple(current.shape) == tuple(params.shape) \
+            and current.dtype == params.dtype:
+        return current, False
+    return backend.zeros(params.shape), True
 
 
 class Adam:
@@ -30,18 +42,19 @@ class Adam:
         self.eps = check_positive("eps", eps)
         self.weight_decay = check_fraction("weight_decay", weight_decay, high_inclusive=True)
         self.t = 0
-        self.m: np.ndarray | None = None
-        self.v: np.ndarray | None = None
+        self.m = None                 # state on the parameters' device, allocated by the first step
+        self.v = None
 
-    def step(self, params: np.ndarray, grads: np.ndarray) -> None:
-        """Update ``params`` in place from ``grads`` (same shape and dtype)."""
-        if self.m is None or self.m.shape != params.shape or self.m.dtype != params.dtype:
-            self.m = np.zeros_like(params)
-            self.v = np.zeros_like(params)
+    def step(self, params, grads, backend=None) -> None:
+        """Update ``params`` in place from ``grads`` (same shape and dtype, on ``backend``'s device)."""
+        backend = backend or CpuBackend(params.dtype)
+        self.m, fresh = _state(self.m, params, backend)
+        if fresh:
+            self.v = backend.zeros(params.shape)
             self.t = 0
         self.t += 1
-        adam_update(params, grads, self.m, self.v, self.lr, self.beta1, self.beta2, self.eps,
-                    self.weight_decay, self.t)
+        backend.adam_update(params, grads, self.m, self.v, self.lr, self.beta1, self.beta2, self.eps,
+                            self.weight_decay, self.t)
 
 
 class SGD:
@@ -58,9 +71,10 @@ class SGD:
         self.lr = check_positive("lr", lr)
         self.momentum = check_fraction("momentum", momentum)
         self.weight_decay = check_fraction("weight_decay", weight_decay, high_inclusive=True)
-        self.velocity: np.ndarray | None = None
+        self.velocity = None
 
-    def step(self, params: np.ndarray, grads: np.ndarray) -> None:
-        if self.velocity is None or self.velocity.shape != params.shape or self.velocity.dtype != params.dtype:
-            self.velocity = np.zeros_like(params)
-        sgd_update(params, grads, self.velocity, self.lr, self.momentum, self.weight_decay)
+    def step(self, params, grads, backend=None) -> None:
+        """Update ``params`` in place from ``grads`` (same shape and dtype, on ``backend``'s device)."""
+        backend = backend or CpuBackend(params.dtype)
+        self.velocity, _ = _state(self.velocity, params, backend)
+        backend.sgd_update(params, grads, self.velocity, self.lr, self.momentum, self.weight_decay)

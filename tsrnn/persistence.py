@@ -23,6 +23,7 @@ import numpy as np
 
 from . import __version__
 from .data import Axis
+from .network import Network
 from .store import SeriesStore
 
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
@@ -117,7 +118,7 @@ def save_forecaster(model, path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def load_forecaster(cls, path, network_class):
+def load_forecaster(cls, path):
     """Load a model written by :func:`save_forecaster` (``np.load(allow_pickle=False)`` + JSON)."""
     import pandas as pd
 
@@ -144,7 +145,7 @@ def load_forecaster(cls, path, network_class):
         model.device_ = model._device(loading=True)
         model.networks_ = []
         for params in arrays["params"]:
-            net = network_class(model.device_)(input_size=2, seed=0, n_threads=model._threads(), **meta["network"])
+            net = Network(input_size=2, seed=0, n_threads=model._threads(), device=model.device_, **meta["network"])
             net.params = params
             model.networks_.append(net)
         model.residuals_ = arrays["residuals"]

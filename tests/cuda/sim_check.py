@@ -9,9 +9,7 @@ assert os.environ.get("NUMBA_ENABLE_CUDASIM") == "1"
 import numpy as np  # noqa: E402
 from numba import cuda  # noqa: E402
 
-from tsrnn.cuda_network import CudaNetwork  # noqa: E402
-from tsrnn.kernels import cpu_kernels  # noqa: E402
-from tsrnn.kernels.cuda import cuda_kernels  # noqa: E402
+from tsrnn.kernels import cell_kernels  # noqa: E402
 from tsrnn.network import Network  # noqa: E402
 from tsrnn.optim import Adam  # noqa: E402
 
@@ -26,7 +24,7 @@ def kernel_errors(cell, G, reverse):
     h0, c0 = (rng.normal(size=(B, H)).astype(f32) * 0.5 for _ in range(2))
     W_ih, W_hh = rng.normal(size=(G * H, I)).astype(f32) * 0.5, rng.normal(size=(G * H, H)).astype(f32) * 0.5
     b_ih, b_hh = rng.normal(size=G * H).astype(f32) * 0.1, rng.normal(size=G * H).astype(f32) * 0.1
-    (cf, cb), (gf, gb) = cpu_kernels(cell), cuda_kernels(cell)
+    (cf, cb), (gf, gb) = cell_kernels(cell, "cpu"), cell_kernels(cell, "cuda")
     out, aux, gates = np.empty((T, B, H), f32), np.empty((T, B, H), f32), np.empty((T, B, G * H), f32)
     cf(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse)
     dev = [cuda.to_device(a) for a in (x, h0, c0, W_ih, W_hh, b_ih, b_hh)]
@@ -56,18 +54,29 @@ if what == "kernels":
     print(json.dumps(report))
     sys.exit(0)
 
-# the whole network: 2 layers, bidirectional, dropout, 2 Adam steps with clipping, CPU vs GPU
-which = what
-cpu = Network(which, I, H, 3, num_layers=2, bidirectional=True, dropout=0.3, seed=5)
-gpu = CudaNetwork(which, I, H, 3, num_layers=2, bidirectional=True, dropout=0.3, seed=5)
+# the whole network: 2 layers, bidirectional, dropout, 2 Adam steps with clipping, CPU vs GPU: one Network
+# class, two backends; then the same API on both (forward with initial states, backward's input gradients)
+cell, head = (sys.argv[1].split(":") + ["direct"])[:2]
+shape = dict(num_layers=2, bidirectional=head == "direct", dropout=0.3, seed=5, head=head)
+cpu = Network(cell, I, H, 3, **shape)
+gpu = Network(cell, I, H, 3, device="cuda", **shape)
+report["same_start"] = float(np.abs(cpu.params - gpu.params).max())
 x = rng.normal(size=(T, B, I)).astype(f32)
 y = rng.normal(size=(B, 3)).astype(f32)
 opt_c, opt_g = Adam(lr=0.01), Adam(lr=0.01)
 losses = [(cpu.train_step(x, y, opt_c, "mae", 0.5), gpu.train_step(x, y, opt_g, "mae", 0.5)) for _ in range(2)]
 report["network_loss"] = max(abs(a - b) for a, b in losses)
 report["network_params"] = float(np.abs(cpu.params - gpu.params).max())
+report["optimizer_state_on_device"] = hasattr(opt_g.m, "copy_to_host") and isinstance(opt_c.m, np.ndarray)
 report["network_predict"] = float(np.abs(cpu.predict(x) - gpu.predict(x)).max())
-xs, ys = gpu.stage(np.ascontiguousarray(x)), gpu.stage(y)
-xb, yb = gpu.batch(xs, ys, np.array([1, 0]))
-report["gather"] = float(np.abs(xb.copy_to_host() - x[:, [1, 0]]).max() + np.abs(yb.copy_to_host() - y[[1, 0]]).max())
+D = 2 if head == "direct" else 1
+h0 = rng.normal(size=(2 * D, B, H)).astype(f32) * 0.5
+c0 = rng.normal(size=(2 * D, B, H)).astype(f32) * 0.5
+out_c, out_g = cpu.forward(x, h0, c0), gpu.forward(x, h0, c0)
+dy = rng.normal(size=out_c.shape).astype(f32)
+grads_c, grads_g = cpu.backward(dy), gpu.backward(dy)
+report["forward_with_states"] = float(np.abs(out_c - out_g).max())
+report["backward_inputs"] = {k: float(np.abs(grads_c[k] - grads_g[k]).max()) for k in grads_c}
+report["backward_keys_match"] = sorted(grads_c) == sorted(grads_g)
+report["backward_params"] = float(np.abs(cpu.grads - gpu.grads).max())
 print(json.dumps(report))

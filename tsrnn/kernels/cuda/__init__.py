@@ -5,7 +5,7 @@ Same mathematics, gate order and parameter layout as ``tsrnn.kernels.cpu``; floa
 Design (small recurrent networks, H <= 1024):
 
 * **Input side as GEMMs.** ``W_ih x_t + b`` for all T steps is one tiled matrix product
-  (``common.gemm``, 16x16 shared-memory tiles), and so are the weight gradients after BPTT
+  (``gemm.gemm``, 16x16 shared-memory tiles), and so are the weight gradients after BPTT
   (``dW_ih += dG^T X``, ``dW_hh += dG^T H_prev``) and ``dX = dG W_ih``.
 * **Recurrence as one persistent launch per layer and direction.** ``<cell>_forward_kernel`` runs the
   whole time loop inside a single launch: one thread block per batch row, one thread per hidden unit.
@@ -20,12 +20,15 @@ Design (small recurrent networks, H <= 1024):
   direction: each thread forms the pre-activation gradients of its unit, the block stages them in shared
   memory, and each thread then forms ``dh_{t-1}[j] = sum_r dG[r] W_hh[r, j]`` (coalesced over j).
 
+Files as on the CPU: ``activations``, ``gemm``, ``recurrent`` (the products shared by the cells),
+``optim``, one module per cell, and ``backend`` (the network's whole-array operations).
+
 Importing ``tsrnn`` never imports this package; ``is_available()`` says whether a GPU can be used.
 Under ``NUMBA_ENABLE_CUDASIM=1`` the kernels run in numba's simulator (for tests on tiny shapes).
 """
 from __future__ import annotations
 
-__all__ = ["is_available", "unavailable_reason", "cuda_kernels"]
+__all__ = ["is_available", "unavailable_reason"]
 
 
 def unavailable_reason() -> str | None:
@@ -44,17 +47,3 @@ def unavailable_reason() -> str | None:
 
 def is_available() -> bool:
     return unavailable_reason() is None
-
-
-def cuda_kernels(cell: str):
-    """(forward, backward) host launchers of ``cell`` on the GPU."""
-    if cell == "lstm":
-        from .lstm import lstm_backward, lstm_forward
-        return lstm_forward, lstm_backward
-    if cell == "gru":
-        from .gru import gru_backward, gru_forward
-        return gru_forward, gru_backward
-    if cell == "rnn":
-        from .rnn import rnn_backward, rnn_forward
-        return rnn_forward, rnn_backward
-    raise ValueError(f"cell must be one of lstm, gru, rnn, got {cell!r}")

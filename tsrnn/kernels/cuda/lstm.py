@@ -1,19 +1,19 @@
 """LSTM on the GPU: persistent forward and BPTT kernels, side by side (design: package docstring).
 
-Same equations, gate order (i, f, g, o) and buffers as ``tsrnn/kernels/cpu/lstm.py``:
+Same equations, gate order (i, f, g, o), buffers and names as ``tsrnn/kernels/cpu/lstm.py``:
 
     c_t = f_t * c_{t-1} + i_t * g_t        h_t = o_t * tanh(c_t)
 
-out, aux (= c_t), gates (T, B, H / 4H) device arrays; one block per batch row, one thread per unit.
+out, aux (= c_t), gates (T, B, H / 4H) device arrays; one block per batch row, one thread per unit j.
+Parameter gradients are accumulated (+=), everything else is written (=).
 """
 from __future__ import annotations
 
 from numba import cuda, float32
 
-from .common import MAX_GATES_H, MAX_H, add_bias, colsum_add, gemm, shifted_states, sigmoid, tanh, transpose
-
-_ONE = float32(1.0)
-_ZERO = float32(0.0)
+from .activations import _ZERO, sigmoid, sigmoid_grad, tanh, tanh_grad
+from .gemm import transposed
+from .recurrent import MAX_GATES_H, MAX_H, gate_blocks4, input_side, weight_grads
 
 
 @cuda.jit
@@ -32,27 +32,26 @@ def lstm_forward_kernel(out, aux, gates, h0, c0, W_hhT, reverse):
         t = T - 1 - s if reverse else s
         h = _ZERO
         if j < H:
-            ai = gates[t, b, j]
-            af = gates[t, b, H + j]
-            ag = gates[t, b, 2 * H + j]
-            ao = gates[t, b, 3 * H + j]
-            for k in range(H):                       # + W_hh h_{t-1}, coalesced over j through W_hh^T
+            gi, gf, gg, go = gate_blocks4(gates[t, b], H)
+            wi, wf, wg, wo = gi[j], gf[j], gg[j], go[j]
+            for k in range(H):                       # += W_hh h_{t-1}, coalesced over j through W_hh^T
+                ri, rf, rg, ro = gate_blocks4(W_hhT[k], H)
                 hk = h_s[k]
-                ai += W_hhT[k, j] * hk
-                af += W_hhT[k, H + j] * hk
-                ag += W_hhT[k, 2 * H + j] * hk
-                ao += W_hhT[k, 3 * H + j] * hk
-            i = sigmoid(ai)
-            f = sigmoid(af)
-            g = tanh(ag)
-            o = sigmoid(ao)
+                wi += ri[j] * hk
+                wf += rf[j] * hk
+                wg += rg[j] * hk
+                wo += ro[j] * hk
+            i = sigmoid(wi)
+            f = sigmoid(wf)
+            g = tanh(wg)
+            o = sigmoid(wo)
             c = f * c + i * g                        # c_t = f*c_{t-1} + i*g
-            h = o * tanh(c)                          # h_t = o*tanh(c_t)
-            gates[t, b, j] = i
-            gates[t, b, H + j] = f
-            gates[t, b, 2 * H + j] = g
-            gates[t, b, 3 * H + j] = o
+            gi[j] = i
+            gf[j] = f
+            gg[j] = g
+            go[j] = o
             aux[t, b, j] = c
+            h = o * tanh(c)                          # h_t = o*tanh(c_t)
             out[t, b, j] = h
         cuda.syncthreads()                           # everyone has read h_{t-1}
         if j < H:
@@ -61,18 +60,16 @@ def lstm_forward_kernel(out, aux, gates, h0, c0, W_hhT, reverse):
 
 
 def lstm_forward(out, aux, gates, x, h0, c0, W_ih, W_hh, b_ih, b_hh, reverse):
-    """Device arrays with the CPU kernel's shapes; writes out, aux, gates."""
-    T, B, I = x.shape
-    H = h0.shape[1]
-    g2 = gates.reshape(T * B, 4 * H)
-    gemm(x.reshape(T * B, I), W_ih, g2, trans_b=True)             # W_ih x_t, all t
-    add_bias(g2, b_ih, b_hh)
-    lstm_forward_kernel[B, H](out, aux, gates, h0, c0, transpose(W_hh), reverse)
+    """out (T, B, H) h_t, aux (T, B, H) c_t, gates (T, B, 4H) activated i, f, g, o: written
+    x (T, B, I); h0, c0 (B, H) -- device arrays with the CPU kernel's shapes"""
+    B, H = h0.shape
+    input_side(gates, x, W_ih, b_ih, b_hh)           # W_ih x_t + b_ih + b_hh, all steps at once
+    lstm_forward_kernel[B, H](out, aux, gates, h0, c0, transposed(W_hh), reverse)
 
 
 @cuda.jit
 def lstm_backward_kernel(dgates, dh0, dc0, dout, gates, aux, c0, W_hh, reverse):
-    """Writes dgates (T, B, 4H): dL/d(pre-activations); dh0, dc0 (B, H)."""
+    """dgates (T, B, 4H) written: dL/d(pre-activation) of i, f, g, o; dh0, dc0 (B, H) written."""
     T, B, H = aux.shape
     b = cuda.blockIdx.x
     j = cuda.threadIdx.x
@@ -82,28 +79,20 @@ def lstm_backward_kernel(dgates, dh0, dc0, dout, gates, aux, c0, W_hh, reverse):
     for s in range(T - 1, -1, -1):
         t = T - 1 - s if reverse else s
         if j < H:
-            tp = t + 1 if reverse else t - 1
-            c_prev = c0[b, j] if s == 0 else aux[tp, b, j]
-            i = gates[t, b, j]
-            f = gates[t, b, H + j]
-            g = gates[t, b, 2 * H + j]
-            o = gates[t, b, 3 * H + j]
+            c_prev = c0[b, j] if s == 0 else aux[t + 1 if reverse else t - 1, b, j]
+            gi, gf, gg, go = gate_blocks4(gates[t, b], H)
+            di, df, dg, do = gate_blocks4(dgates[t, b], H)
+            i, f, g, o = gi[j], gf[j], gg[j], go[j]
             tc = tanh(aux[t, b, j])
             dh_t = dout[t, b, j] + dh
-            dc_t = dc + dh_t * o * (_ONE - tc * tc)
-            di = dc_t * g * i * (_ONE - i)
-            df = dc_t * c_prev * f * (_ONE - f)
-            dg = dc_t * i * (_ONE - g * g)
-            do = dh_t * tc * o * (_ONE - o)
+            dc_t = dc + dh_t * o * tanh_grad(tc)     # through h_t = o*tanh(c_t)
+            di[j] = dc_t * g * sigmoid_grad(i)
+            df[j] = dc_t * c_prev * sigmoid_grad(f)
+            dg[j] = dc_t * i * tanh_grad(g)
+            do[j] = dh_t * tc * sigmoid_grad(o)
             dc = dc_t * f                            # dc_{t-1} = dc_t * f
-            dgates[t, b, j] = di
-            dgates[t, b, H + j] = df
-            dgates[t, b, 2 * H + j] = dg
-            dgates[t, b, 3 * H + j] = do
-            dg_s[j] = di
-            dg_s[H + j] = df
-            dg_s[2 * H + j] = dg
-            dg_s[3 * H + j] = do
+            si, sf, sg, so = gate_blocks4(dg_s, H)
+            si[j], sf[j], sg[j], so[j] = di[j], df[j], dg[j], do[j]
         cuda.syncthreads()
         if j < H:
             acc = _ZERO
@@ -118,22 +107,8 @@ def lstm_backward_kernel(dgates, dh0, dc0, dout, gates, aux, c0, W_hh, reverse):
 
 def lstm_backward(dx, dh0, dc0, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates_h,
                   dout, x, h0, c0, W_ih, W_hh, out, aux, gates, reverse):
-    """Same contract as the CPU ``lstm_backward`` (parameter gradients accumulated)."""
-    T, B, I = x.shape
-    H = h0.shape[1]
+    """Same contract as the CPU ``lstm_backward``: dx (T, B, I) written (or (T, B, 0): skipped),
+    dh0, dc0 written, parameter gradients accumulated; dgates scratch (dgates_h unused)."""
+    B, H = h0.shape
     lstm_backward_kernel[B, H](dgates, dh0, dc0, dout, gates, aux, c0, W_hh, reverse)
-    recurrent_weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)
-
-
-def recurrent_weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgx, dgh, x, h0, out, W_ih, reverse):
-    """dW_ih += dgx^T x, dW_hh += dgh^T h_prev, biases += column sums, dx = dgx W_ih (all GEMMs)."""
-    T, B, I = x.shape
-    H = h0.shape[1]
-    GH = W_ih.shape[0]
-    dgx2 = dgx.reshape(T * B, GH)
-    dgh2 = dgh.reshape(T * B, GH)
-    gemm(dgx2, x.reshape(T * B, I), dW_ih, trans_a=True, accumulate=True)
-    gemm(dgh2, shifted_states(out, h0, reverse).reshape(T * B, H), dW_hh, trans_a=True, accumulate=True)
-    colsum_add(dgx2, db_ih)
-    colsum_add(dgh2, db_hh)
-    gemm(dgx2, W_ih, dx.reshape(T * B, I))
+    weight_grads(dx, dW_ih, dW_hh, db_ih, db_hh, dgates, dgates, x, h0, out, W_ih, reverse)

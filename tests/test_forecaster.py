@@ -337,3 +337,24 @@ def test_quickstart_example_runs():
                          timeout=600)
     assert res.returncode == 0, res.stderr
     assert "forecast" in res.stdout.lower()
+
+
+def test_save_load_keeps_tz_aware_stamps_across_dst_and_unusual_ids(tmp_path):
+    idx = pd.date_range("2021-03-25", periods=24 * 5, freq="h", tz="Europe/Berlin")   # DST on 2021-03-28
+    y = pd.Series(10 + np.sin(np.arange(len(idx)) / 4), index=idx, name=("sales", 1))
+    model = Forecaster(**FAST, season_length=24, horizon=24).fit(y)
+    f = model.predict(60)
+    assert str(f.index.tz) == "Europe/Berlin" and f.index.freqstr == "h" and f.name == ("sales", 1)
+    assert (np.diff(f.index.asi8) == 3600 * 10**6).all()                      # one hour apart, in UTC
+    model.save(tmp_path / "tz")
+    pd.testing.assert_series_equal(Forecaster.load(tmp_path / "tz").predict(60), f)
+    df = pd.DataFrame({"unique_id": pd.Timestamp("2020-01-01"), "ds": np.arange(40), "y": np.arange(40.0) + 1})
+    stamped = Forecaster(**FAST).fit(df)
+    stamped.save(tmp_path / "ids")
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "ids").predict(3), stamped.predict(3))
+    with pytest.raises(ValueError, match="column 'unique_id' holds ids that cannot be told apart"):
+        Forecaster(**FAST).fit(df.assign(unique_id=[{1}] * 40))
+    odd = Forecaster(**FAST).fit(df.assign(unique_id=[frozenset({1})] * 40))
+    with pytest.raises(ValueError, match="cannot save a model whose series ids or name include"):
+        odd.save(tmp_path / "odd")
+    assert not (tmp_path / "odd").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["ids", "tz"]

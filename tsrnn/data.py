@@ -356,7 +356,11 @@ def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill) -> P
     try:
         codes, uniques = pd.factorize(id_series, sort=True)
     except TypeError:                                  # ids of mixed types: keep first-seen order
-        codes, uniques = pd.factorize(id_series, sort=False)
+        try:
+            codes, uniques = pd.factorize(id_series, sort=False)
+        except TypeError:
+            raise ValueError(f"column {id_col!r} holds ids that cannot be told apart (unhashable, such as "
+                             f"{id_series.iloc[0]!r}); use strings, numbers, time stamps or tuples") from None
     codes = codes.astype(np.int32 if len(uniques) < 2**31 else np.int64, copy=False)
     ids = np.empty(len(uniques), dtype=object)
     ids[:] = list(uniques)
@@ -552,7 +556,8 @@ def to_output(panel: Axis, forecasts: np.ndarray, extra: dict | None = None, val
     n, h = forecasts.shape
     steps = np.tile(np.arange(1, h + 1), n)
     if panel.kind in ("series", "array", "wide"):
-        idx = _as_index(series_stamps(panel, np.arange(1, h + 1), np.zeros(h, np.int64)))
+        idx = _as_index(series_stamps(panel, np.arange(1, h + 1), np.zeros(h, np.int64)),
+                        panel.step if panel.time_kind == "datetime" else None)
         if panel.kind == "wide" and not extra:
             return pd.DataFrame({uid: f for uid, f in zip(panel.ids, forecasts)}, index=idx)
         if panel.kind != "wide":
@@ -570,5 +575,13 @@ def to_output(panel: Axis, forecasts: np.ndarray, extra: dict | None = None, val
     return pd.DataFrame(rows)
 
 
-def _as_index(stamps):
-    return stamps if isinstance(stamps, pd.Index) else pd.Index(stamps, dtype=np.int64)
+def _as_index(stamps, step=None):
+    """One series' future stamps as an index, with the frequency set on a DatetimeIndex."""
+    if not isinstance(stamps, pd.Index):
+        return pd.Index(stamps, dtype=np.int64)
+    if isinstance(stamps, pd.DatetimeIndex) and step is not None and stamps.freq is None:
+        try:
+            return pd.DatetimeIndex(stamps, freq=step)
+        except ValueError:                      # not regular for pandas' check (cannot happen on a grid)
+            return stamps
+    return stamps

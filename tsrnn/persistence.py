@@ -47,7 +47,32 @@ def atomic_write(target: Path, write) -> None:
 
 
 def _json_id(value):
-    return value.item() if isinstance(value, np.generic) else value
+    """An id or name as JSON: numbers, strings, bools and None as they are; a time stamp or a tuple
+    tagged, so that ``_id_from`` gives back the same object; anything else is a clear error."""
+    import pandas as pd
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if isinstance(value, pd.Timestamp):
+        return {"timestamp": value.isoformat()}
+    if isinstance(value, tuple):
+        return {"tuple": [_json_id(v) for v in value]}
+    raise ValueError(f"cannot save a model whose series ids or name include {value!r} "
+                     f"(type {type(value).__name__}); use strings, numbers, time stamps or tuples of them")
+
+
+def _id_from(value):
+    import pandas as pd
+
+    if isinstance(value, dict):
+        if set(value) == {"timestamp"}:
+            return pd.Timestamp(value["timestamp"])
+        if set(value) == {"tuple"}:
+            return tuple(_id_from(v) for v in value["tuple"])
+        raise ValueError(f"unknown id encoding {value!r}")
+    return value
 
 
 def _axis_meta(axis: Axis) -> tuple[dict, np.ndarray]:
@@ -79,8 +104,8 @@ def _axis_from(meta: dict, last: np.ndarray) -> Axis:
     else:
         raise ValueError(f"unknown time kind {kind!r}")
     ids = np.empty(len(meta["ids"]), dtype=object)
-    ids[:] = meta["ids"]
-    return Axis(ids, stamps, step, meta["kind"], kind, meta["name"])
+    ids[:] = [_id_from(i) for i in meta["ids"]]
+    return Axis(ids, stamps, step, meta["kind"], kind, _id_from(meta["name"]))
 
 
 def save_forecaster(model, path) -> None:
@@ -151,7 +176,8 @@ def load_forecaster(cls, path):
         model.residuals_ = arrays["residuals"]
         model.state_ = SeriesStore(*(arrays[f"store_{k}"] for k in _STORE))
         model.panel_ = _axis_from(meta["axis"], arrays["last"])
-        model.fallbacks_ = pd.DataFrame(meta["fallbacks"])
+        model.fallbacks_ = pd.DataFrame({k: [_id_from(v) for v in vals] if k == "unique_id" else vals
+                                         for k, vals in meta["fallbacks"].items()})
         if not (len(model.panel_.ids) == len(model.state_) == len(model.state_.n_obs)):
             raise ValueError("the series store and the time axis disagree in length")
     except (KeyError, TypeError, ValueError, OSError, IndexError, EOFError) as exc:

@@ -358,3 +358,37 @@ def test_save_load_keeps_tz_aware_stamps_across_dst_and_unusual_ids(tmp_path):
     with pytest.raises(ValueError, match="cannot save a model whose series ids or name include"):
         odd.save(tmp_path / "odd")
     assert not (tmp_path / "odd").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["ids", "tz"]
+
+
+@pytest.mark.parametrize("make,match", [
+    (lambda: Forecaster(**FAST, window=10**9).fit(monthly()), r"window=1000000000 is longer than the longest series"),
+    (lambda: Forecaster(**FAST, deseasonalize="no").fit(monthly()), "deseasonalize must be True or False"),
+    (lambda: Forecaster(**{**FAST, "progress": "no"}).fit(monthly()), "progress must be True or False"),
+    (lambda: Forecaster(**FAST).fit(monthly()).predict(2, level="80"), r"level must be a number or a list.*got '80'"),
+    (lambda: Forecaster(**FAST, season_length=101).fit(pd.Series(np.arange(1.0, 61.0))),
+     r"horizon defaults to season_length=101\) and season_length=101 each needs at least 202 points"),
+    (lambda: Forecaster(**FAST).fit(pd.Series(pd.to_timedelta(np.arange(60), unit="s"))), "must be numeric"),
+    (lambda: Forecaster(**FAST).fit(pd.DataFrame({"unique_id": "a", "ds": np.arange(60),
+                                                  "y": pd.to_timedelta(np.arange(60), unit="s")})), "must be numeric"),
+    (lambda: Forecaster(**FAST).fit(np.ma.masked_array(np.arange(60.0), mask=[0] * 59 + [1])),
+     r"contains NaN values \(1 of 60, first at position 59\)"),
+])
+def test_findings_of_the_reliability_review_get_clear_errors(make, match):
+    with pytest.raises(ValueError, match=match):
+        make()
+
+
+def test_seq2seq_forecasts_a_single_series_and_overflow_is_an_error_not_1e304():
+    y = pd.Series(np.arange(1.0, 61.0))
+    assert np.isfinite(Forecaster(**FAST, head="seq2seq").fit(y).predict(3)).all()     # a batch of one
+    growing = pd.Series(np.exp(np.arange(60) / 5.0))
+    with pytest.raises(RuntimeError, match="overflowing"):
+        Forecaster(**FAST).fit(growing).predict(10_000)
+
+
+def test_near_constant_series_are_forecast_on_their_own_scale():
+    tiny = pd.Series(np.full(60, -1e-8))
+    f = Forecaster(**FAST).fit(tiny).predict(3)
+    assert np.all(np.abs(f) < 1e-7)                    # not +0.3: the series' own magnitude
+    big = Forecaster(**FAST).fit(tiny * 1e8).predict(3)
+    np.testing.assert_allclose(f * 1e8, big, rtol=1e-5)

@@ -162,8 +162,10 @@ def _fill(name, values: np.ndarray, fill):
 
 
 def _numeric(name, values) -> np.ndarray:
+    if isinstance(values, np.ma.MaskedArray):           # masked values are missing values, not numbers
+        values = np.ma.filled(values.astype(np.float64), np.nan)
     arr = np.asarray(values)
-    if arr.dtype == bool or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == object):
+    if arr.dtype == bool or arr.dtype.kind in "mM" or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == object):
         raise ValueError(f"series {name!r} must be numeric, got dtype {arr.dtype}")
     if arr.dtype == object:
         try:
@@ -285,7 +287,7 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
                              "pass several series as a long or wide DataFrame")
         if arr.size == 0:
             raise ValueError("the array is empty")
-        values = _fill(0, _numeric(0, arr), fill)
+        values = _fill(0, _numeric(0, y if isinstance(y, np.ma.MaskedArray) else arr), fill)
         return _single(values, 0, np.array([len(values) - 1], np.int64), 1, "array", "integer")
     raise ValueError(f"y must be a pandas Series, a DataFrame or a 1-D NumPy array, got {type(y).__name__}")
 
@@ -350,7 +352,7 @@ def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill) -> P
     if not (datetime or pd.api.types.is_integer_dtype(ds)):
         raise ValueError(f"column {time_col!r} must hold datetimes or integers, got dtype {ds.dtype}")
     target = df[target_col]
-    if pd.api.types.is_bool_dtype(target):
+    if pd.api.types.is_bool_dtype(target) or target.dtype.kind in "mM":
         raise ValueError(f"column {target_col!r} must be numeric, got dtype {target.dtype}")
 
     try:

@@ -45,6 +45,7 @@ from .training import gather_samples, train_network
 __all__ = ["Forecaster", "NotFittedError"]
 
 SHORT_SERIES = ("fallback", "error")
+_OVERFLOW = 1e300              # |forecast| at or past this is exp(~690): the inverse log transform saturated
 _PREDICT_CHUNK = 8192          # series per recursive forecast round (the network predicts them 2,048 at a time)
 
 
@@ -168,6 +169,9 @@ class Forecaster(BaseEstimator):
         for name in ("window", "horizon", "n_threads"):
             if getattr(self, name) is not None:
                 check_positive_int(name, getattr(self, name))
+        for name in ("bidirectional", "deseasonalize", "progress"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {self.head!r}")
         if self.scaler not in SCALERS:
@@ -221,12 +225,16 @@ class Forecaster(BaseEstimator):
         lengths = panel.lengths
         self.window_ = self.window or max(2 * self.horizon_, 3 * m, 4)
         needed = self.horizon_ + self._min_inputs()
+        if self.window is not None and self.window > lengths.max():
+            raise ValueError(f"window={self.window} is longer than the longest series ({lengths.max()} points): its "
+                             "extra inputs could only be padding; choose window <= the series' length")
         short = np.flatnonzero(lengths < needed)
         if len(short) and (self.short_series == "error" or len(short) == len(panel)):
             names = [panel.ids[i] for i in short[:10]]
-            raise ValueError(f"{len(short)} series are too short: with horizon={self.horizon_} each needs at "
-                             f"least {needed} points to train on; too short: {names}"
-                             f"{' ...' if len(short) > 10 else ''}"
+            why = "" if self.horizon else f" (horizon defaults to season_length={m})"
+            raise ValueError(f"{len(short)} series are too short: with horizon={self.horizon_}{why} and "
+                             f"season_length={m} each needs at least {needed} points to train on; too short: "
+                             f"{names}{' ...' if len(short) > 10 else ''}"
                              + ("" if len(short) < len(panel) else " (every series)"))
         if self.window is None:                       # don't pad every series: cap by the longest one
             self.window_ = int(max(self._min_inputs(), min(self.window_, lengths.max() - self.horizon_)))
@@ -322,11 +330,12 @@ class Forecaster(BaseEstimator):
             q = conformal_halfwidth(self.residuals_, lv, h, self.horizon_)
             extra[f"yhat_lo_{lv:g}"] = state.to_original(center - q)
             extra[f"yhat_hi_{lv:g}"] = state.to_original(center + q)
-        bad = np.flatnonzero(~np.isfinite(forecasts).all(axis=1))
+        bad = np.flatnonzero(~(np.isfinite(forecasts) & (np.abs(forecasts) < _OVERFLOW)).all(axis=1))
         if len(bad):
-            raise RuntimeError(f"the model produced non-finite forecasts for {len(bad)} series "
-                               f"{[axis.ids[i] for i in bad[:10]]}; the series may be far outside the range "
-                               "seen in training")
+            raise RuntimeError(f"the model produced non-finite or overflowing (>= {_OVERFLOW:g}) forecasts for "
+                               f"{len(bad)} series {[axis.ids[i] for i in bad[:10]]}: a long recursive forecast of "
+                               "a growing log-scaled series explodes; ask for a shorter h (a horizon closer to "
+                               "the h you need) or use scaler='standard'")
         return to_output(axis, forecasts, extra)
 
     def _forecast_normalised(self, state: SeriesStore, h: int) -> np.ndarray:

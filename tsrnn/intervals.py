@@ -23,6 +23,8 @@ def check_levels(level) -> list[float]:
     """
     if level is None:
         return []
+    if isinstance(level, (str, bytes)):
+        raise ValueError(f"level must be a number or a list of numbers in (0, 100), e.g. [80, 95]; got {level!r}")
     levels = [level] if isinstance(level, numbers.Real) else list(level)
     for lv in levels:
         if isinstance(lv, bool) or not isinstance(lv, numbers.Real) or not 0 < lv < 100:

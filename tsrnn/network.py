@@ -363,7 +363,7 @@ class Network:
     def _decoder_inputs(self, batch: int):
         """(O, B, O) one-hot step indicators, the decoder's inputs."""
         O = self.output_size
-        return self.backend.asarray(np.broadcast_to(np.eye(O, dtype=self.dtype)[:, None, :], (O, batch, O)))
+        return self.backend.asarray(np.repeat(np.eye(O, dtype=self.dtype)[:, None, :], batch, axis=1))  # writable
 
     def _decoder_forward(self, ch: _Chunk) -> None:
         T, Bc, _ = ch.x.shape

@@ -8,7 +8,8 @@ inside one compiled call, so 100,000 series cost one call, not 100,000. Fitted o
      the M4 metrics), otherwise (y - mean) / std; each window is then also centred on its own level
      (``tsrnn.store``), ES-RNN style.
    * ``"standard"`` (y - mean) / std, ``"minmax"`` (y - min) / (max - min), ``"robust"``
-     (y - median) / IQR, ``None`` identity. A constant series gets scale 1 (never a division by zero).
+     (y - median) / IQR, ``None`` identity. A (numerically) constant series is scaled by its own
+     magnitude, an all-zero one by 1 (never a division by zero).
 2. Seasonal adjustment (``season_length`` m > 1, optional): additive seasonal indices of z from a
    classical decomposition (centred moving average of order m), used only if the series has three full
    seasons and its seasonality passes the M4 autocorrelation test at 90 %; z - s[t mod m], t = 0 at the
@@ -32,9 +33,13 @@ def fit_scalers(y: np.ndarray, offsets: np.ndarray, kind) -> tuple[np.ndarray, n
 
 
 @njit(cache=True)
-def _safe(scale):
-    """A usable divisor: 1 for a constant (or numerically constant) series."""
-    return scale if np.isfinite(scale) and scale > 1e-12 else 1.0
+def _safe(scale, center):
+    """A usable divisor. A numerically constant series (spread below 1e-12 of its level) is scaled by its
+    own magnitude |center| (1 for an all-zero series), not by 1: forecasts then stay on the series' scale,
+    and scaling the data by c scales the forecasts by c."""
+    if np.isfinite(scale) and scale > 1e-12 * abs(center) and scale > 1e-300:
+        return scale
+    return abs(center) if 0 < abs(center) < np.inf else 1.0
 
 
 @njit(cache=True)
@@ -45,14 +50,14 @@ def _fit_scalers(y, offsets, kind, log, shift, scale):
             log[i] = True
         elif kind == 0 or kind == 1:                   # standardise
             shift[i] = s.mean()
-            scale[i] = _safe(s.std())
+            scale[i] = _safe(s.std(), shift[i])
         elif kind == 2:                                # minmax
             shift[i] = s.min()
-            scale[i] = _safe(s.max() - s.min())
+            scale[i] = _safe(s.max() - s.min(), shift[i])
         elif kind == 3:                                # robust: median, IQR
             q1, q2, q3 = np.percentile(s, 25.0), np.percentile(s, 50.0), np.percentile(s, 75.0)
             shift[i] = q2
-            scale[i] = _safe(q3 - q1)
+            scale[i] = _safe(q3 - q1, shift[i])
 
 
 @njit(cache=True)

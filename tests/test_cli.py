@@ -148,3 +148,42 @@ def test_backtest_of_real_quarterly_series_with_a_short_one_completes_and_says_s
     assert f"note: 1 series too short for some windows were left out of them (1 series-windows; first: " \
            f"['{ids[0]}'])" in res.stdout
     assert f"note: lstm: 1 series forecast by a fallback rule (first: ['{ids[0]}']; padded" in res.stdout
+
+
+def test_outputs_follow_the_umask_and_an_unwritable_folder_is_exit_2_before_any_work(csv, tmp_path):
+    import os
+
+    out = tmp_path / "f.csv"
+    res = subprocess.run(["bash", "-c", f"umask 022 && {sys.executable} -m tsrnn forecast {csv} -H 2 --model naive "
+                                        f"--output {out}"], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr
+    assert out.stat().st_mode & 0o777 == 0o644                 # not mkstemp's 0600
+    blocked = tmp_path / "a-file"                               # an output "folder" that is a file: for any user
+    blocked.write_text("x")
+    res = run("forecast", csv, "-H", 2, "--model", "lstm", "--output", blocked / "sub" / "f.csv", "--no-progress")
+    assert res.returncode == 2 and res.stderr.count("\n") == 1 and "not a writable directory" in res.stderr
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o500)
+    try:
+        if not os.access(locked, os.W_OK):                      # root may write anywhere: then only the above
+            res = run("forecast", csv, "-H", 2, "--model", "lstm", "--output", locked / "f.csv", "--no-progress")
+            assert res.returncode == 2 and "not a writable directory" in res.stderr
+    finally:
+        locked.chmod(0o700)
+
+
+def test_ctrl_c_exits_130_and_leaves_no_output(tmp_path):
+    import signal
+    import time
+
+    data = Path(__file__).resolve().parent.parent / "data" / "m4" / "train-Hourly.csv"    # ~25 s to fit
+    out = tmp_path / "f.csv"
+    proc = subprocess.Popen([sys.executable, "-m", "tsrnn", "forecast", str(data), "-H", "48", "-m", "24", "--model", "lstm",
+                             "--output", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4)                                               # importing, compiling or training by now
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert err.rstrip().endswith("tsrnn: interrupted")
+    assert list(tmp_path.iterdir()) == []                       # no output, no temporary file

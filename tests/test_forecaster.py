@@ -392,3 +392,80 @@ def test_near_constant_series_are_forecast_on_their_own_scale():
     assert np.all(np.abs(f) < 1e-7)                    # not +0.3: the series' own magnitude
     big = Forecaster(**FAST).fit(tiny * 1e8).predict(3)
     np.testing.assert_allclose(f * 1e8, big, rtol=1e-5)
+
+
+def _tamper(tmp_path, edit):
+    """A saved model with its model.json changed by ``edit(meta)``."""
+    model = Forecaster(**FAST).fit(monthly())
+    target = tmp_path / f"m{len(list(tmp_path.iterdir()))}"
+    model.save(target)
+    meta = json.loads((target / "model.json").read_text())
+    edit(meta)
+    (target / "model.json").write_text(json.dumps(meta))
+    return target
+
+
+@pytest.mark.parametrize("edit,match", [
+    (lambda m: m["fitted"].update(predict="x"), "'fitted' must have exactly the keys"),
+    (lambda m: m.update(extra=1), r"unknown keys \['extra'\]"),
+    (lambda m: m["fitted"].update(horizon_=10**10), "horizon_ does not match the network"),
+    (lambda m: m["network"].update(hidden_size=10**9), r"the weights \(.*\) do not fit the network described"),
+    (lambda m: m["fitted"].update(window_=10**9), "window_=1000000000 does not fit the series"),
+    (lambda m: m["network"].update(num_layers="2"), "corrupt or incomplete"),
+    (lambda m: m["arrays"]["params"].update(sha256="0" * 64), "array 'params' of weights.npz is not the one"),
+    (lambda m: m.update(format_version=99), "model format 99, newer than this tsrnn reads"),
+    (lambda m: m["params"].update(hidden_size=-1), "hidden_size must be a positive integer"),
+])
+def test_load_refuses_tampered_model_files_with_a_clear_error(tmp_path, edit, match):
+    with pytest.raises(ValueError, match=match):
+        Forecaster.load(_tamper(tmp_path, edit))
+
+
+def test_load_refuses_truncated_swapped_and_nested_files(tmp_path):
+    model = Forecaster(**FAST).fit(monthly())
+    model.save(tmp_path / "a")
+    Forecaster(**{**FAST, "random_state": 1}).fit(monthly()).save(tmp_path / "b")
+    weights = (tmp_path / "a" / "weights.npz").read_bytes()
+    (tmp_path / "a" / "weights.npz").write_bytes(weights[: len(weights) // 2])
+    with pytest.raises(ValueError, match="corrupt or incomplete"):
+        Forecaster.load(tmp_path / "a")
+    (tmp_path / "a" / "weights.npz").write_bytes(b"")
+    with pytest.raises(ValueError, match="corrupt or incomplete"):
+        Forecaster.load(tmp_path / "a")
+    (tmp_path / "a" / "weights.npz").write_bytes((tmp_path / "b" / "weights.npz").read_bytes())   # another model's
+    with pytest.raises(ValueError, match="is not the one model.json describes"):
+        Forecaster.load(tmp_path / "a")
+    (tmp_path / "a" / "model.json").write_text("[" * 100_000 + "]" * 100_000)
+    with pytest.raises(ValueError, match="corrupt"):
+        Forecaster.load(tmp_path / "a")
+    with pytest.raises(ValueError, match="no model.json"):
+        Forecaster.load(tmp_path / "b" / "model.json")
+
+
+def test_an_interrupted_fit_leaves_the_estimator_unfitted(monkeypatch):
+    import tsrnn.forecaster as fc
+
+    model = Forecaster(**FAST).fit(monthly())
+    calls = []
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        raise KeyboardInterrupt
+    monkeypatch.setattr(fc, "train_network", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(monthly(seed=3))
+    assert calls and not [k for k in vars(model) if k.endswith("_") and not k.startswith("_")]
+    with pytest.raises(NotFittedError):
+        model.predict(2)
+
+
+def test_saved_models_follow_the_umask(tmp_path):
+    import os
+
+    old = os.umask(0o022)
+    try:
+        Forecaster(**FAST).fit(monthly()).save(tmp_path / "m")
+    finally:
+        os.umask(old)
+    assert (tmp_path / "m").stat().st_mode & 0o777 == 0o755
+    assert (tmp_path / "m" / "model.json").stat().st_mode & 0o777 == 0o644

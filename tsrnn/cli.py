@@ -107,10 +107,18 @@ def _parse_time(col, name, path):
 
 
 def _guard_output(data: str, outputs: list[Path]) -> None:
+    """Before any work: never the input file, and a place we can write (the nearest existing folder)."""
+    import os
+
     src = Path(data).resolve()
     for out in outputs:
         if out.resolve() == src:
             raise UserError(f"refusing to overwrite the input file {data}")
+        folder = out.resolve().parent
+        while not folder.exists():
+            folder = folder.parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK | os.X_OK):
+            raise UserError(f"cannot write {out}: {folder} is not a writable directory")
 
 
 def _neural_kwargs(args) -> dict:
@@ -199,6 +207,9 @@ def main(argv=None) -> int:
         (_run_backtest if args.command == "backtest" else _run_forecast)(args)
     except (UserError, ValueError) as exc:
         print(f"tsrnn: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:                     # an output that cannot be written after all (disk full, ...)
+        print(f"tsrnn: error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("tsrnn: interrupted", file=sys.stderr)

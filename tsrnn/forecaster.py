@@ -215,10 +215,23 @@ class Forecaster(BaseEstimator):
 
     # ----------------------------------------------------------------------------------------------
     def fit(self, y) -> "Forecaster":
-        """Train the networks on every series in ``y`` (Series, 1-D array, long or wide DataFrame)."""
+        """Train the networks on every series in ``y`` (Series, 1-D array, long or wide DataFrame).
+
+        An error or an interruption (Ctrl-C raises ``KeyboardInterrupt`` within one batch) leaves the
+        estimator unfitted, never half-fitted."""
         self._check_params()
+        self._forget()                                # a new fit forgets the previous one
+        try:
+            return self._fit(y)
+        except BaseException:
+            self._forget()
+            raise
+
+    def _forget(self) -> None:
         for attr in [a for a in vars(self) if a.endswith("_") and not a.startswith("_")]:
-            delattr(self, attr)                       # a new fit forgets the previous one
+            delattr(self, attr)
+
+    def _fit(self, y) -> "Forecaster":
         panel = self._read(y)
         m = self.season_length
         self.horizon_ = self.horizon or max(m, 1)

@@ -45,11 +45,37 @@ from .kernels import backend as make_backend
 from .kernels import cell_kernels, get_spec
 from .kernels.cpu.backend import CpuBackend
 
-__all__ = ["Network", "LOSSES", "HEADS"]
+__all__ = ["Network", "LOSSES", "HEADS", "parameter_count"]
 
 LOSSES = ("mse", "mae")
 HEADS = ("direct", "seq2seq")
 _HOST = CpuBackend()
+
+
+def _pname(layer: int, direction, key: str) -> str:
+    """l{layer}.{key}, l{layer}_reverse.{key} (direction 1) or dec{layer}.{key} (direction "dec")."""
+    if direction == "dec":
+        return f"dec{layer}.{key}"
+    return f"l{layer}{'_reverse' if direction else ''}.{key}"
+
+
+def param_shapes(spec, input_size: int, H: int, O: int, num_layers: int, D: int, head: str):
+    """(name, shape) of every tensor of the flat layout, in buffer order (see the module docstring)."""
+    for layer in range(num_layers):
+        in_size = input_size if layer == 0 else H * D
+        for d in range(D):
+            for key, shape in spec.param_shapes(in_size, H).items():
+                yield _pname(layer, d, key), shape
+    if head == "seq2seq":
+        for layer in range(num_layers):
+            in_size = O if layer == 0 else H
+            for key, shape in spec.param_shapes(in_size, H).items():
+                yield _pname(layer, "dec", key), shape
+        yield "head.W", (1, H)
+        yield "head.b", (1,)
+        return
+    yield "head.W", (O, H * D)
+    yield "head.b", (O,)
 
 
 @dataclass
@@ -154,29 +180,10 @@ class Network:
     # ----------------------------------------------------------------------------------------------
     # parameters
     def _param_shapes(self):
-        H, D = self.hidden_size, self.num_directions
-        for layer in range(self.num_layers):
-            in_size = self.input_size if layer == 0 else H * D
-            for d in range(D):
-                for key, shape in self.spec.param_shapes(in_size, H).items():
-                    yield self._pname(layer, d, key), shape
-        if self.head == "seq2seq":
-            for layer in range(self.num_layers):
-                in_size = self.output_size if layer == 0 else H
-                for key, shape in self.spec.param_shapes(in_size, H).items():
-                    yield self._pname(layer, "dec", key), shape
-            yield "head.W", (1, H)
-            yield "head.b", (1,)
-            return
-        yield "head.W", (self.output_size, H * D)
-        yield "head.b", (self.output_size,)
+        return param_shapes(self.spec, self.input_size, self.hidden_size, self.output_size, self.num_layers,
+                            self.num_directions, self.head)
 
-    @staticmethod
-    def _pname(layer: int, direction, key: str) -> str:
-        """l{layer}.{key}, l{layer}_reverse.{key} (direction 1) or dec{layer}.{key} (direction "dec")."""
-        if direction == "dec":
-            return f"dec{layer}.{key}"
-        return f"l{layer}{'_reverse' if direction else ''}.{key}"
+    _pname = staticmethod(_pname)     # l0.W_ih, l0_reverse.W_hh, dec1.b_ih, ...
 
     @property
     def params(self) -> np.ndarray:
@@ -559,6 +566,23 @@ class Network:
         state["_tape"] = []
         state["_workspace"] = {}
         return state
+
+
+def parameter_count(cell: str, input_size: int, hidden_size: int, output_size: int, num_layers: int = 1,
+                    bidirectional: bool = False, head: str = "direct") -> int:
+    """Size of the flat parameter buffer of such a network, computed without allocating it.
+
+    >>> parameter_count("lstm", 1, 32, 12)
+    4876
+    """
+    D = 2 if bidirectional else 1
+    total = 0
+    for _, shape in param_shapes(get_spec(cell), input_size, hidden_size, output_size, num_layers, D, head):
+        size = 1
+        for n in shape:
+            size *= int(n)
+        total += size
+    return total
 
 
 def _check_loss(kind) -> None:

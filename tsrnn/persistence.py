@@ -9,7 +9,11 @@ place, so that ``model.json`` and ``weights.npz`` always belong together):
   residuals and the series store's tail (the last ``window`` prepared points, offsets, per-series
   scaling and seasonal indices, full lengths) plus each series' last time stamp as integers.
 
-Nothing is pickled, so nothing can be executed on load.
+``model.json`` carries a format version and, for every array of ``weights.npz``, its shape, dtype and
+sha256, so the two files cannot be a mismatched pair. ``load`` refuses, with a ValueError saying which: a
+missing, truncated or altered file, a newer format, unknown or missing keys, and sizes or shapes that do
+not fit together (checked before anything is allocated). Nothing is pickled, so nothing can be executed
+on load, and no key of the file becomes an attribute by name.
 """
 from __future__ import annotations
 
@@ -29,17 +33,29 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
+FORMAT_VERSION = 2                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums
+_KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "arrays"}
+_FITTED = {"horizon_", "window_", "best_epoch_", "loss_history_"}
+_NETWORK = {"cell", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head"}
 _STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs")
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(target: Path, write) -> None:
-    """Call ``write(tmp_path)`` then rename the temporary file onto ``target`` (never half-written)."""
+    """Call ``write(tmp_path)`` then rename the temporary file onto ``target`` (never half-written). The
+    file gets the permissions the user's umask gives a new file (``mkstemp`` alone would leave 0600)."""
     target = Path(target)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         write(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, target)
     finally:
         if os.path.exists(tmp):
@@ -108,13 +124,22 @@ def _axis_from(meta: dict, last: np.ndarray) -> Axis:
     return Axis(ids, stamps, step, meta["kind"], kind, _id_from(meta["name"]))
 
 
+def _digest(a: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(a).tobytes()).hexdigest()
+
+
 def save_forecaster(model, path) -> None:
     """Write a fitted Forecaster to the directory ``path`` (replaced as a whole if it exists)."""
     path = Path(path)
     net = model.networks_[0]
     axis_meta, last = _axis_meta(model.panel_)
+    state = model.state_
+    arrays = {"params": np.stack([n.params for n in model.networks_]), "residuals": model.residuals_, "last": last,
+              **{f"store_{k}": getattr(state, k) for k in _STORE}}
     meta = {
-        "format": FORMAT, "version": __version__, "params": model.get_params(),
+        "format": FORMAT, "format_version": FORMAT_VERSION, "version": __version__, "params": model.get_params(),
         "fitted": {"horizon_": model.horizon_, "window_": model.window_, "best_epoch_": model.best_epoch_,
                    "loss_history_": model.loss_history_},
         "network": {"cell": net.cell, "hidden_size": net.hidden_size, "num_layers": net.num_layers,
@@ -122,15 +147,15 @@ def save_forecaster(model, path) -> None:
                     "head": net.head},
         "fallbacks": {k: [_json_id(v) for v in model.fallbacks_[k]] for k in model.fallbacks_.columns},
         "axis": axis_meta,
+        "arrays": {k: {"shape": list(a.shape), "dtype": a.dtype.str, "sha256": _digest(a)} for k, a in arrays.items()},
     }
-    state = model.state_
-    arrays = {"params": np.stack([n.params for n in model.networks_]), "residuals": model.residuals_, "last": last,
-              **{f"store_{k}": getattr(state, k) for k in _STORE}}
+    text = json.dumps(meta, indent=1)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     try:
-        (tmp / "model.json").write_text(json.dumps(meta, indent=1))
+        (tmp / "model.json").write_text(text)
         np.savez(tmp / "weights.npz", **arrays)
+        os.chmod(tmp, 0o777 & ~_umask())            # mkdtemp makes 0700; a saved model follows the umask
         old = None
         if path.exists():
             old = path.with_name(f".{path.name}.old-{os.getpid()}")
@@ -143,6 +168,11 @@ def save_forecaster(model, path) -> None:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _require(ok: bool, message: str) -> None:
+    if not ok:
+        raise ValueError(message)
+
+
 def load_forecaster(cls, path):
     """Load a model written by :func:`save_forecaster` (``np.load(allow_pickle=False)`` + JSON)."""
     import pandas as pd
@@ -153,35 +183,79 @@ def load_forecaster(cls, path):
     except (FileNotFoundError, NotADirectoryError):
         raise ValueError(f"{path} is not a saved tsrnn model (no model.json)") from None
     except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise ValueError(f"{path / 'model.json'} is corrupt: {exc}") from None
+        raise ValueError(f"{path / 'model.json'} is corrupt: {type(exc).__name__}: {str(exc)[:200]}") from None
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise ValueError(f"{path / 'model.json'} is not a tsrnn Forecaster file")
     if str(meta.get("version", "")).split(".")[:2] != __version__.split(".")[:2]:
         raise ValueError(f"{path} was saved by tsrnn {meta.get('version')}; this is tsrnn {__version__}: "
                          "refit the model with this version")
+    version = meta.get("format_version")
+    if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
+        raise ValueError(f"{path} has model format {version}, newer than this tsrnn reads ({FORMAT_VERSION}): "
+                         "upgrade tsrnn")
     try:
-        with np.load(path / "weights.npz", allow_pickle=False) as npz:
-            arrays = {k: npz[k] for k in npz.files}
-        model = cls(**meta["params"])
-        model._check_params()
-        fitted = meta["fitted"]
-        model.horizon_, model.window_ = int(fitted["horizon_"]), int(fitted["window_"])
-        model.best_epoch_, model.loss_history_ = list(fitted["best_epoch_"]), list(fitted["loss_history_"])
-        model.device_ = model._device(loading=True)
-        model.networks_ = []
-        for params in arrays["params"]:
-            net = Network(input_size=2, seed=0, n_threads=model._threads(), device=model.device_, **meta["network"])
-            net.params = params
-            model.networks_.append(net)
-        model.residuals_ = arrays["residuals"]
-        model.state_ = SeriesStore(*(arrays[f"store_{k}"] for k in _STORE))
-        model.panel_ = _axis_from(meta["axis"], arrays["last"])
-        model.fallbacks_ = pd.DataFrame({k: [_id_from(v) for v in vals] if k == "unique_id" else vals
-                                         for k, vals in meta["fallbacks"].items()})
-        if not (len(model.panel_.ids) == len(model.state_) == len(model.state_.n_obs)):
-            raise ValueError("the series store and the time axis disagree in length")
-    except (KeyError, TypeError, ValueError, OSError, IndexError, EOFError) as exc:
-        raise ValueError(f"{path} is corrupt or incomplete: {type(exc).__name__}: {exc}") from None
+        model = _load_checked(cls, path, meta, pd)
+    except (KeyError, TypeError, ValueError, OSError, IndexError, EOFError, OverflowError) as exc:
+        raise ValueError(f"{path} is corrupt or incomplete: {type(exc).__name__}: {str(exc)[:300]}") from None
     except Exception as exc:  # noqa: BLE001 - zipfile.BadZipFile and friends: a corrupt file, said so
-        raise ValueError(f"{path} is corrupt or incomplete: {type(exc).__name__}: {exc}") from None
+        raise ValueError(f"{path} is corrupt or incomplete: {type(exc).__name__}: {str(exc)[:300]}") from None
+    return model
+
+
+def _load_checked(cls, path, meta, pd):
+    _require(set(meta) == _KEYS, f"model.json has unknown keys {sorted(set(meta) - _KEYS)} or lacks "
+                                 f"{sorted(_KEYS - set(meta))}")
+    _require(meta["format_version"] == FORMAT_VERSION, f"unknown model format {meta['format_version']!r}")
+    fitted, network = meta["fitted"], meta["network"]
+    _require(isinstance(fitted, dict) and set(fitted) == _FITTED, f"'fitted' must have exactly the keys {sorted(_FITTED)}")
+    _require(isinstance(network, dict) and set(network) == _NETWORK,
+             f"'network' must have exactly the keys {sorted(_NETWORK)}")
+    listed = meta["arrays"]
+    with np.load(path / "weights.npz", allow_pickle=False) as npz:
+        _require(set(npz.files) == set(listed), "weights.npz and model.json list different arrays: "
+                                                "they do not belong together")
+        arrays = {k: npz[k] for k in npz.files}
+    for name, a in arrays.items():
+        want = listed[name]
+        _require(list(a.shape) == want["shape"] and a.dtype.str == want["dtype"] and _digest(a) == want["sha256"],
+                 f"array {name!r} of weights.npz is not the one model.json describes (altered, truncated or "
+                 "from another save)")
+    model = cls(**meta["params"])
+    model._check_params()
+    horizon, window = fitted["horizon_"], fitted["window_"]
+    state = SeriesStore(*(arrays[f"store_{k}"] for k in _STORE))
+    n = len(state.n_obs)
+    # sizes that must fit together, checked before the networks are allocated
+    from .network import parameter_count
+
+    size = parameter_count(network["cell"], 2, network["hidden_size"], network["output_size"],
+                           network["num_layers"], network["bidirectional"], network["head"])
+    _require(arrays["params"].ndim == 2 and arrays["params"].shape[1] == size
+             and len(arrays["params"]) == model.ensemble_size,
+             f"the weights ({arrays['params'].shape}) do not fit the network described ({model.ensemble_size} x {size})")
+    _require(isinstance(horizon, int) and horizon == network["output_size"], "horizon_ does not match the network")
+    _require(isinstance(window, int) and 1 <= window <= max(1, int(state.n_obs.max(initial=1))),
+             f"window_={window!r} does not fit the series")
+    offsets = state.offsets
+    _require(len(offsets) == n + 1 and offsets[0] == 0 and offsets[-1] == len(state.z)
+             and (np.diff(offsets) >= 1).all() and (np.diff(offsets) <= window).all()
+             and (np.diff(offsets) <= state.n_obs).all(), "the series store's offsets are inconsistent")
+    _require(len(state.log) == len(state.shift) == len(state.scale) == len(state.seasonal) == n
+             and state.seasonal.ndim == 2 and state.seasonal.shape[1] == max(1, model.season_length),
+             "the series store's per-series arrays disagree in length")
+    _require(arrays["residuals"].ndim == 2 and arrays["residuals"].shape[1] == horizon, "residuals have the wrong shape")
+    _require(len(meta["axis"]["ids"]) == n == len(arrays["last"]), "the time axis and the store disagree in length")
+    model.horizon_, model.window_ = horizon, window
+    model.best_epoch_, model.loss_history_ = list(fitted["best_epoch_"]), list(fitted["loss_history_"])
+    model.device_ = model._device(loading=True)
+    model.networks_ = []
+    for params in arrays["params"]:
+        net = Network(input_size=2, seed=0, n_threads=model._threads(), device=model.device_, **network)
+        net.params = params
+        model.networks_.append(net)
+    model.residuals_ = arrays["residuals"]
+    model.state_ = state
+    model.panel_ = _axis_from(meta["axis"], arrays["last"])
+    model.fallbacks_ = pd.DataFrame({k: [_id_from(v) for v in vals] if k == "unique_id" else vals
+                                     for k, vals in meta["fallbacks"].items()})
     return model

@@ -155,3 +155,47 @@ def test_import_is_light():
                          cwd=Path(__file__).parent)
     assert res.returncode == 0, res.stderr
     assert res.stdout.strip() == "[]"
+
+
+_FIT = ("import numpy as np, pandas as pd\nfrom tsrnn import Forecaster\n"
+        "y = pd.Series(50 + 10 * np.sin(np.arange(80) / 2), index=pd.date_range('2000-01', periods=80, freq='MS'))\n"
+        "f = Forecaster(hidden_size=4, max_epochs=2, ensemble_size=1, season_length=12, horizon=6, random_state=0, "
+        "progress=False, n_threads=1).fit(y).predict(6)\n")
+
+
+def test_nowhere_to_cache_means_no_function_tries_to(tmp_path):
+    """A read-only install with no writable cache anywhere (simulated: every probe file fails): the
+    Forecaster still fits, and none of tsrnn's compiled functions (kernels, store, preprocessing) is set
+    to cache (numba would raise 'cannot cache function' for one that is)."""
+    code = ("import tempfile\n"
+            "def refuse(*a, **k): raise PermissionError('read-only')\n"
+            "tempfile.NamedTemporaryFile = refuse\n"
+            "import tsrnn._config as c; assert c.CACHE is False and c.CACHE_DIR is None\n"
+            + _FIT +
+            "import tsrnn.store, tsrnn.preprocessing, tsrnn.kernels.cpu.lstm as k\n"
+            "fns = [getattr(m, n) for m in (tsrnn.store, tsrnn.preprocessing, k) for n in dir(m)"
+            " if hasattr(getattr(m, n), '_cache')]\n"
+            "print(len(fns), sorted({type(f._cache).__name__ for f in fns}), float(f.iloc[0]))\n")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-3000:]
+    count, kinds, value = res.stdout.split(" ", 1)[0], res.stdout.split("[")[1].split("]")[0], res.stdout.split()[-1]
+    assert int(count) >= 8 and kinds == "'NullCache'" and np.isfinite(float(value))
+
+
+def test_two_processes_compiling_into_one_cache_at_once_and_a_corrupted_cache(tmp_path):
+    """The numba cache under stress: two processes fill an empty cache directory at the same time, then
+    every cache file is corrupted; each run works (at worst recompiling) and gives the same forecast."""
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path / "cache"))
+    code = _FIT + "print(repr(f.to_numpy().tolist()))"
+    runs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=600) for p in runs]
+    assert all(p.returncode == 0 for p in runs), outs[0][1][-3000:] + outs[1][1][-3000:]
+    assert outs[0][0] == outs[1][0]
+    files = [p for p in (tmp_path / "cache").rglob("*") if p.suffix in (".nbi", ".nbc")]
+    assert files
+    for p in files:
+        p.write_bytes(b"\x00garbage" * 7)
+    again = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert again.stdout == outs[0][0]

@@ -83,7 +83,50 @@ def _apply_cache_dir(cache_dir: str | None) -> None:
 if os.environ.get("NUMBA_CACHE_DIR") != CACHE_DIR:
     _apply_cache_dir(CACHE_DIR)
 
-JIT = dict(cache=CACHE, nogil=True, error_model="numpy")
-"""Keyword arguments for every ``numba.njit`` kernel. ``error_model="numpy"``: division by zero gives
-inf/NaN instead of raising, which removes a branch per division and lets LLVM vectorise the gate loops
-(the rational tanh divides); with Python's error model none of them vectorise."""
+_JIT = dict(cache=CACHE, nogil=True, error_model="numpy")
+# ``JIT``: keyword arguments for every ``numba.njit`` function of tsrnn. ``error_model="numpy"``: division
+# by zero gives inf/NaN instead of raising, which removes a branch per division and lets LLVM vectorise
+# the gate loops (the rational tanh divides); with Python's error model none of them vectorise.
+#
+# ``from tsrnn._config import JIT`` is how every compiling module gets it, after importing numba: the
+# first such import also hardens numba's cache (below), before anything compiles, while ``import tsrnn``
+# itself still loads no numba.
+_HARDENED = False
+
+
+def harden_numba_cache() -> None:
+    """Make a damaged numba cache file mean "not cached" (recompile, then overwrite it) instead of an
+    error. numba 0.6x unpickles its cache index and data files without a guard: a file truncated by a
+    killed process, or corrupted on a shared filesystem, raised ``UnpicklingError`` in every later run
+    (``tests/test_kernels_misc.py`` reproduces it). Wraps ``IndexDataCacheFile._load_index`` and ``load``;
+    does nothing if numba's internals are not the expected ones."""
+    global _HARDENED
+    if _HARDENED:
+        return
+    _HARDENED = True
+    try:
+        from numba.core.caching import IndexDataCacheFile
+        load_index, load = IndexDataCacheFile._load_index, IndexDataCacheFile.load
+    except (ImportError, AttributeError):
+        return
+
+    def _load_index(self):
+        try:
+            return load_index(self)
+        except Exception:  # noqa: BLE001 - a damaged index is an empty one; the next save rewrites it
+            return {}
+
+    def _load(self, key):
+        try:
+            return load(self, key)
+        except Exception:  # noqa: BLE001 - a damaged data file: compile again
+            return None
+
+    IndexDataCacheFile._load_index, IndexDataCacheFile.load = _load_index, _load
+
+
+def __getattr__(name: str):
+    if name == "JIT":
+        harden_numba_cache()
+        return _JIT
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -20,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from ._config import JIT
+
 SCALERS = ("window", "standard", "minmax", "robust", None)
 _KIND = {"window": 0, "standard": 1, "minmax": 2, "robust": 3, None: 4}
 
@@ -32,7 +34,7 @@ def fit_scalers(y: np.ndarray, offsets: np.ndarray, kind) -> tuple[np.ndarray, n
     return log, shift, scale
 
 
-@njit(cache=True)
+@njit(**JIT)
 def _safe(scale, center):
     """A usable divisor. A numerically constant series (spread below 1e-12 of its level) is scaled by its
     own magnitude |center| (1 for an all-zero series), not by 1: forecasts then stay on the series' scale,
@@ -42,7 +44,7 @@ def _safe(scale, center):
     return abs(center) if 0 < abs(center) < np.inf else 1.0
 
 
-@njit(cache=True)
+@njit(**JIT)
 def _fit_scalers(y, offsets, kind, log, shift, scale):
     for i in range(len(offsets) - 1):
         s = y[offsets[i]:offsets[i + 1]]
@@ -60,7 +62,7 @@ def _fit_scalers(y, offsets, kind, log, shift, scale):
             scale[i] = _safe(q3 - q1, shift[i])
 
 
-@njit(cache=True)
+@njit(**JIT)
 def scale_into(y, offsets, log, shift, scale, out):
     """out = (f(y) - shift) / scale per series (``out`` may be ``y`` itself)."""
     for i in range(len(offsets) - 1):
@@ -75,7 +77,7 @@ def unscale(z: np.ndarray, log: np.ndarray, shift: np.ndarray, scale: np.ndarray
     return np.where(log[:, None], np.exp(np.clip(v, -700, 700)), v)
 
 
-@njit(cache=True)
+@njit(**JIT)
 def _is_seasonal(z, m):
     """M4's test: three full seasons and a lag-m autocorrelation significant at 90 %."""
     n = len(z)
@@ -100,7 +102,7 @@ def _is_seasonal(z, m):
     return abs(acf_m) > 1.645 * np.sqrt((1 + 2 * acf_sq) / n)
 
 
-@njit(cache=True)
+@njit(**JIT)
 def _classical(z, m, multiplicative):
     """Classical decomposition's seasonal figure (m,) by position t mod m: the mean of z / trend
     (multiplicative) or z - trend (additive) at each position, the trend a centred moving average of
@@ -122,7 +124,7 @@ def _classical(z, m, multiplicative):
     return sums / counts
 
 
-@njit(cache=True)
+@njit(**JIT)
 def deseasonalize(z, offsets, m, indices):
     """Additive seasonal indices (n_series, m) of every seasonal series into ``indices`` (zeros for the
     others), and z -= s[t mod m] in place."""
@@ -137,7 +139,7 @@ def deseasonalize(z, offsets, m, indices):
             z[a + t] -= idx[t % m]
 
 
-@njit(cache=True)
+@njit(**JIT)
 def multiplicative_figures(y, offsets, m, figures, seasonal):
     """M4's (and R ``decompose``'s) multiplicative seasonal figure of every series, normalised to mean 1,
     into ``figures`` (n_series, m), and ``seasonal[i]`` whether series i has one; ones where the series

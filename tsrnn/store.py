@@ -32,6 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from ._config import JIT
 from .preprocessing import deseasonalize, fit_scalers, scale_into, unscale
 
 __all__ = ["SeriesStore", "Windows", "gather", "last_windows"]
@@ -142,7 +143,7 @@ class Windows:
         return rng.choice(self.total, size=size, replace=False)
 
 
-@njit(cache=True)
+@njit(**JIT)
 def gather(z, offsets, series, ends, window, horizon, span, x, y, level):
     """Samples (series[b], ends[b]) into x (W, B, 2) float32 (value - level, padded flag), y (B, H)
     float32 (target - level; skipped when y has no rows) and level (B,) float64."""
@@ -164,7 +165,7 @@ def gather(z, offsets, series, ends, window, horizon, span, x, y, level):
                 y[b, k] = z[a + ends[b] - H + k] - lv
 
 
-@njit(cache=True)
+@njit(**JIT)
 def last_windows(z, offsets, series, window, out, padded):
     """The last ``window`` prepared points of each series (left-padded with its first value) into
     out (B, W) float64 and the padded flags into padded (B, W)."""

@@ -469,3 +469,19 @@ def test_saved_models_follow_the_umask(tmp_path):
         os.umask(old)
     assert (tmp_path / "m").stat().st_mode & 0o777 == 0o755
     assert (tmp_path / "m" / "model.json").stat().st_mode & 0o777 == 0o644
+
+
+def test_more_findings_of_the_reliability_review():
+    from tsrnn.network import Network
+
+    net = Network("gru", 1, 4, 1, seed=0)
+    x, y = np.zeros((3, 2, 1), np.float32), np.ones((2, 1), np.float32)
+    with pytest.raises(ValueError, match="clip_norm must be a positive number"):
+        net.train_step(x, y, __import__("tsrnn").Adam(), clip_norm=-1)
+    with pytest.raises(ValueError, match="optimizer must be an optimizer"):
+        net.train_step(x, y, None)
+    with pytest.raises(ValueError, match=r"series 'sales' has no values: all 72 are NaN"):
+        Forecaster(**FAST, fill="ffill").fit(monthly() * np.nan)
+    wide = pd.DataFrame(np.ones((30, 2)), columns=["a", "a"], index=pd.date_range("2020-01", periods=30, freq="MS"))
+    with pytest.raises(ValueError, match=r"duplicate column names: \['a'\]"):
+        Forecaster(**FAST).fit(wide)

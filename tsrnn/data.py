@@ -158,7 +158,7 @@ def _fill(name, values: np.ndarray, fill):
         s = s.ffill().bfill()
     else:
         s = s.interpolate(limit_direction="both")
-    return s.to_numpy(np.float64)
+    return np.array(s.to_numpy(np.float64), copy=True)      # pandas' copy-on-write arrays are read-only
 
 
 def _numeric(name, values) -> np.ndarray:

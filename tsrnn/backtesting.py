@@ -283,45 +283,18 @@ class _Window:
         frame = pd.DataFrame({"unique_id": np.repeat(t.ids, h), "ds": self.ds,
                               "cutoff": _repeat(self.cutoff, h), "y": y.ravel(), "yhat": f.ravel(), "model": name})
         naive2 = naive2_forecasts(t.data, t.offsets, h, self.m)
-        scale = _mase_scales(t, self.m)
-        scores = pd.DataFrame({"model": name, "unique_id": t.ids, "cutoff": self.cutoff,
-                               "mae": _mae(y, f), "rmse": np.sqrt(np.mean((y - f) ** 2, axis=1)),
-                               "smape": _smape(y, f), "mase": _scaled(_mae(y, f), scale),
-                               "mape": np.where((y != 0).all(axis=1),
-                                                100 * np.mean(np.abs(y - f) / np.where(y != 0, np.abs(y), 1), axis=1),
-                                                np.nan),
-                               "smape_naive2": _smape(y, naive2), "mase_naive2": _scaled(_mae(y, naive2), scale)})
+        scale = metrics.mase_scales(t.data, t.offsets, self.m)
+        mae = metrics.mae_rows(y, f)
+        scores = pd.DataFrame({"model": name, "unique_id": t.ids, "cutoff": self.cutoff, "mae": mae,
+                               "rmse": metrics.rmse_rows(y, f), "smape": metrics.smape_rows(y, f),
+                               "mase": metrics.scaled_error(mae, scale), "mape": metrics.mape_rows(y, f),
+                               "smape_naive2": metrics.smape_rows(y, naive2),
+                               "mase_naive2": metrics.scaled_error(metrics.mae_rows(y, naive2), scale)})
         return frame, scores
 
 
 def _repeat(stamps, h):
     return stamps.repeat(h) if isinstance(stamps, pd.Index) else np.repeat(stamps, h)
-
-
-def _mae(y, f):
-    return np.mean(np.abs(y - f), axis=1)
-
-
-def _smape(y, f):
-    """M4's sMAPE per row (a term with y = f = 0 counts 0), as ``metrics.smape``."""
-    denom = np.abs(y) + np.abs(f)
-    return 100.0 * np.mean(np.divide(2.0 * np.abs(y - f), denom, out=np.zeros_like(denom), where=denom > 0), axis=1)
-
-
-def _mase_scales(t: Panel, m: int) -> np.ndarray:
-    """In-sample seasonal-naive MAE with period m of every series (``metrics.mase_scale``), vectorised."""
-    pos = np.arange(len(t.data)) - np.repeat(t.offsets[:-1], t.lengths)
-    series = np.repeat(np.arange(len(t)), t.lengths)
-    valid = pos[m:] >= m
-    d = np.abs(t.data[m:] - t.data[:-m])[valid]
-    return np.bincount(series[m:][valid], weights=d, minlength=len(t)) / (t.lengths - m)
-
-
-def _scaled(mae_values, scale):
-    """MAE / scale, with ``metrics.mase``'s rule for a zero scale (inf, or 0 for a perfect forecast)."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(scale > 0, mae_values / np.where(scale > 0, scale, 1),
-                        np.where(mae_values > 0, np.inf, 0.0))
 
 
 def _aggregate(per: pd.DataFrame) -> pd.DataFrame:

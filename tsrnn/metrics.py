@@ -11,12 +11,16 @@ For one series with history x_1..x_n, actual values y_{n+1..n+h} and forecasts f
 
 M4 frequency figures are means over series; OWA is computed from those means (``tsrnn.backtest`` does
 that per model).
+
+Each metric is written once, row-wise (``*_rows``: one value per row of (n, h) arrays, what ``backtest``
+scores a window of 100,000 series with); the scalar functions are its one-series case.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mae", "rmse", "mape", "smape", "mase", "mase_scale", "owa"]
+__all__ = ["mae", "rmse", "mape", "smape", "mase", "mase_scale", "owa", "mae_rows", "rmse_rows", "mape_rows",
+           "smape_rows", "mase_scales", "scaled_error"]
 
 
 def _pair(y_true, y_pred):
@@ -28,14 +32,53 @@ def _pair(y_true, y_pred):
     return y, f
 
 
+def mae_rows(y, f) -> np.ndarray:
+    """Mean absolute error of each row (along the last axis)."""
+    return np.mean(np.abs(y - f), axis=-1)
+
+
+def rmse_rows(y, f) -> np.ndarray:
+    return np.sqrt(np.mean((y - f) ** 2, axis=-1))
+
+
+def mape_rows(y, f) -> np.ndarray:
+    """MAPE of each row in percent; NaN for a row with an actual value of 0 (undefined there)."""
+    defined = (y != 0).all(axis=-1)
+    return np.where(defined, 100.0 * np.mean(np.abs(y - f) / np.where(y != 0, np.abs(y), 1.0), axis=-1), np.nan)
+
+
+def smape_rows(y, f) -> np.ndarray:
+    """M4's sMAPE of each row in percent (a term with y = f = 0 counts 0)."""
+    denom = np.abs(y) + np.abs(f)
+    terms = np.divide(2.0 * np.abs(y - f), denom, out=np.zeros_like(denom), where=denom > 0)
+    return 100.0 * np.mean(terms, axis=-1)
+
+
+def mase_scales(values: np.ndarray, offsets: np.ndarray, m: int) -> np.ndarray:
+    """The MASE denominator of every series of a store (series i is values[offsets[i]:offsets[i+1]],
+    each longer than m): the in-sample MAE of the seasonal naive forecast with period m."""
+    lengths = np.diff(offsets)
+    series = np.repeat(np.arange(len(lengths)), lengths)
+    position = np.arange(len(values)) - np.repeat(offsets[:-1], lengths)
+    valid = position[m:] >= m
+    diffs = np.abs(values[m:] - values[:-m])[valid]
+    return np.bincount(series[m:][valid], weights=diffs, minlength=len(lengths)) / (lengths - m)
+
+
+def scaled_error(mae_values, scale):
+    """MAE / scale, with the rule for a zero scale: inf for an imperfect forecast, 0 for a perfect one."""
+    mae_values, scale = np.asarray(mae_values, dtype=np.float64), np.asarray(scale, dtype=np.float64)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(scale > 0, mae_values / np.where(scale > 0, scale, 1.0), np.where(mae_values > 0, np.inf, 0.0))
+
+
 def mae(y_true, y_pred) -> float:
     """Mean absolute error.
 
     >>> mae([1, 2], [2, 2])
     0.5
     """
-    y, f = _pair(y_true, y_pred)
-    return float(np.mean(np.abs(y - f)))
+    return float(mae_rows(*_pair(y_true, y_pred)))
 
 
 def rmse(y_true, y_pred) -> float:
@@ -44,8 +87,7 @@ def rmse(y_true, y_pred) -> float:
     >>> rmse([0, 0], [3, 4])  # doctest: +ELLIPSIS
     3.535...
     """
-    y, f = _pair(y_true, y_pred)
-    return float(np.sqrt(np.mean((y - f) ** 2)))
+    return float(rmse_rows(*_pair(y_true, y_pred)))
 
 
 def mape(y_true, y_pred) -> float:
@@ -57,7 +99,7 @@ def mape(y_true, y_pred) -> float:
     y, f = _pair(y_true, y_pred)
     if np.any(y == 0):
         raise ValueError("MAPE is undefined when an actual value is 0; use sMAPE or MASE")
-    return float(100.0 * np.mean(np.abs(y - f) / np.abs(y)))
+    return float(mape_rows(y, f))
 
 
 def smape(y_true, y_pred) -> float:
@@ -66,10 +108,7 @@ def smape(y_true, y_pred) -> float:
     >>> round(smape([100, 100], [110, 90]), 3)
     10.025
     """
-    y, f = _pair(y_true, y_pred)
-    denom = np.abs(y) + np.abs(f)
-    terms = np.divide(2.0 * np.abs(y - f), denom, out=np.zeros_like(denom), where=denom > 0)
-    return float(100.0 * np.mean(terms))
+    return float(smape_rows(*_pair(y_true, y_pred)))
 
 
 def mase_scale(y_train, m: int = 1) -> float:
@@ -79,7 +118,7 @@ def mase_scale(y_train, m: int = 1) -> float:
         raise ValueError(f"m must be >= 1, got {m}")
     if len(x) <= m:
         raise ValueError(f"MASE needs more than m={m} training points, got {len(x)}")
-    return float(np.mean(np.abs(x[m:] - x[:-m])))
+    return float(mase_scales(x, np.array([0, len(x)]), m)[0])
 
 
 def mase(y_true, y_pred, y_train, m: int = 1) -> float:
@@ -88,10 +127,7 @@ def mase(y_true, y_pred, y_train, m: int = 1) -> float:
     >>> mase([3, 4], [3, 3], y_train=[1, 2, 3])
     0.5
     """
-    scale = mase_scale(y_train, m)
-    if scale == 0:
-        return float("inf") if mae(y_true, y_pred) > 0 else 0.0
-    return mae(y_true, y_pred) / scale
+    return float(scaled_error(mae(y_true, y_pred), mase_scale(y_train, m)))
 
 
 def owa(smape_value: float, mase_value: float, smape_naive2: float, mase_naive2: float) -> float:

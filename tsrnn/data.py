@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-__all__ = ["Axis", "Panel", "to_panel", "to_output", "shift_stamps", "series_stamps", "FILLS"]
+__all__ = ["Axis", "Panel", "SeriesError", "to_panel", "to_output", "shift_stamps", "series_stamps", "FILLS"]
 
 FILLS = (None, "ffill", "interpolate", "zero")
 _LISTED = 10                     # bad series named in one error
@@ -139,6 +139,15 @@ def series_stamps(panel: Axis, k: np.ndarray, series: np.ndarray):
 
 # ------------------------------------------------------------------------------------------------------
 # one series (Series, array, wide columns)
+class SeriesError(ValueError):
+    """A problem of one series: ``str`` is "series <name> <problem>"; a frame's reader collects the
+    ``problem`` of every bad series into one error."""
+
+    def __init__(self, name, problem: str):
+        super().__init__(f"series {name!r} {problem}")
+        self.name, self.problem = name, problem
+
+
 def _fill(name, values: np.ndarray, fill):
     bad = ~np.isfinite(values)
     if not bad.any():
@@ -146,11 +155,11 @@ def _fill(name, values: np.ndarray, fill):
     where = np.flatnonzero(bad)
     if fill is None or np.isinf(values[where]).any():
         what = "inf" if np.isinf(values[where]).any() else "NaN"
-        raise ValueError(f"series {name!r} contains {what} values ({len(where)} of {len(values)}, first at "
+        raise SeriesError(name, f"contains {what} values ({len(where)} of {len(values)}, first at "
                          f"position {where[0]}); clean them or pass fill='ffill', 'interpolate' or 'zero' "
                          "(fill handles NaN only)")
     if bad.all():
-        raise ValueError(f"series {name!r} has no values: all {len(values)} are NaN")
+        raise SeriesError(name, f"has no values: all {len(values)} are NaN")
     s = pd.Series(values)
     if fill == "zero":
         s = s.fillna(0.0)
@@ -166,14 +175,14 @@ def _numeric(name, values) -> np.ndarray:
         values = np.ma.filled(values.astype(np.float64), np.nan)
     arr = np.asarray(values)
     if arr.dtype == bool or arr.dtype.kind in "mM" or not (np.issubdtype(arr.dtype, np.number) or arr.dtype == object):
-        raise ValueError(f"series {name!r} must be numeric, got dtype {arr.dtype}")
+        raise SeriesError(name, f"must be numeric, got dtype {arr.dtype}")
     if arr.dtype == object:
         try:
             arr = pd.to_numeric(pd.Series(arr), errors="raise").to_numpy()
         except (ValueError, TypeError) as exc:
-            raise ValueError(f"series {name!r} must be numeric; found non-numeric values ({exc})") from None
+            raise SeriesError(name, f"must be numeric; found non-numeric values ({exc})") from None
     if np.iscomplexobj(arr):
-        raise ValueError(f"series {name!r} must be real-valued, got dtype {arr.dtype}")
+        raise SeriesError(name, f"must be real-valued, got dtype {arr.dtype}")
     return np.array(arr, dtype=np.float64)            # always a copy: the caller's data stays untouched
 
 
@@ -210,10 +219,10 @@ def _check_time_axis(name, index: pd.Index, freq):
     """Validate one series' time axis; return (time_kind, step)."""
     if index.has_duplicates:
         dup = index[index.duplicated()][0]
-        raise ValueError(f"series {name!r} has duplicate timestamps (first: {dup})")
+        raise SeriesError(name, f"has duplicate timestamps (first: {dup})")
     if not index.is_monotonic_increasing:
         pos = int(np.flatnonzero(np.asarray(index[1:]) < np.asarray(index[:-1]))[0]) + 1
-        raise ValueError(f"series {name!r} has unsorted timestamps ({index[pos]} comes after {index[pos - 1]}, "
+        raise SeriesError(name, f"has unsorted timestamps ({index[pos]} comes after {index[pos - 1]}, "
                          f"position {pos}); sort it by time first")
     if isinstance(index, pd.DatetimeIndex):
         step = _datetime_step(name, index, freq)
@@ -222,21 +231,21 @@ def _check_time_axis(name, index: pd.Index, freq):
             full = pd.date_range(index[0], index[-1], freq=step)
             missing = full.difference(index)
             detail = f"first missing: {missing[0]}" if len(missing) else "timestamps off the frequency grid"
-            raise ValueError(f"series {name!r} has missing timestamps for frequency {step.freqstr} ({detail}); "
+            raise SeriesError(name, f"has missing timestamps for frequency {step.freqstr} ({detail}); "
                              "fill the gaps (e.g. with .asfreq()) or pass the right freq")
         return "datetime", step
     if isinstance(index, pd.PeriodIndex):
         if len(index) > 1 and not (np.diff(index.asi8) == index.freq.n).all():
-            raise ValueError(f"series {name!r} has missing periods")
+            raise SeriesError(name, "has missing periods")
         return "period", 1
     if pd.api.types.is_integer_dtype(index.dtype):
         ints = np.asarray(index, dtype=np.int64)
         step = int(ints[1] - ints[0]) if len(ints) > 1 else 1
         if len(ints) > 1 and not (np.diff(ints) == step).all():
             gap = int(np.flatnonzero(np.diff(ints) != step)[0])
-            raise ValueError(f"series {name!r} has missing time steps (irregular step after {ints[gap]})")
+            raise SeriesError(name, f"has missing time steps (irregular step after {ints[gap]})")
         return "integer", step
-    raise ValueError(f"series {name!r} has an unsupported time index of type {type(index).__name__}; "
+    raise SeriesError(name, f"has an unsupported time index of type {type(index).__name__}; "
                      "use a DatetimeIndex, PeriodIndex or integer index")
 
 
@@ -517,8 +526,8 @@ def _check_grid(index, ticks, step, codes, offsets, order, problems):
         series_index = index.take(order[rows] if order is not None else rows)
         try:
             _check_time_axis(problems.ids[i], series_index, step)
-        except ValueError as exc:
-            problems.add(np.array([i]), lambda _i, msg=str(exc): msg.split(f"{problems.ids[_i]!r} ", 1)[-1])
+        except SeriesError as exc:
+            problems.add(np.array([i]), lambda _i, problem=exc.problem: problem)
 
 
 def _fill_long(values: np.ndarray, offsets: np.ndarray, fill, problems: _Problems, ids) -> None:
@@ -544,8 +553,8 @@ def _fill_long(values: np.ndarray, offsets: np.ndarray, fill, problems: _Problem
         a, b = offsets[i], offsets[i + 1]
         try:
             values[a:b] = _fill(ids[i], values[a:b], fill)
-        except ValueError as exc:
-            problems.add(np.array([i]), lambda _i, msg=str(exc): msg.split(f"{ids[_i]!r} ", 1)[-1])
+        except SeriesError as exc:
+            problems.add(np.array([i]), lambda _i, problem=exc.problem: problem)
 
 
 # ------------------------------------------------------------------------------------------------------

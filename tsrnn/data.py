@@ -99,11 +99,6 @@ def _fixed_ticks(index: pd.DatetimeIndex, step) -> int | None:
         return None
 
 
-def _grid(start, end, step, tz):
-    grid = pd.date_range(start, end, freq=step)
-    return grid if tz is None or grid.tz is not None else grid.tz_localize(tz)
-
-
 def shift_stamps(panel_or_axis, last, k) -> object:
     """``last[j] + k[j] * step`` for every j, vectorised; ``last`` of the panel's kind."""
     step, time_kind = panel_or_axis.step, panel_or_axis.time_kind
@@ -121,7 +116,7 @@ def shift_stamps(panel_or_axis, last, k) -> object:
     kmin, kmax = int(k.min()), int(k.max())
     start = last.min() + step * kmin if kmin < 0 else last.min()     # offset * 0 would roll forward
     end = last.max() + step * kmax if kmax > 0 else last.max()
-    grid = _grid(start, end, step, last.tz)
+    grid = pd.date_range(start, end, freq=step)       # tz-aware when the stamps are
     pos = grid.searchsorted(last)
     on = (pos < len(grid)) & (grid.take(np.minimum(pos, len(grid) - 1)) == last)
     if on.all():

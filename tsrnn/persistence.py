@@ -175,8 +175,6 @@ def _require(ok: bool, message: str) -> None:
 
 def load_forecaster(cls, path):
     """Load a model written by :func:`save_forecaster` (``np.load(allow_pickle=False)`` + JSON)."""
-    import pandas as pd
-
     path = Path(path)
     try:
         meta = json.loads((path / "model.json").read_text())
@@ -194,7 +192,7 @@ def load_forecaster(cls, path):
         raise ValueError(f"{path} has model format {version}, newer than this tsrnn reads ({FORMAT_VERSION}): "
                          "upgrade tsrnn")
     try:
-        model = _load_checked(cls, path, meta, pd)
+        model = _load_checked(cls, path, meta)
     except (KeyError, TypeError, ValueError, OSError, IndexError, EOFError, OverflowError) as exc:
         raise ValueError(f"{path} is corrupt or incomplete: {type(exc).__name__}: {str(exc)[:300]}") from None
     except Exception as exc:  # noqa: BLE001 - zipfile.BadZipFile and friends: a corrupt file, said so
@@ -202,7 +200,9 @@ def load_forecaster(cls, path):
     return model
 
 
-def _load_checked(cls, path, meta, pd):
+def _load_checked(cls, path, meta):
+    import pandas as pd
+
     _require(set(meta) == _KEYS, f"model.json has unknown keys {sorted(set(meta) - _KEYS)} or lacks "
                                  f"{sorted(_KEYS - set(meta))}")
     _require(meta["format_version"] == FORMAT_VERSION, f"unknown model format {meta['format_version']!r}")

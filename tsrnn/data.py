@@ -12,6 +12,12 @@ Accepted inputs (``to_panel``):
   not touched);
 * a wide ``pd.DataFrame``: one column per series, the index is the time axis.
 
+A long frame may carry covariate columns, read only when named (``columns=``): numeric ones as float64,
+boolean ones as 0/1, anything else (strings, objects, ``category``) as categories (integer codes into the
+sorted categories). ``read_future`` reads the frame of future covariate values that a forecast needs, and
+``calendar_features`` derives calendar features from the time stamps; ``tsrnn/covariates.py`` turns both
+into network inputs.
+
 A long frame is read with whole-frame NumPy operations, never a Python loop per series: the ids are
 factorised once, the rows sorted once (skipped when they already are), and the time-axis checks
 (duplicates, missing steps, the frequency grid) run over all rows at once. Everything that would silently
@@ -23,12 +29,13 @@ reported in one error: how many there are and the first ten, each with its probl
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
-__all__ = ["Axis", "Panel", "SeriesError", "to_panel", "to_output", "shift_stamps", "series_stamps", "FILLS"]
+__all__ = ["Axis", "Column", "Panel", "SeriesError", "to_panel", "to_output", "shift_stamps", "series_stamps",
+           "read_future", "row_stamps", "calendar_features", "default_calendar", "FILLS", "CALENDAR"]
 
 FILLS = (None, "ffill", "interpolate", "zero")
 _LISTED = 10                     # bad series named in one error
@@ -50,11 +57,31 @@ class Axis:
 
 
 @dataclass
+class Column:
+    """One covariate column of a long frame, row for row with the panel's ``data``."""
+    kind: str                    # "numeric" | "bool" | "category"
+    values: np.ndarray           # float64 (numeric; bool as 0.0/1.0) or int64 codes into ``categories``
+    categories: tuple = ()       # category of each code (sorted when the values can be sorted)
+
+    def take(self, rows: np.ndarray) -> "Column":
+        return Column(self.kind, self.values[rows], self.categories)
+
+    def decoded(self) -> np.ndarray:
+        """The values as the frame had them (categories instead of codes)."""
+        if self.kind != "category":
+            return self.values.astype(bool) if self.kind == "bool" else self.values.copy()
+        cats = np.empty(len(self.categories), dtype=object)
+        cats[:] = list(self.categories)
+        return cats[self.values]
+
+
+@dataclass
 class Panel(Axis):
     """Series as one float64 array plus offsets, with their :class:`Axis`: series ``i`` is
-    ``data[offsets[i]:offsets[i + 1]]``."""
+    ``data[offsets[i]:offsets[i + 1]]``; ``columns`` holds the covariate columns read with it."""
     data: np.ndarray             # (total,) float64, series after series
     offsets: np.ndarray          # (n + 1,) int64
+    columns: dict = field(default_factory=dict)   # name -> Column, row for row with data
 
     def axis(self) -> Axis:
         return Axis(self.ids, self.last, self.step, self.kind, self.time_kind, self.name)
@@ -79,7 +106,19 @@ class Panel(Axis):
         np.cumsum(lengths, out=offsets[1:])
         rows = np.repeat(self.offsets[keep] - offsets[:-1], lengths) + np.arange(offsets[-1])
         last = shift_stamps(self, _take(self.last, keep), -drop)
-        return Panel(self.ids[keep], last, self.step, self.kind, self.time_kind, self.name, self.data[rows], offsets)
+        return Panel(self.ids[keep], last, self.step, self.kind, self.time_kind, self.name, self.data[rows], offsets,
+                     {name: col.take(rows) for name, col in self.columns.items()})
+
+    def rows_after(self, keep: np.ndarray, drop_last: int, steps: int) -> "Panel":
+        """For the series ``keep`` cut by ``drop_last`` points (as ``subset``), the ``steps`` points after
+        each cut: the rows a forecast from the cut reads its future covariates from."""
+        keep = np.asarray(keep, dtype=np.int64)
+        starts = self.offsets[keep] + self.lengths[keep] - drop_last
+        rows = (starts[:, None] + np.arange(steps)).ravel()
+        last = shift_stamps(self, _take(self.last, keep), np.full(len(keep), steps - drop_last))
+        offsets = np.arange(len(keep) + 1, dtype=np.int64) * steps
+        return Panel(self.ids[keep], last, self.step, self.kind, self.time_kind, self.name, self.data[rows], offsets,
+                     {name: col.take(rows) for name, col in self.columns.items()})
 
 
 def _take(last, idx):
@@ -256,8 +295,12 @@ def _single(values: np.ndarray, name, last, step, kind, time_kind, series_name=N
 
 # ------------------------------------------------------------------------------------------------------
 def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
-             freq=None, fill=None) -> Panel:
+             freq=None, fill=None, columns=(), static=()) -> Panel:
     """Validate ``y`` (any accepted form) and return a :class:`Panel`. ``y`` itself is never modified.
+
+    ``columns``: covariate columns of a long frame to read along (any other column is an error);
+    ``static``: those among them that must be constant within each series. A NaN in a numeric covariate
+    is an error naming the series and the column, or is filled by ``fill`` like the target.
 
     Example
     -------
@@ -267,7 +310,11 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
     >>> list(panel.ids), panel.data.tolist(), panel.offsets.tolist()
     (['a', 'b'], [1.0, 2.0, 5.0], [0, 2, 3])
     """
+    columns = list(dict.fromkeys(columns))
     if isinstance(y, Panel):
+        missing = [c for c in columns if c not in y.columns]
+        if missing:
+            raise ValueError(f"the data lack the covariate column(s) {missing}")
         return y
     if fill not in FILLS:
         raise ValueError(f"fill must be one of {FILLS}, got {fill!r}")
@@ -275,8 +322,14 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
         if y.empty or len(y.columns) == 0:
             raise ValueError("the DataFrame is empty")
         if id_col in y.columns or time_col in y.columns or target_col in y.columns:
-            return _long_panel(y, id_col, time_col, target_col, freq, fill)
+            return _long_panel(y, id_col, time_col, target_col, freq, fill, columns, static)
+        if columns:
+            raise ValueError(f"covariates {columns} need a long DataFrame ({id_col!r}, {time_col!r}, {target_col!r} "
+                             "and the covariate columns); this one has none of those columns")
         return _wide_panel(y, freq, fill)
+    if columns:
+        raise ValueError(f"covariates {columns} need a long DataFrame ({id_col!r}, {time_col!r}, {target_col!r} "
+                         f"and the covariate columns), got a {type(y).__name__}")
     if isinstance(y, pd.Series):
         if y.empty:
             raise ValueError("the Series is empty")
@@ -339,15 +392,20 @@ class _Problems:
         raise ValueError(f"{len(self.found)} of {len(self.ids)} series have bad data{more}: " + "; ".join(parts))
 
 
-def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill) -> Panel:
+def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill, columns=(), static=()) -> Panel:
     missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
     if missing:
         raise ValueError(f"the long DataFrame lacks column(s) {missing}; it has {list(df.columns)} "
                          f"(expected {id_col!r}, {time_col!r}, {target_col!r}; set id_col/time_col/target_col)")
-    extra = [c for c in df.columns if c not in (id_col, time_col, target_col)]
+    absent = [c for c in columns if c not in df.columns]
+    if absent:
+        raise ValueError(f"covariate column(s) {absent} are not in the long DataFrame; it has {list(df.columns)}")
+    extra = [c for c in df.columns if c not in (id_col, time_col, target_col) and c not in columns]
     if extra:
-        raise ValueError(f"unknown column(s) {extra} in the long DataFrame: tsrnn uses only "
-                         f"{id_col!r}, {time_col!r}, {target_col!r} (select them first)")
+        named = f" and the covariates {columns}" if columns else ""
+        raise ValueError(f"unknown column(s) {extra} in the long DataFrame: tsrnn uses {id_col!r}, {time_col!r}, "
+                         f"{target_col!r}{named}; select the columns first, or name covariates with "
+                         "past_covariates=, future_covariates= or static_covariates=")
     id_series = df[id_col]
     if id_series.isna().any():
         raise ValueError(f"column {id_col!r} contains missing ids")
@@ -396,13 +454,58 @@ def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill) -> P
             problems.add(codes[irregular], lambda i: "has missing time steps (irregular step after "
                          f"{ticks[irregular[np.searchsorted(codes[irregular], i)]]})")
     _fill_long(values, offsets, fill, problems, ids)
+    read = {name: _long_column(df[name], name, order, offsets, fill, problems, ids) for name in columns}
+    for name in static:
+        _check_static(read[name], name, offsets, problems)
     problems.raise_any()
     ends = offsets[1:] - 1
     if datetime:
         last = index.take(order[ends] if order is not None else ends)
     else:
         last = ticks[ends].copy()
-    return Panel(ids, last, step, "long", time_kind, target_col, values, offsets)
+    return Panel(ids, last, step, "long", time_kind, target_col, values, offsets, read)
+
+
+def _long_column(col: pd.Series, name, order, offsets, fill, problems, ids) -> Column:
+    """A covariate column in panel row order (``order``: the source row of each panel row, or None)."""
+    dtype = col.dtype
+    if dtype.kind in "mM" or isinstance(dtype, pd.DatetimeTZDtype):
+        raise ValueError(f"covariate column {name!r} must be numeric, boolean or categorical, got dtype {dtype}")
+    if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
+        kind = "bool" if pd.api.types.is_bool_dtype(dtype) else "numeric"
+        raw = col.to_numpy(dtype=np.float64, na_value=np.nan)
+        values = raw[order] if order is not None else raw.copy()
+        _fill_long(values, offsets, fill if kind == "numeric" else None, problems, ids, f" in covariate {name!r}")
+        return Column(kind, values)
+    try:
+        codes, uniques = pd.factorize(col, sort=True)
+    except TypeError:                                   # categories of mixed types: first-seen order
+        codes, uniques = pd.factorize(col, sort=False)
+    codes = codes.astype(np.int64)
+    codes = codes[order] if order is not None else codes
+    missing = np.flatnonzero(codes < 0)
+    if len(missing):
+        series = np.searchsorted(offsets, missing, side="right") - 1
+        problems.add(series, lambda i: f"has missing values in categorical covariate {name!r} (first at position "
+                                       f"{missing[np.searchsorted(series, i)] - offsets[i]})")
+    return Column("category", codes, tuple(uniques))
+
+
+def _check_static(col: Column, name, offsets, problems) -> None:
+    """A static covariate must be constant within each series."""
+    first = np.repeat(col.values[offsets[:-1]], np.diff(offsets))
+    differs = np.flatnonzero((col.values != first) & ~(np.isnan(col.values) & np.isnan(first))
+                             if col.kind != "category" else col.values != first)
+    if len(differs):
+        series = np.searchsorted(offsets, differs, side="right") - 1
+        decoded = col.decoded()
+
+        def describe(i):
+            row = differs[np.searchsorted(series, i)]
+            return (f"has static covariate {name!r} varying within the series ({decoded[offsets[i]]!r} at position "
+                    f"0, {decoded[row]!r} at position {row - offsets[i]}); a static covariate is one value per "
+                    "series: pass it as a past or future covariate instead")
+        problems.add(series, describe)
 
 
 _CHUNK = 1 << 20                 # rows per step of the whole-frame checks: no temporary is as long as the frame
@@ -525,8 +628,9 @@ def _check_grid(index, ticks, step, codes, offsets, order, problems):
             problems.add(np.array([i]), lambda _i, problem=exc.problem: problem)
 
 
-def _fill_long(values: np.ndarray, offsets: np.ndarray, fill, problems: _Problems, ids) -> None:
-    """NaN/inf: an error naming the series, or (``fill``) filled series by series, in place."""
+def _fill_long(values: np.ndarray, offsets: np.ndarray, fill, problems: _Problems, ids, where: str = "") -> None:
+    """NaN/inf: an error naming the series (``where``: which column, for a covariate), or (``fill``)
+    filled series by series, in place."""
     bad = np.flatnonzero(~np.isfinite(values))
     if not len(bad):
         return
@@ -539,8 +643,8 @@ def _fill_long(values: np.ndarray, offsets: np.ndarray, fill, problems: _Problem
         def describe(i):
             rows = bad[series == i]
             what = "inf" if np.isinf(values[rows]).any() else "NaN"
-            return (f"contains {what} values ({len(rows)} of {offsets[i + 1] - offsets[i]}, first at position "
-                    f"{rows[0] - offsets[i]}); clean them or pass fill='ffill', 'interpolate' or 'zero' "
+            return (f"contains {what} values{where} ({len(rows)} of {offsets[i + 1] - offsets[i]}, first at "
+                    f"position {rows[0] - offsets[i]}); clean them or pass fill='ffill', 'interpolate' or 'zero' "
                     "(fill handles NaN only)")
         problems.add(series, describe)
         return
@@ -549,7 +653,173 @@ def _fill_long(values: np.ndarray, offsets: np.ndarray, fill, problems: _Problem
         try:
             values[a:b] = _fill(ids[i], values[a:b], fill)
         except SeriesError as exc:
-            problems.add(np.array([i]), lambda _i, problem=exc.problem: problem)
+            problems.add(np.array([i]), lambda _i, problem=exc.problem + where: problem)
+
+
+# ------------------------------------------------------------------------------------------------------
+# future covariate values and calendar features
+def _axis_ticks(axis: Axis, stamps) -> np.ndarray:
+    """Time stamps as int64 on the axis' own scale (datetime ticks in the axis' unit, period ordinals)."""
+    if axis.time_kind == "datetime":
+        return pd.DatetimeIndex(stamps).as_unit(axis.last.unit).asi8
+    if axis.time_kind == "period":
+        return pd.PeriodIndex(stamps).asi8
+    return np.asarray(stamps, dtype=np.int64)
+
+
+def read_future(df, axis: Axis, steps: int, columns, id_col: str = "unique_id", time_col: str = "ds") -> Panel:
+    """The future covariate values of a forecast: for every series of ``axis``, in its order, the rows of
+    ``df`` at the ``steps`` time stamps after the series' end, as a :class:`Panel` (no target values)
+    whose ``columns`` hold them. Rows of other series or other times are ignored; a missing column,
+    series or time stamp, a duplicate row or a NaN is an error naming it.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> hist = to_panel(pd.DataFrame({"unique_id": "a", "ds": [1, 2, 3], "y": [1.0, 2, 3], "p": [5.0, 6, 7]}),
+    ...                 columns=["p"])
+    >>> future = pd.DataFrame({"unique_id": "a", "ds": [4, 5], "p": [8.0, 9.0]})
+    >>> read_future(future, hist, 2, ["p"]).columns["p"].values.tolist()
+    [8.0, 9.0]
+    """
+    columns = list(columns)
+    if not isinstance(df, pd.DataFrame):
+        raise ValueError(f"future must be a long DataFrame with columns {id_col!r}, {time_col!r} and the future "
+                         f"covariates {columns}, got {type(df).__name__}")
+    missing = [c for c in [id_col, time_col, *columns] if c not in df.columns]
+    if missing:
+        raise ValueError(f"the future frame lacks column(s) {missing}; it has {list(df.columns)}")
+    n = len(axis)
+    k = np.tile(np.arange(1, steps + 1), n)
+    owner = np.repeat(np.arange(n), steps)
+    expected = series_stamps(axis, k, owner)
+    ds = df[time_col]
+    try:
+        if axis.time_kind == "datetime":
+            if not pd.api.types.is_datetime64_any_dtype(ds):
+                raise TypeError(f"dtype {ds.dtype}")
+            got = pd.DatetimeIndex(ds)
+            if (got.tz is None) != (axis.last.tz is None):
+                raise TypeError("time zone: " + ("naive" if got.tz is None else str(got.tz)) + " stamps for a "
+                                + ("naive" if axis.last.tz is None else str(axis.last.tz)) + " history")
+            ticks = got.as_unit(axis.last.unit).asi8
+        elif axis.time_kind == "period":
+            ticks = (pd.PeriodIndex(ds, freq=axis.last.freq) if isinstance(ds.dtype, pd.PeriodDtype) else
+                     pd.DatetimeIndex(ds).to_period(axis.last.freq)).asi8
+        else:
+            if not pd.api.types.is_integer_dtype(ds):
+                raise TypeError(f"dtype {ds.dtype}")
+            ticks = ds.to_numpy(np.int64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"column {time_col!r} of the future frame does not match the history's "
+                         f"{axis.time_kind} time stamps ({exc})") from None
+    index = pd.Index(axis.ids)
+    code = index.get_indexer(df[id_col])
+    want = pd.MultiIndex.from_arrays([owner, _axis_ticks(axis, expected)])
+    pos = want.get_indexer(pd.MultiIndex.from_arrays([code, ticks]))
+    src = np.flatnonzero(pos >= 0)
+    count = np.bincount(pos[src], minlength=n * steps)
+    problems = _Problems(axis.ids)
+    if (count > 1).any():
+        dup = np.flatnonzero(count > 1)
+        problems.add(owner[dup], lambda i: f"has duplicate rows in the future frame (first: "
+                                           f"{expected[dup[np.searchsorted(owner[dup], i)]]})")
+    if (count == 0).any():
+        gone = np.flatnonzero(count == 0)
+        present = np.bincount(owner, weights=count, minlength=n) > 0
+
+        def describe(i):
+            first = expected[gone[np.searchsorted(owner[gone], i)]]
+            if not present[i]:
+                return (f"has no rows in the future frame (it needs the {steps} time stamps after the series' "
+                        f"end, {expected[i * steps]} to {expected[i * steps + steps - 1]})")
+            return (f"lacks future covariate values for {first} (the future frame must cover the {steps} "
+                    f"time stamps after the series' end)")
+        problems.add(owner[gone], describe)
+    problems.raise_any()
+    order = np.empty(n * steps, np.int64)
+    order[pos[src]] = src
+    offsets = np.arange(n + 1, dtype=np.int64) * steps
+    read = {name: _long_column(df[name], name, order, offsets, None, problems, axis.ids) for name in columns}
+    problems.raise_any()
+    last = shift_stamps(axis, axis.last, np.full(n, steps))
+    return Panel(axis.ids, last, axis.step, axis.kind, axis.time_kind, axis.name, np.full(n * steps, np.nan),
+                 offsets, read)
+
+
+def row_stamps(panel: Panel):
+    """The time stamp of every row of the panel (series after series)."""
+    lengths = panel.lengths
+    k = np.arange(len(panel.data)) - np.repeat(panel.offsets[1:] - 1, lengths)
+    return series_stamps(panel, k, np.repeat(np.arange(len(panel)), lengths))
+
+
+# Calendar features: (phase in [0, 1) of each stamp), each given to the network as sin and cos of 2 pi phase.
+CALENDAR = ("minute", "hour", "dayofweek", "dayofmonth", "dayofyear", "weekofyear", "month", "quarter")
+
+
+def _step_length(axis: Axis) -> pd.Timedelta:
+    if axis.time_kind == "period":
+        start = pd.Period("2001-01-01", freq=axis.last.freq)
+        return (start + 1).start_time - start.start_time
+    start = pd.Timestamp("2001-01-01")
+    return (start + axis.step) - start
+
+
+def default_calendar(axis: Axis) -> tuple:
+    """The calendar features ``calendar=True`` derives for the panel's frequency: sub-hourly: minute, hour,
+    day of week; hourly: hour, day of week, day of year; daily (and business days): day of week, day of
+    year; weekly: week of year; monthly: month; quarterly: quarter."""
+    check_calendar_axis(axis)
+    step = _step_length(axis)
+    for limit, features in ((pd.Timedelta(hours=1), ("minute", "hour", "dayofweek")),
+                            (pd.Timedelta(days=1), ("hour", "dayofweek", "dayofyear")),
+                            (pd.Timedelta(days=7), ("dayofweek", "dayofyear")),
+                            (pd.Timedelta(days=28), ("weekofyear",)),
+                            (pd.Timedelta(days=32), ("month",)),
+                            (pd.Timedelta(days=93), ("quarter",))):
+        if step < limit:
+            return features
+    raise ValueError(f"calendar=True has no calendar feature for a step of {axis.step if axis.time_kind != 'period' else axis.last.freqstr} "
+                     "(yearly or longer): there is no within-year position to encode; drop calendar")
+
+
+def check_calendar_axis(axis: Axis) -> None:
+    if axis.time_kind == "integer":
+        raise ValueError("calendar features need datetime or period time stamps; these series have integer time "
+                         "steps (pass ds as datetimes, or drop calendar)")
+
+
+def calendar_features(stamps, features) -> np.ndarray:
+    """(len(stamps), 2 * len(features)) float32: sin and cos of each feature's phase.
+
+    >>> calendar_features(pd.DatetimeIndex(["2024-01-01 06:00"]), ["hour"]).round(3).tolist()
+    [[1.0, 0.0]]
+    """
+    t = stamps.to_timestamp() if isinstance(stamps, pd.PeriodIndex) else pd.DatetimeIndex(stamps)
+    out = np.empty((len(t), 2 * len(features)), np.float32)
+    for j, name in enumerate(features):
+        if name == "minute":
+            phase = t.minute.to_numpy() / 60.0
+        elif name == "hour":
+            phase = (t.hour.to_numpy() + t.minute.to_numpy() / 60.0) / 24.0
+        elif name == "dayofweek":
+            phase = t.day_of_week.to_numpy() / 7.0
+        elif name == "dayofmonth":
+            phase = (t.day.to_numpy() - 1) / t.days_in_month.to_numpy()
+        elif name == "dayofyear":
+            phase = (t.day_of_year.to_numpy() - 1) / np.where(t.is_leap_year, 366.0, 365.0)
+        elif name == "weekofyear":
+            phase = (t.isocalendar().week.to_numpy(np.float64) - 1) / 52.1775
+        elif name == "month":
+            phase = (t.month.to_numpy() - 1) / 12.0
+        elif name == "quarter":
+            phase = (t.quarter.to_numpy() - 1) / 4.0
+        else:
+            raise ValueError(f"unknown calendar feature {name!r}; choose from {list(CALENDAR)}")
+        out[:, 2 * j] = np.sin(2 * np.pi * phase)
+        out[:, 2 * j + 1] = np.cos(2 * np.pi * phase)
+    return out
 
 
 # ------------------------------------------------------------------------------------------------------

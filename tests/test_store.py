@@ -10,7 +10,8 @@ import pytest
 import tsrnn
 from tsrnn import Forecaster
 from tsrnn.data import series_stamps, to_panel
-from tsrnn.store import SeriesStore, Windows, gather, last_windows
+from tsrnn.store import Layout, SeriesStore, Windows, gather
+from tsrnn.training import gather_samples
 
 FAST = dict(hidden_size=8, ensemble_size=1, max_epochs=3, samples_per_epoch=256, random_state=0, progress=False,
             n_threads=1)
@@ -171,7 +172,8 @@ def test_gather_matches_a_naive_numpy_windowing_on_random_lengths(W, H, stride, 
     x = np.empty((W, len(g), 2), np.float32)
     y = np.empty((len(g), H), np.float32)
     level = np.empty(len(g))
-    gather(z, offsets, series, ends, W, H, span, x, y, level)
+    no_cov, no_static, no_xf = np.zeros((len(z), 0), np.float32), np.zeros((40, 0), np.float32), np.zeros((0, 0, 0), np.float32)
+    gather(z, no_cov, no_static, offsets, series, ends, W, H, span, 0, x, y, level, no_xf)
     xs, ys, ms = [], [], []
     for i in range(len(lengths)):
         zi = z[offsets[i]:offsets[i + 1]]
@@ -187,13 +189,47 @@ def test_gather_matches_a_naive_numpy_windowing_on_random_lengths(W, H, stride, 
     vs, ve = win.held_out_pairs(np.arange(win.total_held_out))
     for s, e in zip(vs, ve):
         assert win.cut[s] + H <= e <= lengths[s] and e - H >= win.cut[s]
-    out, padded = np.empty((len(lengths), W)), np.empty((len(lengths), W))
-    last_windows(z, offsets, np.arange(len(lengths)), W, out, padded)
+    # forecasting: the store extended by the points to forecast; the inputs are each series' last W points
+    store = SeriesStore(z, offsets, np.zeros(40, bool), np.zeros(40), np.ones(40), np.zeros((40, 1)), lengths)
+    ahead = store.extend(H, 0)
+    s = gather_samples(ahead, np.arange(40), lengths + H, Layout(W, H, 0), targets=False)
     for i in range(len(lengths)):
         zi = z[offsets[i]:offsets[i + 1]]
         want = np.concatenate([np.full(max(0, W - len(zi)), zi[0]), zi])[-W:]
-        np.testing.assert_array_equal(out[i], want)
-        assert padded[i].sum() == max(0, W - len(zi))
+        np.testing.assert_array_equal(s.x[:, i, 0], want.astype(np.float32))
+        assert s.x[:, i, 1].sum() == max(0, W - len(zi))
+
+
+def test_gather_lays_out_covariate_channels_and_the_horizon_future_inputs():
+    """Channels: value - level, padded, past, future, static; xf = future channels of the target points;
+    padded positions have zero covariates; extended rows get scaled future values, zero past ones."""
+    rng = np.random.default_rng(1)
+    lengths = np.array([30, 5])
+    offsets = np.r_[0, np.cumsum(lengths)]
+    z = rng.normal(size=35)
+    cov = rng.normal(size=(35, 3)).astype(np.float32)         # 1 past + 2 future channels
+    static = np.array([[7.0], [8.0]], np.float32)
+    store = SeriesStore(z, offsets, np.zeros(2, bool), np.zeros(2), np.ones(2), np.zeros((2, 1)), lengths, cov,
+                        np.zeros((2, 3)), np.ones((2, 3)), static)
+    W, H = 8, 3
+    layout = Layout(W, H, 2, n_past=1, n_future=2, n_static=1)
+    s = gather_samples(store, np.array([0, 1]), np.array([20, 5]), layout)
+    assert s.x.shape == (W, 2, 6) and s.xf.shape == (H, 2, 2)
+    first = 20 - H - W
+    np.testing.assert_array_equal(s.x[:, 0, 2:5], cov[first:first + W])
+    np.testing.assert_array_equal(s.xf[:, 0], cov[20 - H:20, 1:])
+    np.testing.assert_array_equal(s.x[:, :, 5], [[7.0, 8.0]] * W)
+    # series 1: 5 points, inputs from position -6: six padded steps with zero covariates
+    assert (s.x[:6, 1, 1] == 1).all() and (s.x[:6, 1, 2:5] == 0).all()
+    np.testing.assert_array_equal(s.x[6:, 1, 2:5], cov[30:32])
+    np.testing.assert_array_equal(s.xf[:, 1], cov[32:35, 1:])
+    # extended for forecasting: future channels scaled by each series' own centre and scale
+    store.x_center[:] = 1.0
+    store.x_scale[:] = 2.0
+    ahead = store.extend(H, 1, np.full((2 * H, 2), 5.0, np.float32))
+    new = ahead.x[ahead.offsets[1] - H:ahead.offsets[1]]
+    np.testing.assert_array_equal(new, [[0.0, 2.0, 2.0]] * H)
+    assert np.isnan(ahead.z[ahead.offsets[1] - H:ahead.offsets[1]]).all()
 
 
 @pytest.mark.parametrize("n_series", [2000, 40000])               # below and above the permutation limit

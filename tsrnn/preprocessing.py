@@ -71,6 +71,30 @@ def scale_into(y, offsets, log, shift, scale, out):
             out[t] = (v - shift[i]) / scale[i]
 
 
+@njit(**JIT)
+def standardize_channels(x, offsets, scaled, center, scale):
+    """Covariate channels x (rows, C) float32, in place: per series i and channel c with ``scaled[c]``,
+    x = (x - mean) / std over the series' rows (center[i, c], scale[i, c] record them; ``_safe`` for a
+    constant channel); other channels keep center 0, scale 1."""
+    for i in range(len(offsets) - 1):
+        a, b = offsets[i], offsets[i + 1]
+        for c in range(x.shape[1]):
+            center[i, c], scale[i, c] = 0.0, 1.0
+            if not scaled[c] or b <= a:
+                continue
+            s = 0.0
+            for t in range(a, b):
+                s += x[t, c]
+            mu = s / (b - a)
+            v = 0.0
+            for t in range(a, b):
+                v += (x[t, c] - mu) ** 2
+            sd = _safe(np.sqrt(v / (b - a)), mu)
+            center[i, c], scale[i, c] = mu, sd
+            for t in range(a, b):
+                x[t, c] = (x[t, c] - mu) / sd
+
+
 def unscale(z: np.ndarray, log: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> np.ndarray:
     """Inverse of the scaling for rows of values: z (n, h) with per-row (n,) parameters."""
     v = z * scale[:, None] + shift[:, None]

@@ -11,8 +11,18 @@ forecasting needs.
 targets z_i[e - H : e] (W = window, H = horizon, positions counted from the series' start). An input
 position before 0 is padding: it repeats the series' first value and the "padded" input channel is 1.
 No (n_windows x window) matrix ever exists: a batch is gathered by ``gather`` straight into the
-network's (W, B, 2) float32 input buffer, each sample centred on its level (the mean of its last
+network's (T, B, I) float32 input buffer, each sample centred on its level (the mean of its last
 ``span`` inputs) when the "window" scaler is used.
+
+Covariates (``tsrnn/covariates.py``) live in the store beside the values: ``x`` (rows, C) float32 holds
+the past channels then the future channels of every row, standardised per series, and ``static``
+(n, S) each series' static channels. A sample's inputs at step t are, in this order (``Layout``):
+
+    value - level | padded flag | past channels | future channels | static channels
+
+and the future channels of the H target points go to the network's head as ``xf`` (H, B, F) (the
+seq2seq decoder's inputs, or the direct head's projection; see ``tsrnn/network.py``). Padded positions
+have all covariate channels 0.
 
 Which windows exist, per series of prepared length n (``need`` = the least real inputs of a sample):
 
@@ -33,9 +43,9 @@ import numpy as np
 from numba import njit
 
 from ._config import JIT
-from .preprocessing import deseasonalize, fit_scalers, scale_into, unscale
+from .preprocessing import deseasonalize, fit_scalers, scale_into, standardize_channels, unscale
 
-__all__ = ["SeriesStore", "Windows", "gather", "last_windows"]
+__all__ = ["SeriesStore", "Windows", "Layout", "gather"]
 
 _PERMUTE_LIMIT = 1 << 20
 
@@ -50,21 +60,42 @@ class SeriesStore:
     scale: np.ndarray          # (n,) float64
     seasonal: np.ndarray       # (n, m) float64 additive indices by position t mod m (zeros: none)
     n_obs: np.ndarray          # (n,) int64 full length of each series
+    x: np.ndarray = None       # (rows, C) float32 covariate channels (past, then future), standardised
+    x_center: np.ndarray = None    # (n, C) float64 per-series centre of each channel (0: not scaled)
+    x_scale: np.ndarray = None     # (n, C) float64 per-series scale of each channel (1: not scaled)
+    static: np.ndarray = None      # (n, S) float32 static channels
+
+    def __post_init__(self):
+        n = len(self.offsets) - 1
+        if self.x is None:
+            self.x = np.zeros((len(self.z), 0), np.float32)
+        C = self.x.shape[1]
+        if self.x_center is None:
+            self.x_center, self.x_scale = np.zeros((n, C)), np.ones((n, C))
+        if self.static is None:
+            self.static = np.zeros((n, 0), np.float32)
 
     @classmethod
     def prepare(cls, y: np.ndarray, offsets: np.ndarray, scaler, season_length: int, deseasonalize_: bool,
-                copy: bool = True) -> "SeriesStore":
+                copy: bool = True, x: np.ndarray | None = None, scaled: np.ndarray | None = None,
+                static: np.ndarray | None = None) -> "SeriesStore":
         """Fit each series' scaler and seasonal indices on ``y`` and transform it (in place when
-        ``copy`` is False: ``y`` then becomes the store's ``z``)."""
+        ``copy`` is False: ``y`` then becomes the store's ``z``). ``x`` (rows, C) float32: covariate
+        channels, standardised in place per series where ``scaled``; ``static`` (n, S)."""
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         log, shift, scale = fit_scalers(y, offsets, scaler)
         z = np.empty_like(y) if copy else y
         scale_into(y, offsets, log, shift, scale, z)
         m = max(int(season_length), 1)
-        seasonal = np.zeros((len(offsets) - 1, m))
+        n = len(offsets) - 1
+        seasonal = np.zeros((n, m))
         if deseasonalize_ and m > 1:
             deseasonalize(z, offsets, m, seasonal)
-        return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets))
+        center = spread = None
+        if x is not None:
+            center, spread = np.zeros((n, x.shape[1])), np.ones((n, x.shape[1]))
+            standardize_channels(x, offsets, np.ascontiguousarray(scaled, dtype=np.bool_), center, spread)
+        return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets), x, center, spread, static)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -79,7 +110,28 @@ class SeriesStore:
         offsets = np.zeros(len(self) + 1, np.int64)
         np.cumsum(keep, out=offsets[1:])
         rows = np.repeat(self.offsets[1:] - keep - offsets[:-1], keep) + np.arange(offsets[-1])
-        return SeriesStore(self.z[rows], offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs)
+        return SeriesStore(self.z[rows], offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs,
+                           self.x[rows], self.x_center, self.x_scale, self.static)
+
+    def extend(self, steps: int, n_past: int, future: np.ndarray | None = None) -> "SeriesStore":
+        """The store with ``steps`` rows after the end of every series, to be forecast: values NaN,
+        past channels 0, future channels from ``future`` (n * steps, C - n_past), unscaled, scaled here
+        with each series' own centre and scale (the history's, so nothing after the end leaks in)."""
+        n, C = len(self), self.x.shape[1]
+        lengths = self.lengths + steps
+        offsets = np.zeros(n + 1, np.int64)
+        np.cumsum(lengths, out=offsets[1:])
+        old = np.repeat(offsets[:-1] - self.offsets[:-1], self.lengths) + np.arange(len(self.z))
+        new = (offsets[:-1] + self.lengths)[:, None] + np.arange(steps)
+        z = np.full(offsets[-1], np.nan)
+        z[old] = self.z
+        x = np.zeros((offsets[-1], C), np.float32)
+        x[old] = self.x
+        if C > n_past:
+            scaled = (future.reshape(n, steps, C - n_past) - self.x_center[:, None, n_past:]) / self.x_scale[:, None, n_past:]
+            x[new.ravel(), n_past:] = scaled.reshape(n * steps, C - n_past)
+        return SeriesStore(z, offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs, x,
+                           self.x_center, self.x_scale, self.static)
 
     def to_original(self, z_adj: np.ndarray, series: np.ndarray | None = None) -> np.ndarray:
         """Forecasts (B, h) of the adjusted, scaled series ``series`` (default: all) back to the data's
@@ -143,13 +195,39 @@ class Windows:
         return rng.choice(self.total, size=size, replace=False)
 
 
+@dataclass(frozen=True)
+class Layout:
+    """The shape of a sample (see the module docstring): W inputs, H targets, the level span and the
+    covariate channels."""
+    window: int
+    horizon: int
+    span: int
+    n_past: int = 0
+    n_future: int = 0
+    n_static: int = 0
+
+    @property
+    def input_size(self) -> int:
+        return 2 + self.n_past + self.n_future + self.n_static
+
+    def buffers(self, batch: int, targets: bool = True) -> tuple:
+        """Empty (x, y, level, xf) for ``batch`` samples (y without rows when ``targets`` is False)."""
+        H = self.horizon
+        return (np.empty((self.window, batch, self.input_size), np.float32),
+                np.empty((batch if targets else 0, H), np.float32), np.empty(batch),
+                np.empty((H if self.n_future else 0, batch, self.n_future), np.float32))
+
+
 @njit(**JIT)
-def gather(z, offsets, series, ends, window, horizon, span, x, y, level):
-    """Samples (series[b], ends[b]) into x (W, B, 2) float32 (value - level, padded flag), y (B, H)
-    float32 (target - level; skipped when y has no rows) and level (B,) float64."""
+def gather(z, cov, static, offsets, series, ends, window, horizon, span, n_past, x, y, level, xf):
+    """Samples (series[b], ends[b]) into x (W, B, I) float32 (the channels of ``Layout``), y (B, H)
+    float32 (target - level; skipped when y has no rows), level (B,) float64 and xf (H, B, F) float32
+    (the future channels of the target points; skipped when xf has no rows)."""
     W, H = window, horizon
+    C, S = cov.shape[1], static.shape[1]
     for b in range(len(series)):
-        a = offsets[series[b]]
+        i = series[b]
+        a = offsets[i]
         first = ends[b] - H - W                         # position of input 0 (negative: padding)
         lv = 0.0
         for t in range(W - span, W):
@@ -160,19 +238,13 @@ def gather(z, offsets, series, ends, window, horizon, span, x, y, level):
             p = first + t
             x[t, b, 0] = z[a + max(p, 0)] - lv
             x[t, b, 1] = 1.0 if p < 0 else 0.0
+            for c in range(C):
+                x[t, b, 2 + c] = cov[a + p, c] if p >= 0 else 0.0
+            for s in range(S):
+                x[t, b, 2 + C + s] = static[i, s]
         if y.shape[0] > 0:
             for k in range(H):
                 y[b, k] = z[a + ends[b] - H + k] - lv
-
-
-@njit(**JIT)
-def last_windows(z, offsets, series, window, out, padded):
-    """The last ``window`` prepared points of each series (left-padded with its first value) into
-    out (B, W) float64 and the padded flags into padded (B, W)."""
-    for b in range(len(series)):
-        a, e = offsets[series[b]], offsets[series[b] + 1]
-        first = e - a - window
-        for t in range(window):
-            p = first + t
-            out[b, t] = z[a + max(p, 0)]
-            padded[b, t] = 1.0 if p < 0 else 0.0
+        for k in range(xf.shape[0]):
+            for c in range(n_past, C):
+                xf[k, b, c - n_past] = cov[a + ends[b] - H + k, c]

@@ -13,34 +13,35 @@ import numpy as np
 
 from ._progress import Progress
 from .optim import Adam
-from .store import SeriesStore, Windows, gather
+from .store import Layout, SeriesStore, Windows, gather
 
 __all__ = ["Samples", "gather_samples", "train_network"]
 
 
 class Samples:
-    """A fixed set of gathered samples: network inputs x (W, N, 2) float32, targets y (N, H) float32
-    (both centred on the sample's level) and which series each sample comes from."""
+    """A fixed set of gathered samples: network inputs x (T, N, I) float32, targets y (N, H) float32
+    (both centred on the sample's level, ``level``), the decoder's future inputs ``xf`` (H, N, F) or
+    None, and which series each sample comes from."""
 
-    def __init__(self, x: np.ndarray, y: np.ndarray, series: np.ndarray):
-        self.x, self.y, self.series = x, y, series
+    def __init__(self, x: np.ndarray, y: np.ndarray, level: np.ndarray, xf: np.ndarray | None, series: np.ndarray):
+        self.x, self.y, self.level, self.xf, self.series = x, y, level, xf, series
 
     def __len__(self) -> int:
         return len(self.series)
 
 
-def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, window: int, horizon: int,
-                   span: int, out: tuple | None = None) -> Samples:
-    """Samples (series, end) of ``store`` (see ``tsrnn.store``); ``out`` reuses (x, y, level) buffers."""
-    B = len(series)
-    x, y, level = out if out is not None else (np.empty((window, B, 2), np.float32),
-                                               np.empty((B, horizon), np.float32), np.empty(B))
-    gather(store.z, store.offsets, series, ends, window, horizon, span, x, y, level)
-    return Samples(x, y, series)
+def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, layout: Layout,
+                   out: tuple | None = None, targets: bool = True) -> Samples:
+    """Samples (series, end) of ``store`` (see ``tsrnn.store``); ``out`` reuses (x, y, level, xf)
+    buffers (``Layout.buffers``); ``targets=False`` gathers the inputs only (forecasting)."""
+    x, y, level, xf = out if out is not None else layout.buffers(len(series), targets)
+    gather(store.z, store.x, store.static, store.offsets, series, ends, layout.window, layout.horizon, layout.span,
+           layout.n_past, x, y, level, xf)
+    return Samples(x, y, level, xf if layout.n_future else None, series)
 
 
-def train_network(net, store: SeriesStore, windows: Windows, rng: np.random.Generator, *, window: int,
-                  horizon: int, span: int, max_epochs: int, samples_per_epoch: int, batch_size: int,
+def train_network(net, store: SeriesStore, windows: Windows, rng: np.random.Generator, *, layout: Layout,
+                  max_epochs: int, samples_per_epoch: int, batch_size: int,
                   learning_rate: float, loss: str, clip_norm: float | None, patience: int,
                   validation: Samples | None, progress: bool, desc: str) -> tuple[dict, int]:
     """Train ``net`` in place (its best weights are kept); returns the loss history
@@ -59,10 +60,9 @@ def train_network(net, store: SeriesStore, windows: Windows, rng: np.random.Gene
                 series, ends = windows.train_pairs(np.sort(order[start:start + batch_size]))
                 B = len(series)
                 if B not in buffers:
-                    buffers[B] = (np.empty((window, B, 2), np.float32), np.empty((B, horizon), np.float32),
-                                  np.empty(B))
-                batch = gather_samples(store, series, ends, window, horizon, span, buffers[B])
-                losses.append(net.train_step(batch.x, batch.y, opt, loss, clip_norm))
+                    buffers[B] = layout.buffers(B)
+                batch = gather_samples(store, series, ends, layout, buffers[B])
+                losses.append(net.train_step(batch.x, batch.y, opt, loss, clip_norm, x_future=batch.xf))
             train_loss = float(np.mean(losses))
             history["train"].append(train_loss)
             if not np.isfinite(train_loss):
@@ -72,7 +72,7 @@ def train_network(net, store: SeriesStore, windows: Windows, rng: np.random.Gene
                 break                                 # keep the best weights found so far
             score = train_loss
             if validation is not None and patience:
-                score, _ = net.loss(net.predict(validation.x), validation.y, loss)
+                score, _ = net.loss(net.predict(validation.x, x_future=validation.xf), validation.y, loss)
                 history["validation"].append(score)
             if score < best:
                 best, best_params, waited, best_epoch = score, net.params.copy(), 0, epoch

@@ -5,16 +5,20 @@ Layout of ``params`` (and of ``grads``, identically), in this order, for layer l
 direction d (``""`` forward, ``"_reverse"`` backward, PyTorch's names and shapes)::
 
     l{l}{d}.W_ih (G*H, I_l)   l{l}{d}.W_hh (G*H, H)   l{l}{d}.b_ih (G*H,)   l{l}{d}.b_hh (G*H,)
-    head.W (O, D*H)           head.b (O,)
+    head.W (O, D*H)           head.b (O,)           [head.V (O, O*F)]
 
 The ``"direct"`` head reads the top layer's output at the last time step, ``out[T-1]`` (both
 directions concatenated), like ``nn.Linear(D*H, O)(rnn(x)[0][:, -1])`` in PyTorch, and emits all O
-outputs at once.
+outputs at once. With F = ``future_size`` > 0 it adds a linear projection of the O steps' future inputs
+``x_future`` (O, B, F), flattened step by step: y = out[T-1] W^T + b + vec(x_future) V^T.
 
 The ``"seq2seq"`` head (encoder-decoder, unidirectional only) adds a decoder of the same cell and depth,
-``dec{l}.W_ih (G*H, I_l)`` ... with I_0 = O, that runs O steps: its input at step k is the one-hot vector
-of k, its layer l starts from the encoder layer l's last hidden state (an LSTM decoder's cell state
-starts at zero), and a shared ``head.W (1, H)``, ``head.b (1,)`` reads output k from decoder step k.
+``dec{l}.W_ih (G*H, I_l)`` ... with I_0 = O + F, that runs O steps: its input at step k is the one-hot
+vector of k followed by the F future inputs of step k (``x_future`` (O, B, F): the forecaster's
+known-in-advance covariates of the horizon), its layer l starts from the encoder layer l's last hidden
+state (an LSTM decoder's cell state starts at zero), and a shared ``head.W (1, H)``, ``head.b (1,)``
+reads output k from decoder step k. The decoder is causal: output k depends on the future inputs of
+steps 0..k only.
 
 Data are time-major: ``x`` has shape (T, B, I). Inter-layer dropout (on the inputs of layers >= 1, as
 in PyTorch) draws its masks from the network's own seeded generator, for the whole batch at once, so a
@@ -59,7 +63,7 @@ def _pname(layer: int, direction, key: str) -> str:
     return f"l{layer}{'_reverse' if direction else ''}.{key}"
 
 
-def param_shapes(spec, input_size: int, H: int, O: int, num_layers: int, D: int, head: str):
+def param_shapes(spec, input_size: int, H: int, O: int, num_layers: int, D: int, head: str, future_size: int = 0):
     """(name, shape) of every tensor of the flat layout, in buffer order (see the module docstring)."""
     for layer in range(num_layers):
         in_size = input_size if layer == 0 else H * D
@@ -68,7 +72,7 @@ def param_shapes(spec, input_size: int, H: int, O: int, num_layers: int, D: int,
                 yield _pname(layer, d, key), shape
     if head == "seq2seq":
         for layer in range(num_layers):
-            in_size = O if layer == 0 else H
+            in_size = O + future_size if layer == 0 else H
             for key, shape in spec.param_shapes(in_size, H).items():
                 yield _pname(layer, "dec", key), shape
         yield "head.W", (1, H)
@@ -76,6 +80,8 @@ def param_shapes(spec, input_size: int, H: int, O: int, num_layers: int, D: int,
         return
     yield "head.W", (O, H * D)
     yield "head.b", (O,)
+    if future_size:
+        yield "head.V", (O, O * future_size)
 
 
 @dataclass
@@ -84,6 +90,7 @@ class _Chunk:
     x: object
     h0: object
     c0: object
+    xf: object = None                                  # future inputs: seq2seq (O, Bc, F), direct (Bc, O*F)
     layer_inputs: list = field(default_factory=list)   # [l] (T, Bc, I_l) after dropout
     masks: list = field(default_factory=list)          # [l] dropout mask scaled by 1/(1-p), or None
     outs: list = field(default_factory=list)           # [l][d] (T, Bc, H)
@@ -110,6 +117,8 @@ class Network:
     seed : int or None; initial weights (PyTorch's U(-1/sqrt(H), 1/sqrt(H))) and dropout masks
     n_threads : int, default 1; batch chunks processed in parallel (CPU)
     head : "direct" or "seq2seq"
+    future_size : int, default 0; inputs per output step given as ``x_future`` (O, B, F): the seq2seq
+        decoder's extra inputs, or the direct head's projection
     device : "cpu" (default) or "cuda"
 
     Inputs and outputs of the public methods are NumPy arrays on both devices (``forward``/``train_step``
@@ -132,10 +141,13 @@ class Network:
 
     def __init__(self, cell: str, input_size: int, hidden_size: int, output_size: int, num_layers: int = 1,
                  bidirectional: bool = False, dropout: float = 0.0, dtype="float32", seed: int | None = None,
-                 n_threads: int = 1, head: str = "direct", device: str = "cpu"):
+                 n_threads: int = 1, head: str = "direct", device: str = "cpu", future_size: int = 0):
         self.spec = get_spec(cell)
         if head not in HEADS:
             raise ValueError(f"head must be one of {HEADS}, got {head!r}")
+        if isinstance(future_size, bool) or not isinstance(future_size, (int, np.integer)) or future_size < 0:
+            raise ValueError(f"future_size must be a non-negative integer, got {future_size!r}")
+        self.future_size = int(future_size)
         if head == "seq2seq" and bidirectional:
             raise ValueError("the seq2seq head needs a unidirectional encoder (bidirectional=False)")
         self.head = head
@@ -181,7 +193,7 @@ class Network:
     # parameters
     def _param_shapes(self):
         return param_shapes(self.spec, self.input_size, self.hidden_size, self.output_size, self.num_layers,
-                            self.num_directions, self.head)
+                            self.num_directions, self.head, self.future_size)
 
     _pname = staticmethod(_pname)     # l0.W_ih, l0_reverse.W_hh, dec1.b_ih, ...
 
@@ -242,6 +254,26 @@ class Network:
             return y
         return self.backend.asarray(check_array("y", y, 2, self.dtype, (batch, self.output_size)))
 
+    def _check_xf(self, xf, T_batch: int):
+        """The decoder's future inputs (O, B, F), or None when the network has none."""
+        if not self.future_size:
+            if xf is not None:
+                raise ValueError("x_future given to a network without future inputs (future_size=0)")
+            return None
+        if xf is None:
+            raise ValueError(f"this network needs x_future of shape ({self.output_size}, B, {self.future_size})")
+        shape = (self.output_size, T_batch, self.future_size)
+        if self.backend.owns(xf) and not isinstance(xf, np.ndarray):
+            if tuple(xf.shape) != shape:
+                raise ValueError(f"x_future has shape {tuple(xf.shape)}, expected {shape}")
+            if self.head == "seq2seq":
+                return xf
+            xf = self.backend.to_host(xf)
+        xf = check_array("x_future", xf, 3, self.dtype, shape)
+        if self.head == "direct":                  # (O, B, F) -> (B, O*F), step by step (on the host)
+            xf = np.ascontiguousarray(xf.transpose(1, 0, 2)).reshape(T_batch, -1)
+        return self.backend.asarray(xf)
+
     def _check_state(self, name, s, batch):
         shape = (self.num_layers * self.num_directions, batch, self.hidden_size)
         if s is None:                              # kernels only read initial states: share one zero array
@@ -253,34 +285,37 @@ class Network:
     # ----------------------------------------------------------------------------------------------
     # forward
     def forward(self, x: np.ndarray, h0: np.ndarray | None = None, c0: np.ndarray | None = None,
-                training: bool = False) -> np.ndarray:
+                training: bool = False, x_future: np.ndarray | None = None) -> np.ndarray:
         """Run the network on ``x`` (T, B, I); returns the head output (B, O).
 
         h0, c0: initial states (L*D, B, H) as in PyTorch (zeros when None; c0 only for LSTM).
         training: apply dropout. The activations are kept for :meth:`backward`.
+        x_future: (O, B, future_size) decoder inputs (seq2seq with ``future_size`` > 0 only).
         """
-        return self.backend.to_host(self._forward(x, h0, c0, training))
+        return self.backend.to_host(self._forward(x, h0, c0, training, x_future))
 
-    def _forward(self, x, h0, c0, training: bool):
+    def _forward(self, x, h0, c0, training: bool, x_future=None):
         x = self._check_x(x)
         T, B = x.shape[:2]
+        xf = self._check_xf(x_future, B)
         h0 = self._check_state("h0", h0, B)
         c0 = self._check_state("c0", c0, B) if self.spec.has_cell_state else h0   # c0 unused by GRU/RNN
         masks = self._draw_masks(T, B) if training else [None] * self.num_layers
-        return self._forward_chunks(x, h0, c0, masks, self._plan(T, B), training)
+        return self._forward_chunks(x, h0, c0, masks, self._plan(T, B), training, xf)
 
-    def _forward_chunks(self, x, h0, c0, masks, n: int, training: bool):
+    def _forward_chunks(self, x, h0, c0, masks, n: int, training: bool, xf=None):
         B = x.shape[1]
         if n == 1:                                 # no copies on the common single-chunk path
             if not self._on_host and training:
                 masks = [None if m is None else self.backend.asarray(m) for m in masks]
-            self._tape = [_Chunk(x, h0, c0, masks=masks, training=training)]
+            self._tape = [_Chunk(x, h0, c0, xf, masks=masks, training=training)]
             self._forward_chunk(self._tape[0])
             return self._head(self._tape[0])
         bounds = [(i * B // n, (i + 1) * B // n) for i in range(n)]   # CPU batch chunks, one thread each
         self._tape = [
             _Chunk(np.ascontiguousarray(x[:, a:b]), np.ascontiguousarray(h0[:, a:b]),
-                   np.ascontiguousarray(c0[:, a:b]),
+                   np.ascontiguousarray(c0[:, a:b]), None if xf is None else
+                   np.ascontiguousarray(xf[a:b] if self.head == "direct" else xf[:, a:b]),
                    masks=[None if m is None else np.ascontiguousarray(m[:, a:b]) for m in masks],
                    slot=i, training=training)
             for i, (a, b) in enumerate(bounds)]
@@ -367,16 +402,17 @@ class Network:
         if self.head == "seq2seq":
             self._decoder_forward(ch)
 
-    def _decoder_inputs(self, batch: int):
-        """(O, B, O) one-hot step indicators, the decoder's inputs."""
-        O = self.output_size
-        return self.backend.asarray(np.repeat(np.eye(O, dtype=self.dtype)[:, None, :], batch, axis=1))  # writable
+    def _decoder_inputs(self, ch: _Chunk):
+        """(O, B, O + F): one-hot step indicators, then the future inputs of each step."""
+        O, batch = self.output_size, ch.x.shape[1]
+        steps = self.backend.asarray(np.repeat(np.eye(O, dtype=self.dtype)[:, None, :], batch, axis=1))  # writable
+        return steps if ch.xf is None else self.backend.concat([steps, ch.xf])
 
     def _decoder_forward(self, ch: _Chunk) -> None:
         T, Bc, _ = ch.x.shape
         O, H, G = self.output_size, self.hidden_size, self.spec.gates
         zeros = self.backend.zeros((Bc, H))
-        inp = self._decoder_inputs(Bc)
+        inp = self._decoder_inputs(ch)
         ch.dec = []
         for layer in range(self.num_layers):
             out = self.backend.empty((O, Bc, H))
@@ -387,6 +423,12 @@ class Network:
             ch.dec.append((inp, h0, zeros, out, aux, gate))
             inp = out
 
+    def _no_bias(self):
+        """A zero (O,) bias for the direct head's projection."""
+        if getattr(self, "_zero_bias", None) is None:
+            self._zero_bias = self.backend.zeros((self.output_size,))
+        return self._zero_bias
+
     def _layer_params(self, layer: int, d, buffer):
         return tuple(self.view(self._pname(layer, d, key), buffer) for key in ("W_ih", "W_hh", "b_ih", "b_hh"))
 
@@ -395,7 +437,10 @@ class Network:
         (O*B, H) decoder outputs, then (O, B) -> (B, O)."""
         W, b = self.view("head.W"), self.view("head.b")
         if self.head == "direct":
-            return self.backend.linear(ch.last, W, b)
+            y = self.backend.linear(ch.last, W, b)
+            if ch.xf is not None:                         # + vec(x_future) V^T
+                self.backend.iadd(y, self.backend.linear(ch.xf, self.view("head.V"), self._no_bias()))
+            return y
         top = ch.dec[-1][3]
         O, Bc, H = top.shape
         return self.backend.transpose(self.backend.linear(top.reshape(O * Bc, H), W, b).reshape(O, Bc))
@@ -485,7 +530,10 @@ class Network:
         """Head (and decoder) gradients into ``grads``; returns {layer: dL/d(last hidden state)}."""
         be = self.backend
         W, dW, db = self.view("head.W"), self.view("head.W", grads), self.view("head.b", grads)
-        if self.head == "direct":                         # y = last W^T + b
+        if self.head == "direct":                         # y = last W^T + b [+ vec(x_future) V^T]
+            if ch.xf is not None:                         # dV = dy^T vec(x_future) (no bias: its slot is scratch)
+                be.linear_backward(dy, ch.xf, self.view("head.V"), self.view("head.V", grads),
+                                   be.empty((self.output_size,)))
             return {self.num_layers - 1: be.linear_backward(dy, ch.last, W, dW, db)}
         # seq2seq: the head's linear map on the (O*B, H) decoder outputs, then the decoder backwards
         top = ch.dec[-1][3]
@@ -520,7 +568,7 @@ class Network:
         return _HOST.loss(y_pred, y_true, kind)
 
     def train_step(self, x: np.ndarray, y: np.ndarray, optimizer, loss: str = "mse",
-                   clip_norm: float | None = None, h0=None, c0=None) -> float:
+                   clip_norm: float | None = None, h0=None, c0=None, x_future=None) -> float:
         """forward (with dropout) + loss + backward + optional clipping + ``optimizer.step``, all on the
         network's device. Returns the loss before the update."""
         _check_loss(loss)
@@ -530,7 +578,7 @@ class Network:
             raise ValueError(f"clip_norm must be a positive number or None, got {clip_norm!r}")
         x = self._check_x(x)
         y = self._check_y(y, x.shape[1])
-        y_pred = self._forward(x, h0, c0, training=True)
+        y_pred = self._forward(x, h0, c0, training=True, x_future=x_future)
         value, dy = self.backend.loss(y_pred, y, loss)
         self._backward(dy, input_grads=False)
         if clip_norm is not None:
@@ -544,19 +592,19 @@ class Network:
     # lands in a row tile of another shape (the GEMM's one-row kernel sums in another order).
     PREDICT_BATCH = 2048
 
-    def predict(self, x: np.ndarray, h0=None, c0=None) -> np.ndarray:
+    def predict(self, x: np.ndarray, h0=None, c0=None, x_future=None) -> np.ndarray:
         """Inference (no dropout, activations freed afterwards); returns (B, O)."""
         B = x.shape[1]
         if B <= self.PREDICT_BATCH:
-            y = self.forward(x, h0, c0, training=False)
+            y = self.forward(x, h0, c0, training=False, x_future=x_future)
             self._tape = []
             return y
         parts = []
         for a in range(0, B, self.PREDICT_BATCH):
             b = min(a + self.PREDICT_BATCH, B)
             part = x if (a, b) == (0, B) else x[:, a:b]
-            states = [None if s is None else s[:, a:b] for s in (h0, c0)]
-            parts.append(self.forward(part, *states, training=False))
+            states = [None if s is None else s[:, a:b] for s in (h0, c0, x_future)]
+            parts.append(self.forward(part, states[0], states[1], training=False, x_future=states[2]))
             self._tape = []
         return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
@@ -565,11 +613,12 @@ class Network:
         state["_pool"] = None
         state["_tape"] = []
         state["_workspace"] = {}
+        state["_zero_bias"] = None
         return state
 
 
 def parameter_count(cell: str, input_size: int, hidden_size: int, output_size: int, num_layers: int = 1,
-                    bidirectional: bool = False, head: str = "direct") -> int:
+                    bidirectional: bool = False, head: str = "direct", future_size: int = 0) -> int:
     """Size of the flat parameter buffer of such a network, computed without allocating it.
 
     >>> parameter_count("lstm", 1, 32, 12)
@@ -577,7 +626,8 @@ def parameter_count(cell: str, input_size: int, hidden_size: int, output_size: i
     """
     D = 2 if bidirectional else 1
     total = 0
-    for _, shape in param_shapes(get_spec(cell), input_size, hidden_size, output_size, num_layers, D, head):
+    for _, shape in param_shapes(get_spec(cell), input_size, hidden_size, output_size, num_layers, D, head,
+                                 future_size):
         size = 1
         for n in shape:
             size *= int(n)

@@ -41,14 +41,17 @@ def add_kernel(x, y):
 
 @cuda.jit
 def concat_kernel(a, b, out):
-    """out[:, :H] = a, out[:, H:] = b for (N, H) views."""
+    """out[:, :Ha] = a, out[:, Ha:] = b for (N, Ha), (N, Hb) views; one thread per element of out."""
     i = cuda.grid(1)
-    N, H = a.shape
-    if i < N * H:
-        r = i // H
-        j = i % H
-        out[r, j] = a[r, j]
-        out[r, H + j] = b[r, j]
+    N, Ha = a.shape
+    W = Ha + b.shape[1]
+    if i < N * W:
+        r = i // W
+        j = i % W
+        if j < Ha:
+            out[r, j] = a[r, j]
+        else:
+            out[r, j] = b[r, j - Ha]
 
 
 @cuda.jit
@@ -139,13 +142,14 @@ class CudaBackend:
         launch_1d(add_kernel, x.size, _flat(x), _flat(y))
 
     def concat(self, parts):
-        """Join arrays along the last axis (the two directions of a layer)."""
+        """Join two arrays along the last axis (the two directions of a layer; a decoder's step
+        indicators and future inputs)."""
         if len(parts) == 1:
             return parts[0]
         a, b = parts
         shape = tuple(a.shape)
-        out = self.empty(shape[:-1] + (2 * shape[-1],))
-        launch_1d(concat_kernel, a.size, _rows(a), _rows(b), _rows(out))
+        out = self.empty(shape[:-1] + (shape[-1] + tuple(b.shape)[-1],))
+        launch_1d(concat_kernel, out.size, _rows(a), _rows(b), _rows(out))
         return out
 
     def split(self, x, n: int) -> list:

@@ -33,13 +33,14 @@ import numpy as np
 
 from ._base import BaseEstimator, NotFittedError
 from ._validation import check_positive_int
-from .data import FILLS, Panel, to_output, to_panel
+from .covariates import Encoding, check_calendar, check_names
+from .data import FILLS, Panel, read_future, to_output, to_panel
 from .intervals import check_levels, conformal_halfwidth
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
 from .persistence import load_forecaster, save_forecaster
 from .preprocessing import SCALERS
-from .store import SeriesStore, Windows, last_windows
+from .store import Layout, SeriesStore, Windows
 from .training import gather_samples, train_network
 
 __all__ = ["Forecaster", "NotFittedError"]
@@ -95,6 +96,14 @@ class Forecaster(BaseEstimator):
     n_threads : int or None (all cores)
     progress : bool, default True
         A progress line on stderr while training; ``False`` prints nothing at all.
+    past_covariates, future_covariates, static_covariates : lists of column names of the long frame
+        given to ``fit`` (default none; see ``tsrnn/covariates.py`` and ``docs/forecaster.md``).
+        Past covariates are observed up to each series' end; future ones are known in advance and
+        ``predict(h, future=df)`` needs their values for the forecast steps; static ones are constant
+        within a series. Numeric, boolean and categorical (one-hot) columns.
+    calendar : bool or list of str, default False
+        Calendar features derived from the time stamps (``True``: chosen by frequency, e.g. hour, day
+        of week and day of year for hourly data), known for history and horizon alike.
     freq : pandas frequency for datetime inputs whose frequency cannot be inferred.
     fill : None (NaN is an error), "ffill", "interpolate" or "zero".
     id_col, time_col, target_col : column names of a long DataFrame.
@@ -103,8 +112,9 @@ class Forecaster(BaseEstimator):
     ``window_``, ``state_`` (the series store's tail: the last ``window_`` prepared points and the scaling
     of every series), ``panel_`` (ids and time axis of the fitted series), ``loss_history_`` and
     ``best_epoch_`` (per network: train and validation loss per epoch, the epoch whose weights were
-    kept), ``residuals_`` (held-out |errors| for the intervals) and ``fallbacks_`` (a DataFrame
-    ``unique_id, n_obs, rule`` of the series forecast by a short-series rule).
+    kept), ``residuals_`` (held-out |errors| for the intervals), ``fallbacks_`` (a DataFrame
+    ``unique_id, n_obs, rule`` of the series forecast by a short-series rule) and ``covariates_`` (the
+    fitted covariate encoding: kinds, categories, calendar features).
 
     Example
     -------
@@ -125,8 +135,9 @@ class Forecaster(BaseEstimator):
                  learning_rate: float = 3e-3, clip_norm: float | None = 1.0, early_stopping: int | None = 10,
                  stride: int = 1, validation_size: int = 4096, short_series: str = "fallback",
                  random_state: int | None = None, device: str = "cpu", n_threads: int | None = None,
-                 progress: bool = True, freq: str | None = None, fill: str | None = None,
-                 id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y"):
+                 progress: bool = True, past_covariates: list | None = None, future_covariates: list | None = None,
+                 static_covariates: list | None = None, calendar: bool | list = False, freq: str | None = None,
+                 fill: str | None = None, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y"):
         self.cell = cell
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -153,6 +164,10 @@ class Forecaster(BaseEstimator):
         self.device = device
         self.n_threads = n_threads
         self.progress = progress
+        self.past_covariates = past_covariates
+        self.future_covariates = future_covariates
+        self.static_covariates = static_covariates
+        self.calendar = calendar
         self.freq = freq
         self.fill = fill
         self.id_col = id_col
@@ -191,14 +206,24 @@ class Forecaster(BaseEstimator):
             raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
         if self.clip_norm is not None and (not isinstance(self.clip_norm, numbers.Real) or not self.clip_norm > 0):
             raise ValueError(f"clip_norm must be a positive number or None, got {self.clip_norm!r}")
+        for name in ("past_covariates", "future_covariates", "static_covariates"):
+            check_names(name, getattr(self, name))
+        check_calendar(self.calendar)
 
-    def _read(self, y) -> Panel:
-        return to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill)
+    def _read(self, y, columns=(), static=()) -> Panel:
+        return to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill, columns, static)
 
-    def _prepare(self, panel: Panel, owned: bool) -> SeriesStore:
-        """The store of ``panel``'s series (its values are transformed in place when ``owned``)."""
+    def _prepare(self, panel: Panel, owned: bool, encoding: Encoding) -> SeriesStore:
+        """The store of ``panel``'s series (its values are transformed in place when ``owned``), with
+        their covariate channels."""
+        x = encoding.time_channels(panel) if encoding.n_past + encoding.n_future else None
+        static = encoding.static_channels(panel) if encoding.static else None
         return SeriesStore.prepare(panel.data, panel.offsets, self.scaler, self.season_length, self.deseasonalize,
-                                   copy=not owned)
+                                   copy=not owned, x=x, scaled=encoding.scaled_channels(), static=static)
+
+    def _layout(self) -> Layout:
+        enc = self.covariates_
+        return Layout(self.window_, self.horizon_, self._level_span(), enc.n_past, enc.n_future, enc.n_static)
 
     def _level_span(self) -> int:
         return min(self.season_length, self.window_) if self.scaler == "window" else 0
@@ -232,7 +257,10 @@ class Forecaster(BaseEstimator):
             delattr(self, attr)
 
     def _fit(self, y) -> "Forecaster":
-        panel = self._read(y)
+        past, future, static = (check_names(name, getattr(self, name)) for name in
+                                ("past_covariates", "future_covariates", "static_covariates"))
+        panel = self._read(y, (*past, *future, *static), static)
+        self.covariates_ = Encoding.fit(panel, past, future, static, self.calendar)
         m = self.season_length
         self.horizon_ = self.horizon or max(m, 1)
         lengths = panel.lengths
@@ -251,24 +279,26 @@ class Forecaster(BaseEstimator):
                              + ("" if len(short) < len(panel) else " (every series)"))
         if self.window is None:                       # don't pad every series: cap by the longest one
             self.window_ = int(max(self._min_inputs(), min(self.window_, lengths.max() - self.horizon_)))
-        H, W, span = self.horizon_, self.window_, self._level_span()
+        H, W = self.horizon_, self.window_
+        layout = self._layout()
 
-        store = self._prepare(panel, owned=not isinstance(y, Panel))
+        store = self._prepare(panel, owned=not isinstance(y, Panel), encoding=self.covariates_)
         windows = Windows(store.lengths, W, H, self._min_inputs(), self.stride, holdout=bool(self.early_stopping))
         if windows.total == 0:
             raise ValueError("no training samples: the series are too short for this window and horizon")
         rng = np.random.default_rng(self.random_state)
         held_out = windows.total_held_out > 0
         series, ends = self._calibration_pairs(windows, held_out)
-        calibration = gather_samples(store, series, ends, W, H, span)
+        calibration = gather_samples(store, series, ends, layout)
         self.device_ = self._device()
         self.networks_, self.loss_history_, self.best_epoch_ = [], [], []
         for _ in range(self.ensemble_size):
-            net = Network(self.cell, 2, self.hidden_size, H, num_layers=self.num_layers,
+            net = Network(self.cell, layout.input_size, self.hidden_size, H, num_layers=self.num_layers,
                           bidirectional=self.bidirectional, dropout=self.dropout, seed=int(rng.integers(2**31)),
-                          n_threads=self._threads(), head=self.head, device=self.device_)
+                          n_threads=self._threads(), head=self.head, device=self.device_,
+                          future_size=layout.n_future)
             history, best_epoch = train_network(
-                net, store, windows, rng, window=W, horizon=H, span=span, max_epochs=self.max_epochs,
+                net, store, windows, rng, layout=layout, max_epochs=self.max_epochs,
                 samples_per_epoch=self.samples_per_epoch, batch_size=self.batch_size,
                 learning_rate=self.learning_rate, loss=self.loss, clip_norm=self.clip_norm,
                 patience=self.early_stopping or 0, validation=calibration if held_out else None,
@@ -276,7 +306,7 @@ class Forecaster(BaseEstimator):
             self.networks_.append(net)
             self.loss_history_.append(history)
             self.best_epoch_.append(best_epoch)
-        self.residuals_ = np.abs(self._network_predict(calibration.x) - calibration.y)
+        self.residuals_ = np.abs(self._network_predict(calibration.x, calibration.xf) - calibration.y)
         self.state_ = store.tail(W)
         self.panel_ = panel.axis()
         self.fallbacks_ = self._fallbacks(panel.ids, lengths, needed)
@@ -304,19 +334,25 @@ class Forecaster(BaseEstimator):
                              "rule": np.where(naive, "naive: last value (too short for the network)",
                                               "padded: forecast from padded inputs (too short to train on)")})
 
-    def _network_predict(self, x: np.ndarray) -> np.ndarray:
-        """The ensemble's mean normalised forecast for network inputs x (T, N, 2) -> (N, horizon)."""
-        return np.mean([net.predict(x).astype(np.float64) for net in self.networks_], axis=0)
+    def _network_predict(self, x: np.ndarray, xf: np.ndarray | None = None) -> np.ndarray:
+        """The ensemble's mean normalised forecast for network inputs x (T, N, I) (and the decoder's
+        future inputs xf) -> (N, horizon)."""
+        return np.mean([net.predict(x, x_future=xf).astype(np.float64) for net in self.networks_], axis=0)
 
     # ----------------------------------------------------------------------------------------------
-    def predict(self, h: int, y=None, level=None):
+    def predict(self, h: int, y=None, level=None, future=None):
         """Forecast ``h`` steps after the end of every series.
 
         h : int >= 1
         y : optional new history (any accepted form) to forecast instead of the series seen in fit; the
-            model is not retrained, the series may be ones it has never seen.
+            model is not retrained, the series may be ones it has never seen. With covariates, a long
+            frame with the same covariate columns.
         level : optional list of coverage levels in (0, 100), e.g. [80, 95]: adds ``yhat_lo_<l>`` and
             ``yhat_hi_<l>`` (split-conformal intervals from the held-out residuals of fit).
+        future : with ``future_covariates``, a long frame (``unique_id``, ``ds`` and those columns) of
+            their values at the time stamps after each series' end: ``h`` of them with the seq2seq head,
+            ``h`` rounded up to a multiple of ``horizon_`` with the direct head (which reads a whole
+            horizon of them at once). Other rows and columns are ignored.
 
         Returns the input's form: a Series (for a Series or array input) indexed by the next ``h``
         timestamps, or a long DataFrame ``unique_id, ds, yhat`` (wide input: one column per series);
@@ -327,16 +363,23 @@ class Forecaster(BaseEstimator):
         self._check_is_fitted("networks_")
         h = check_positive_int("h", h)
         levels = check_levels(level)
+        enc = self.covariates_
+        if enc.past and h > self.horizon_:
+            raise ValueError(f"h={h} is longer than horizon_={self.horizon_}: past covariates {list(enc.past)} are "
+                             "known only up to each series' end, so the model cannot forecast past one horizon "
+                             f"recursively; fit with horizon={h}")
         if y is None:
             axis, state = self.panel_, self.state_
         else:
-            panel = self._read(y)
+            panel = self._read(y, enc.columns, enc.static)
             short = np.flatnonzero(panel.lengths < self._min_inputs())
             if len(short) and self.short_series == "error":
                 raise ValueError(f"{len(short)} series are too short to forecast (need at least "
                                  f"{self._min_inputs()} points): {[panel.ids[i] for i in short[:10]]}")
-            axis, state = panel.axis(), self._prepare(panel, owned=not isinstance(y, Panel)).tail(self.window_)
-        center = self._forecast_normalised(state, h)
+            axis = panel.axis()
+            state = self._prepare(panel, owned=not isinstance(y, Panel), encoding=enc).tail(self.window_)
+        rows = -(-h // self.horizon_) * self.horizon_           # whole horizons: what the network reads
+        center = self._forecast_normalised(state, h, rows, self._future_channels(axis, h, rows, future))
         forecasts = state.to_original(center)
         extra = {}
         for lv in levels:
@@ -351,32 +394,55 @@ class Forecaster(BaseEstimator):
                                "the h you need) or use scaler='standard'")
         return to_output(axis, forecasts, extra)
 
-    def _forecast_normalised(self, state: SeriesStore, h: int) -> np.ndarray:
+    def _future_channels(self, axis, h: int, rows: int, future) -> np.ndarray | None:
+        """(n * rows, n_future) unscaled future channels of the ``rows`` points after each series' end:
+        the future frame's values (the seq2seq decoder needs only the first ``h``: it is causal, and
+        its later inputs are 0) and the calendar features."""
+        enc = self.covariates_
+        if not enc.future:
+            if future is not None:
+                raise ValueError("future= was given, but the model was fit without future_covariates")
+            return enc.future_channels(axis, rows, None) if enc.calendar else None
+        need = h if self.head == "seq2seq" else rows
+        if future is None:
+            raise ValueError(f"the model reads the future covariates {list(enc.future)}: predict needs future=, a "
+                             f"long frame ({self.id_col!r}, {self.time_col!r}, {', '.join(map(repr, enc.future))}) "
+                             f"with their values at the {need} time stamps after each series' end")
+        if isinstance(future, Panel):                   # a backtest's test rows, already cut
+            given = future
+            if len(given) != len(axis) or (given.lengths < need).any():
+                raise ValueError(f"the future covariates must cover the {need} steps after each series' end")
+            if (given.lengths != need).any():
+                given = given.subset(np.arange(len(given)), given.lengths - need)
+        else:
+            given = read_future(future, axis, need, enc.future, self.id_col, self.time_col)
+        return enc.future_channels(axis, rows, given)
+
+    def _forecast_normalised(self, state: SeriesStore, h: int, rows: int, future: np.ndarray | None) -> np.ndarray:
         """(n_series, h) forecasts of the adjusted, scaled series: the network recursively, ``horizon``
-        steps at a time, in chunks of series; the naive rule for series too short for it."""
-        H, W, span = self.horizon_, self.window_, self._level_span()
+        steps at a time, in chunks of series, each round gathered from the store extended by the
+        forecast points (and their future covariates); the naive rule for series too short for it."""
+        H = self.horizon_
+        layout = self._layout()
         n = len(state)
         out = np.empty((n, h))
-        lengths = state.n_obs
-        naive = np.flatnonzero(lengths < self._min_inputs())
+        naive = np.flatnonzero(state.n_obs < self._min_inputs())
         if len(naive):
             out[naive] = state.z[state.offsets[naive + 1] - 1][:, None]
-        network = np.flatnonzero(lengths >= self._min_inputs())
+        ahead = state.extend(rows, layout.n_past, future)
+        tail = state.lengths
+        network = np.flatnonzero(state.n_obs >= self._min_inputs())
         for start in range(0, len(network), _PREDICT_CHUNK):
             series = network[start:start + _PREDICT_CHUNK]
-            B = len(series)
-            values, padded = np.empty((B, W + h)), np.zeros((B, W + h))
-            last_windows(state.z, state.offsets, series, W, values, padded)
+            first = ahead.offsets[series] + tail[series]           # row of each series' first forecast
             done = 0
             while done < h:
-                x = values[:, done:done + W]
-                level = x[:, W - span:].mean(axis=1, keepdims=True) if span else np.zeros((B, 1))
-                net_in = np.stack([x - level, padded[:, done:done + W]], axis=-1).transpose(1, 0, 2)
-                pred = self._network_predict(np.ascontiguousarray(net_in, dtype=np.float32)) + level
+                s = gather_samples(ahead, series, tail[series] + done + H, layout, targets=False)
+                pred = self._network_predict(s.x, s.xf) + s.level[:, None]
                 take = min(H, h - done)
-                values[:, W + done:W + done + take] = pred[:, :take]
+                ahead.z[first[:, None] + done + np.arange(take)] = pred[:, :take]
                 done += take
-            out[series] = values[:, W:]
+            out[series] = ahead.z[first[:, None] + np.arange(h)]
         return out
 
     # ----------------------------------------------------------------------------------------------

@@ -4,10 +4,12 @@ A saved model is a directory with two files, written as one unit (a temporary di
 place, so that ``model.json`` and ``weights.npz`` always belong together):
 
 * ``model.json``: the format name and version, the estimator's parameters, its fitted settings, the
-  network shape, the fallback series and the time axis of the fitted series (ids, frequency, kind);
+  network shape, the fallback series, the time axis of the fitted series (ids, frequency, kind) and
+  the covariate encoding (kinds, categories, calendar features, static scaling);
 * ``weights.npz`` (``np.savez``, read with ``allow_pickle=False``): the network weights, the calibration
-  residuals and the series store's tail (the last ``window`` prepared points, offsets, per-series
-  scaling and seasonal indices, full lengths) plus each series' last time stamp as integers.
+  residuals and the series store's tail (the last ``window`` prepared points and covariate channels,
+  offsets, per-series scaling and seasonal indices, full lengths) plus each series' last time stamp as
+  integers.
 
 ``model.json`` carries a format version and, for every array of ``weights.npz``, its shape, dtype and
 sha256, so the two files cannot be a mismatched pair. ``load`` refuses, with a ValueError saying which: a
@@ -33,11 +35,13 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 2                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums
-_KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "arrays"}
+FORMAT_VERSION = 3                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates
+_KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
+         "arrays"}
 _FITTED = {"horizon_", "window_", "best_epoch_", "loss_history_"}
-_NETWORK = {"cell", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head"}
-_STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs")
+_NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
+            "future_size"}
+_STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static")
 
 
 def _umask() -> int:
@@ -142,11 +146,12 @@ def save_forecaster(model, path) -> None:
         "format": FORMAT, "format_version": FORMAT_VERSION, "version": __version__, "params": model.get_params(),
         "fitted": {"horizon_": model.horizon_, "window_": model.window_, "best_epoch_": model.best_epoch_,
                    "loss_history_": model.loss_history_},
-        "network": {"cell": net.cell, "hidden_size": net.hidden_size, "num_layers": net.num_layers,
-                    "bidirectional": net.bidirectional, "dropout": net.dropout, "output_size": net.output_size,
-                    "head": net.head},
+        "network": {"cell": net.cell, "input_size": net.input_size, "hidden_size": net.hidden_size,
+                    "num_layers": net.num_layers, "bidirectional": net.bidirectional, "dropout": net.dropout,
+                    "output_size": net.output_size, "head": net.head, "future_size": net.future_size},
         "fallbacks": {k: [_json_id(v) for v in model.fallbacks_[k]] for k in model.fallbacks_.columns},
         "axis": axis_meta,
+        "covariates": model.covariates_.to_json(),
         "arrays": {k: {"shape": list(a.shape), "dtype": a.dtype.str, "sha256": _digest(a)} for k, a in arrays.items()},
     }
     text = json.dumps(meta, indent=1)
@@ -220,16 +225,24 @@ def _load_checked(cls, path, meta):
         _require(list(a.shape) == want["shape"] and a.dtype.str == want["dtype"] and _digest(a) == want["sha256"],
                  f"array {name!r} of weights.npz is not the one model.json describes (altered, truncated or "
                  "from another save)")
+    from .covariates import Encoding
+
     model = cls(**meta["params"])
     model._check_params()
+    encoding = Encoding.from_json(meta["covariates"])
     horizon, window = fitted["horizon_"], fitted["window_"]
     state = SeriesStore(*(arrays[f"store_{k}"] for k in _STORE))
     n = len(state.n_obs)
     # sizes that must fit together, checked before the networks are allocated
     from .network import parameter_count
 
-    size = parameter_count(network["cell"], 2, network["hidden_size"], network["output_size"],
-                           network["num_layers"], network["bidirectional"], network["head"])
+    C, S = encoding.n_past + encoding.n_future, encoding.n_static
+    _require(network["input_size"] == 2 + C + S and network["future_size"] == encoding.n_future,
+             "the network's inputs do not match the covariates")
+    _require(state.x.shape == (len(state.z), C) and state.x_center.shape == state.x_scale.shape == (n, C)
+             and state.static.shape == (n, S), "the series store's covariate channels have the wrong shape")
+    size = parameter_count(network["cell"], network["input_size"], network["hidden_size"], network["output_size"],
+                           network["num_layers"], network["bidirectional"], network["head"], network["future_size"])
     _require(arrays["params"].ndim == 2 and arrays["params"].shape[1] == size
              and len(arrays["params"]) == model.ensemble_size,
              f"the weights ({arrays['params'].shape}) do not fit the network described ({model.ensemble_size} x {size})")
@@ -250,10 +263,11 @@ def _load_checked(cls, path, meta):
     model.device_ = model._device(loading=True)
     model.networks_ = []
     for params in arrays["params"]:
-        net = Network(input_size=2, seed=0, n_threads=model._threads(), device=model.device_, **network)
+        net = Network(seed=0, n_threads=model._threads(), device=model.device_, **network)
         net.params = params
         model.networks_.append(net)
     model.residuals_ = arrays["residuals"]
+    model.covariates_ = encoding
     model.state_ = state
     model.panel_ = _axis_from(meta["axis"], arrays["last"])
     model.fallbacks_ = pd.DataFrame({k: [_id_from(v) for v in vals] if k == "unique_id" else vals

@@ -15,6 +15,13 @@ and ``BacktestResult.fallbacks`` the series that a model forecast by a fallback 
 cut from the series store with whole-array operations; tsrnn's own models receive them as they are, any
 other model as a long DataFrame.
 
+Covariates: the data may carry the covariate columns the models read (``past_covariates``,
+``future_covariates``, ``static_covariates`` of a Forecaster, ``future_covariates`` of ARIMAX); the
+named models get the ones given to ``backtest``. Past covariates are cut at each cutoff with the target.
+Future covariates of the test window come from the data: they are taken as future values known in
+advance (the convention of Darts, NeuralForecast and statsforecast); when they are forecasts in real use
+(weather), the backtest is optimistic by the forecasts' error.
+
 Metrics per series and window: MAE, RMSE, sMAPE, MASE (scale from the training part, period
 ``season_length``) and MAPE where defined; per model: the means over all series and windows, and OWA
 against M4's Naive2 forecast of the same windows (computed internally when "naive2" is not one of the
@@ -31,6 +38,7 @@ import pandas as pd
 from . import metrics
 from ._progress import Progress
 from .baselines import BASELINES
+from .covariates import check_names
 from .preprocessing import naive2_forecasts
 from ._validation import check_positive_int
 from .data import Panel, series_stamps, to_panel
@@ -40,18 +48,29 @@ __all__ = ["backtest", "BacktestResult", "make_model", "MODEL_NAMES"]
 
 NEURAL = tuple(SPECS)                    # every cell of the registry: lstm, gru, rnn
 MODEL_NAMES = NEURAL + tuple(BASELINES)
+COVARIATES = ("past_covariates", "future_covariates", "static_covariates", "calendar")
 
 
 def make_model(name: str, horizon: int, season_length: int = 1, progress: bool = False, **kwargs):
-    """A model from its name: lstm, gru, rnn (Forecaster) or naive, snaive, naive2, ses, arima, ets, theta."""
+    """A model from its name: lstm, gru, rnn (Forecaster) or naive, snaive, naive2, ses, arima, arimax,
+    ets, theta. ``kwargs`` go to a neural model; of them, a baseline takes the covariates it can use
+    (ARIMAX: ``future_covariates`` and ``calendar``; the univariate ones none)."""
     key = str(name).lower()
     if key in NEURAL:
         from .forecaster import Forecaster
 
         return Forecaster(cell=key, horizon=horizon, season_length=season_length, progress=progress, **kwargs)
     if key in BASELINES:
-        return BASELINES[key](season_length=season_length)
+        cls = BASELINES[key]
+        accepted = cls._param_names()
+        return cls(season_length=season_length, **{k: v for k, v in kwargs.items() if k in COVARIATES and k in accepted})
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+
+
+def covariates_of(estimator) -> tuple[tuple, tuple, tuple]:
+    """(past, future, static) covariate columns an estimator reads, from its parameters."""
+    params = estimator.get_params() if hasattr(estimator, "get_params") else {}
+    return tuple(check_names(k, params.get(k)) for k in COVARIATES[:3])
 
 
 @dataclass
@@ -138,6 +157,8 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     horizon : steps per forecast; n_windows : number of cutoffs; step : distance between cutoffs.
     refit : refit every window (default) or fit once and forecast later windows from longer histories.
     season_length : period m, for MASE, Naive2 and the named models (default 1).
+    past_covariates, future_covariates, static_covariates, calendar : for the named models (see
+        ``make_model``); objects read the ones they were given. The data then needs those columns.
 
     Works as a pandas pipeline step: ``df.pipe(tsrnn.backtest, models=["lstm", "arima"], horizon=12)``.
 
@@ -165,14 +186,17 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     step = check_positive_int("step", horizon if step is None else step)
     m = check_positive_int("season_length", 1 if season_length is None else season_length)
 
-    panel = to_panel(data, id_col, time_col, target_col, freq)
+    named = _resolve_models(model, horizon, m, **neural_kwargs)
+    read = [covariates_of(est) for est in named.values()]
+    columns = list(dict.fromkeys(c for cols in read for part in cols for c in part))
+    panel = to_panel(data, id_col, time_col, target_col, freq, None, columns,
+                     list(dict.fromkeys(c for cols in read for c in cols[2])))
     span = horizon + step * (n_windows - 1)
     min_train = max(2, m + 1)
     lengths = panel.lengths
     if not (lengths - span >= min_train).any():
         raise ValueError(f"every series has fewer than {span + min_train} points, the least for {n_windows} "
                          f"window(s) of horizon {horizon} (step {step}) plus a training part of {min_train}")
-    named = _resolve_models(model, horizon, m, **neural_kwargs)
     rows, scores, skipped, fallbacks = [], [], [], []
     fitted_once: dict = {}                              # refit=False: each model fitted on the first window
     bar = Progress(len(named) * n_windows, progress, desc="backtest")
@@ -185,13 +209,14 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
             skipped.append(pd.DataFrame({"unique_id": panel.ids[short], "window": w + 1, "n_obs": lengths[short]}))
             window = _Window(panel, keep, offset, horizon, m)
             for name, estimator in named.items():
+                future = window.future_for(estimator, id_col, time_col)
                 if refit or name not in fitted_once:
                     fitted = _fresh(estimator).fit(window.train_for(estimator, id_col, time_col, target_col))
                     fitted_once[name] = fitted
-                    fc = fitted.predict(horizon)
+                    fc = fitted.predict(horizon, **future)
                 else:
                     fitted = fitted_once[name]
-                    fc = fitted.predict(horizon, y=window.train_for(estimator, id_col, time_col, target_col))
+                    fc = fitted.predict(horizon, y=window.train_for(estimator, id_col, time_col, target_col), **future)
                 fallbacks.append(_fallbacks(fitted, name, w + 1))
                 frame, window_scores = window.collect(fc, name)
                 rows.append(frame)
@@ -232,7 +257,9 @@ class _Window:
         self.panel, self.keep, self.horizon, self.m = panel, keep, horizon, m
         train = panel.subset(keep, offset)
         self.train = Panel(train.ids, train.last, train.step, "long", train.time_kind, train.name, train.data,
-                           train.offsets)
+                           train.offsets, train.columns)
+        # every point after the cutoff, for the future covariates (the models read only those columns)
+        self.after = panel.rows_after(keep, offset, offset) if panel.columns else None
         starts = panel.offsets[keep] + panel.lengths[keep] - offset
         self.actual = panel.data[starts[:, None] + np.arange(horizon)]
         n = len(keep)
@@ -250,7 +277,26 @@ class _Window:
         frame = {id_col: np.repeat(t.ids, t.lengths), target_col: t.data.copy()}
         k = np.arange(len(t.data)) - np.repeat(t.offsets[1:] - 1, t.lengths)
         frame[time_col] = series_stamps(t, k, np.repeat(np.arange(len(t)), t.lengths))
-        return pd.DataFrame(frame)[[id_col, time_col, target_col]]
+        columns = [c for part in covariates_of(estimator) for c in part]
+        frame.update({c: t.columns[c].decoded() for c in columns})
+        return pd.DataFrame(frame)[[id_col, time_col, target_col, *columns]]
+
+    def future_for(self, estimator, id_col, time_col) -> dict:
+        """``{"future": ...}`` for ``predict`` when the estimator reads future covariates (tsrnn's own
+        models: the rows after the cutoff; others: a long frame of only those columns), else ``{}``."""
+        from .baselines import _Baseline
+        from .forecaster import Forecaster
+
+        future = covariates_of(estimator)[1]
+        if not future:
+            return {}
+        if isinstance(estimator, (Forecaster, _Baseline)):
+            return {"future": self.after}
+        a = self.after
+        k = np.arange(len(a.data)) - np.repeat(a.offsets[1:] - 1, a.lengths)
+        frame = {id_col: np.repeat(a.ids, a.lengths), time_col: series_stamps(a, k, np.repeat(np.arange(len(a)), a.lengths))}
+        frame.update({c: a.columns[c].decoded() for c in future})
+        return {"future": pd.DataFrame(frame)}
 
     def forecast_values(self, fc, name: str) -> np.ndarray:
         """(n_series, horizon) forecasts in this window's series order, from any output form."""

@@ -4,7 +4,9 @@ output forms (Series, array, long or wide DataFrame), fitted per series.
 * ``Naive``, ``SeasonalNaive``, ``Naive2`` (M4's benchmark: naive on classically deseasonalised data when
   M4's seasonality test passes), ``SES`` (M4's: on the same deseasonalised data) — NumPy/statsmodels;
 * ``ARIMA(order, seasonal_order)``, ``AutoARIMA`` (stepwise order search by AICc, Hyndman-Khandakar
-  style), ``ETS`` (automatic choice of error/trend/seasonal form by AICc), ``Theta`` — statsmodels.
+  style), ``ETS`` (automatic choice of error/trend/seasonal form by AICc), ``Theta`` — statsmodels;
+* ``ARIMAX``: AutoARIMA with exogenous regressors (regression with ARIMA errors), the future covariates
+  and calendar features the Forecaster takes, encoded the same way (``tsrnn/covariates.py``).
 
 A series whose model fails (statsmodels raises, or returns non-finite values) is forecast by the
 recorded fallback (Naive2) instead; ``fallbacks_`` maps each such series to the reason, and a single
@@ -24,7 +26,7 @@ from ._validation import check_positive_int
 from .data import FILLS, to_output, to_panel
 from .preprocessing import multiplicative_figures, naive2_forecasts, seasonality_test
 
-__all__ = ["Naive", "SeasonalNaive", "Naive2", "SES", "ARIMA", "AutoARIMA", "ETS", "Theta", "BASELINES"]
+__all__ = ["Naive", "SeasonalNaive", "Naive2", "SES", "ARIMA", "AutoARIMA", "ARIMAX", "ETS", "Theta", "BASELINES"]
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -77,7 +79,7 @@ class _Baseline(BaseEstimator):
         """(n_series, h) forecasts: one model per series (models without per-series fitting override it)."""
         return np.stack([self._safe_forecast(uid, values, h) for uid, values in zip(panel.ids, panel.values)])
 
-    def _safe_forecast(self, uid, values: np.ndarray, h: int) -> np.ndarray:
+    def _safe_forecast(self, uid, values: np.ndarray, h: int, *exog) -> np.ndarray:
         # statsmodels adds "always" filters for its warnings when first imported; import it before
         # silencing, or those filters would land in front of ours
         import statsmodels.tools.sm_exceptions  # noqa: F401
@@ -85,7 +87,7 @@ class _Baseline(BaseEstimator):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")      # statsmodels' convergence chatter
-                out = np.asarray(self._forecast(values, h), dtype=np.float64)
+                out = np.asarray(self._forecast(values, h, *exog), dtype=np.float64)
             if out.shape != (h,) or not np.isfinite(out).all():
                 raise ValueError("non-finite or misshaped forecast")
             return out
@@ -200,14 +202,15 @@ class ARIMA(_Baseline):
         return _arima_fit(y, tuple(self.order), tuple(self.seasonal_order), self.season_length).forecast(h)
 
 
-def _arima_fit(y, order, seasonal_order, m):
-    """Fit a statsmodels ARIMA; raise on a degenerate fit (see ``_degenerate``), so that AutoARIMA skips
-    that order and a fixed-order ARIMA falls back to Naive2 (recorded in ``fallbacks_``)."""
+def _arima_fit(y, order, seasonal_order, m, exog=None):
+    """Fit a statsmodels ARIMA (with regressors ``exog`` (n, k) when given); raise on a degenerate fit
+    (see ``_degenerate``), so that AutoARIMA skips that order and a fixed-order ARIMA falls back to
+    Naive2 (recorded in ``fallbacks_``)."""
     from statsmodels.tsa.arima.model import ARIMA as _SMARIMA
 
     seasonal = tuple(seasonal_order) + (m,) if m > 1 and any(seasonal_order) else (0, 0, 0, 0)
     trend = "c" if order[1] + seasonal[1] == 0 else "n"
-    res = _SMARIMA(y, order=order, seasonal_order=seasonal, trend=trend).fit(cov_type="none")  # no Hessian: 3x faster
+    res = _SMARIMA(y, exog=exog, order=order, seasonal_order=seasonal, trend=trend).fit(cov_type="none")  # no Hessian: 3x faster
     x = np.asarray(y, float)
     for _ in range(seasonal[1]):
         x = x[m:] - x[:-m]
@@ -250,13 +253,13 @@ class AutoARIMA(_Baseline):
         self.max_q = max_q
         self.max_models = max_models
 
-    def _forecast(self, y, h):
+    def _forecast(self, y, h, exog=None, exog_future=None):
         if self.season_length > 12:
             des, future = _deseasonalise(y, h, self.season_length)
-            return self._search(des, h, 1) * future
-        return self._search(y, h, self.season_length)
+            return self._search(des, h, 1, exog, exog_future) * future
+        return self._search(y, h, self.season_length, exog, exog_future)
 
-    def _search(self, y, h, m):
+    def _search(self, y, h, m, exog=None, exog_future=None):
         from statsmodels.tsa.stattools import kpss
 
         D = 1 if m > 1 and len(y) >= 3 * m and seasonality_test(y, m) else 0
@@ -276,7 +279,7 @@ class AutoARIMA(_Baseline):
                 if len(tried) >= self.max_models:
                     return np.inf
                 try:
-                    res = _arima_fit(y, (p, d, q), (P, D, Q), m)
+                    res = _arima_fit(y, (p, d, q), (P, D, Q), m, exog)
                     converged = (getattr(res, "mle_retvals", None) or {}).get("converged", True)
                     score_ = _aicc(res, len(y)) if converged else np.inf   # a failed optimisation is no model
                     tried[key] = (score_ if np.isfinite(score_) else np.inf, res)
@@ -307,7 +310,108 @@ class AutoARIMA(_Baseline):
         if res is None or not np.isfinite(tried[best][0]):
             raise RuntimeError("no ARIMA order could be fitted (all optimisations failed)")
         self.last_order_ = ((best[0], d, best[1]), (best[2], D, best[3], m))
-        return res.forecast(h)
+        return res.forecast(h, exog=exog_future)
+
+
+class ARIMAX(AutoARIMA):
+    """AutoARIMA with exogenous regressors: regression with ARIMA errors on the ``future_covariates``
+    columns and ``calendar`` features, known for the forecast steps (``predict(h, future=df)``, as for
+    the Forecaster). Categorical columns are one-hot encoded as the Forecaster does; regressors are
+    standardised on each series' history, and those collinear with the others or constant there are
+    dropped for that series. ``max_history`` keeps only the last points of each series (state-space
+    fits grow linearly with the length; hourly histories of years take minutes per model).
+
+    >>> import numpy as np, pandas as pd
+    >>> t = np.arange(80)
+    >>> x = np.sin(t / 3.0)
+    >>> y = 5 + 2 * x + np.random.default_rng(0).normal(scale=0.1, size=80)
+    >>> df = pd.DataFrame({"unique_id": "a", "ds": t, "y": y, "x": x})
+    >>> fc = ARIMAX(future_covariates=["x"]).fit(df[:70]).predict(10, future=df[70:])
+    >>> bool(np.abs(fc.yhat.to_numpy() - df.y[70:].to_numpy()).mean() < 0.2)
+    True
+    """
+
+    def __init__(self, future_covariates=None, calendar=False, season_length: int = 1, max_p: int = 3,
+                 max_q: int = 3, max_models: int = 12, max_history: int | None = None, freq=None, fill=None,
+                 id_col="unique_id", time_col="ds", target_col="y"):
+        super().__init__(season_length, max_p, max_q, max_models, freq, fill, id_col, time_col, target_col)
+        self.future_covariates = future_covariates
+        self.calendar = calendar
+        self.max_history = max_history
+
+    def _columns(self) -> tuple:
+        from .covariates import check_names
+
+        return check_names("future_covariates", self.future_covariates)
+
+    def fit(self, y):
+        """Store the series and their regressors (the models are fitted per series when forecasting)."""
+        from .covariates import Encoding, check_calendar
+
+        self._check()
+        check_calendar(self.calendar)
+        if self.max_history is not None:
+            check_positive_int("max_history", self.max_history)
+        self.panel_ = to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill, self._columns())
+        self.encoding_ = Encoding.fit(self.panel_, (), self._columns(), (), self.calendar)
+        if not self.encoding_.n_future:
+            raise ValueError("ARIMAX needs future_covariates or calendar features (else use AutoARIMA)")
+        return self
+
+    def predict(self, h: int, y=None, level=None, future=None):
+        """Forecast h steps; ``future``: the regressors' values after each series' end (a long frame,
+        as for ``Forecaster.predict``) when there are future covariates."""
+        from threadpoolctl import threadpool_limits
+
+        from .data import Panel, read_future
+
+        self._check_is_fitted("panel_")
+        h = check_positive_int("h", h)
+        if level is not None:
+            raise ValueError("ARIMAX gives point forecasts only (level is not supported)")
+        enc = self.encoding_
+        panel = self.panel_ if y is None else to_panel(y, self.id_col, self.time_col, self.target_col, self.freq,
+                                                      self.fill, self._columns())
+        given = None
+        if enc.future:
+            if future is None:
+                raise ValueError(f"ARIMAX reads the future covariates {list(enc.future)}: predict needs future=")
+            given = future if isinstance(future, Panel) else read_future(future, panel, h, enc.future, self.id_col,
+                                                                         self.time_col)
+            if isinstance(future, Panel) and (given.lengths > h).any():
+                given = given.subset(np.arange(len(given)), given.lengths - h)
+        history = enc.time_channels(panel).astype(np.float64)
+        ahead = enc.future_channels(panel, h, given).astype(np.float64).reshape(len(panel), h, -1)
+        self.fallbacks_ = {}
+        with threadpool_limits(limits=1, user_api="blas"):
+            rows = []
+            for i, (uid, values) in enumerate(zip(panel.ids, panel.values)):
+                x = history[panel.offsets[i]:panel.offsets[i + 1]]
+                if self.max_history is not None:
+                    values, x = values[-self.max_history:], x[-self.max_history:]
+                rows.append(self._safe_forecast(uid, values, h, *_regressors(x, ahead[i])))
+        if self.fallbacks_:
+            first = next(iter(self.fallbacks_.items()))
+            warnings.warn(f"ARIMAX: {len(self.fallbacks_)} of {len(panel)} series fell back to Naive2 (first: "
+                          f"{first[0]!r}: {first[1]}); see .fallbacks_", UserWarning, stacklevel=2)
+        return to_output(panel, np.stack(rows))
+
+
+def _regressors(x: np.ndarray, future: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """History and future regressors standardised on the history, without the columns that are constant
+    there or collinear with the earlier ones (a pivoted QR with a constant column in front)."""
+    center, spread = x.mean(axis=0), x.std(axis=0)
+    keep = spread > 1e-9 * np.maximum(np.abs(center), 1.0)
+    x, future, center, spread = x[:, keep], future[:, keep], center[keep], spread[keep]
+    x, future = (x - center) / spread, (future - center) / spread
+    if x.shape[1]:
+        from scipy.linalg import qr
+
+        _, r, piv = qr(np.column_stack([np.ones(len(x)), x]), mode="economic", pivoting=True)
+        rank = int((np.abs(np.diag(r)) > 1e-8 * np.abs(r[0, 0])).sum())
+        cols = np.sort(piv[:rank][piv[:rank] > 0] - 1)
+        x, future = x[:, cols], future[:, cols]
+    return x, future
 
 
 class ETS(_Baseline):
@@ -354,4 +458,4 @@ class Theta(_Baseline):
 
 
 BASELINES = {"naive": Naive, "snaive": SeasonalNaive, "naive2": Naive2, "ses": SES, "arima": AutoARIMA,
-             "ets": ETS, "theta": Theta}
+             "arimax": ARIMAX, "ets": ETS, "theta": Theta}

@@ -2,6 +2,8 @@
 
     tsrnn backtest data.csv --horizon 12 --season-length 12 --models lstm,gru,arima,ets,theta,naive2
     tsrnn forecast data.csv --horizon 12 --model lstm --output forecast.csv --level 80 95
+    tsrnn backtest data/bikesharing.csv -H 24 -m 24 --models lstm,arimax,snaive --future-covariates tmin,tmax,pn --calendar
+    tsrnn forecast history.csv -H 24 -m 24 --future-covariates price --future future.csv -o forecast.csv
 
 Exit status: 0 on success, 2 on bad usage or bad data (one line on stderr, no traceback), 1 on an
 unexpected internal error. Input files are only read; output files are written atomically (a temporary
@@ -42,6 +44,13 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--freq", help="pandas frequency when it cannot be inferred (e.g. D, MS, h)")
         sp.add_argument("--seed", type=int, default=0, help="random seed of the neural models (default 0)")
         sp.add_argument("--no-progress", action="store_true", help="no progress bars")
+        sp.add_argument("--past-covariates", metavar="A,B", help="columns observed up to each series' end "
+                        "(neural models)")
+        sp.add_argument("--future-covariates", metavar="C,D", help="columns known in advance for the horizon "
+                        "(neural models and arimax)")
+        sp.add_argument("--static-covariates", metavar="S", help="columns constant within a series (neural models)")
+        sp.add_argument("--calendar", action="store_true", help="calendar features from the time stamps, chosen "
+                        "by frequency (neural models and arimax)")
 
     b = sub.add_parser("backtest", help="rolling-origin backtest of several models, ranked by OWA",
                        description="Fit every model on each window's history, forecast the next --horizon "
@@ -61,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--model", default="lstm", help="lstm, gru, rnn, arima, ets, theta, ses, naive, snaive, naive2")
     f.add_argument("--output", "-o", required=True, help="CSV file for the forecasts")
     f.add_argument("--level", type=float, nargs="+", help="prediction interval levels, e.g. 80 95 (neural models)")
+    f.add_argument("--future", metavar="FILE", help="CSV or Parquet of the future covariates' values after each "
+                   "series' end (unique_id, ds and the --future-covariates columns)")
     return p
 
 
@@ -121,8 +132,20 @@ def _guard_output(data: str, outputs: list[Path]) -> None:
             raise UserError(f"cannot write {out}: {folder} is not a writable directory")
 
 
+def _covariate_kwargs(args) -> dict:
+    """The covariate options, as the models' parameters (absent when not given)."""
+    out = {}
+    for name in ("past_covariates", "future_covariates", "static_covariates"):
+        value = getattr(args, name)
+        if value:
+            out[name] = [c.strip() for c in value.split(",") if c.strip()]
+    if args.calendar:
+        out["calendar"] = True
+    return out
+
+
 def _neural_kwargs(args) -> dict:
-    return {"random_state": args.seed}
+    return {"random_state": args.seed, **_covariate_kwargs(args)}
 
 
 def _run_backtest(args) -> None:
@@ -177,14 +200,24 @@ def _run_forecast(args) -> None:
         raise UserError(f"--level needs a neural model ({', '.join(NEURAL)}); {name} gives point forecasts")
     target = Path(args.output)
     _guard_output(args.data, [target])
+    covariates = _covariate_kwargs(args)
+    if args.future and not covariates.get("future_covariates"):
+        raise UserError("--future gives the future covariates' values: name them with --future-covariates")
+    if covariates.get("future_covariates") and not args.future:
+        raise UserError("--future-covariates needs --future FILE with their values after each series' end")
     data = read_table(args.data, args.wide, args.time_col)
+    future = read_table(args.future, False, args.time_col) if args.future else None
     kwargs = dict(id_col=args.id_col, time_col=args.time_col, target_col=args.target_col, freq=args.freq)
     if name in NEURAL:
         kwargs.update(_neural_kwargs(args), progress=not args.no_progress)
     model = make_model(name, args.horizon, args.season_length, **kwargs) if name in NEURAL else \
-        make_model(name, args.horizon, args.season_length).set_params(**kwargs)
-    fc = model.fit(data).predict(args.horizon, level=args.level) if args.level else \
-        model.fit(data).predict(args.horizon)
+        make_model(name, args.horizon, args.season_length, **covariates).set_params(**kwargs)
+    if name not in NEURAL and covariates and not {"future_covariates", "calendar"} & set(model.get_params()):
+        raise UserError(f"{name} takes no covariates; use a neural model or arimax")
+    extra = {"level": args.level} if args.level else {}
+    if future is not None:
+        extra["future"] = future
+    fc = model.fit(data).predict(args.horizon, **extra)
     frame = fc.rename("yhat").rename_axis("ds").reset_index() if hasattr(fc, "to_frame") and fc.ndim == 1 else \
         (fc if "unique_id" in getattr(fc, "columns", []) else fc.rename_axis("ds").reset_index())
     atomic_write(target, lambda p: frame.to_csv(p, index=False))

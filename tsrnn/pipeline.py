@@ -4,12 +4,14 @@ from __future__ import annotations
 from .backtesting import make_model
 
 
-def forecast(data, h: int, model="lstm", level=None, season_length: int = 1, **kwargs):
-    """Fit ``model`` (a name such as "lstm", "gru", "arima", "ets", "theta", "naive2", or an object with
-    fit/predict) on ``data`` and return the ``h``-step forecasts in the data's form (for a long frame:
-    ``unique_id, ds, yhat`` plus ``yhat_lo_<l>``/``yhat_hi_<l>`` per ``level``).
+def forecast(data, h: int, model="lstm", level=None, season_length: int = 1, future=None, **kwargs):
+    """Fit ``model`` (a name such as "lstm", "gru", "arima", "arimax", "ets", "theta", "naive2", or an
+    object with fit/predict) on ``data`` and return the ``h``-step forecasts in the data's form (for a
+    long frame: ``unique_id, ds, yhat`` plus ``yhat_lo_<l>``/``yhat_hi_<l>`` per ``level``).
 
-    Extra keyword arguments go to a named neural model (e.g. ``random_state=0``, ``hidden_size=32``).
+    Extra keyword arguments go to a named neural model (e.g. ``random_state=0``, ``hidden_size=32``,
+    ``future_covariates=["price"]``); ``future`` is the frame of future covariate values that
+    ``predict`` then needs.
 
     Example
     -------
@@ -21,4 +23,7 @@ def forecast(data, h: int, model="lstm", level=None, season_length: int = 1, **k
     estimator = make_model(model, horizon=h, season_length=season_length, **kwargs) if isinstance(model, str) \
         else model
     fitted = estimator.fit(data)
-    return fitted.predict(h, level=level) if level is not None else fitted.predict(h)
+    extra = {} if level is None else {"level": level}
+    if future is not None:
+        extra["future"] = future
+    return fitted.predict(h, **extra)

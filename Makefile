@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench bench-quick bench-scale clean
+.PHONY: demo test bench bench-quick bench-scale bench-covariates clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ $(PEERS)/.installed:
 
 bench-scale: $(STAMP) $(PEERS)/.installed
 	$(PY) benchmarks/scale.py --peer-python $(PEERS)/bin/python --markdown benchmarks/results/scale.md
+
+bench-covariates: $(STAMP) $(PEERS)/.installed
+	$(PY) benchmarks/covariates.py --peer-python $(PEERS)/bin/python --markdown benchmarks/results/covariates.md \
+		--json benchmarks/results/covariates.json
 
 clean:
 	rm -rf $(VENV) $(PEERS) build *.egg-info

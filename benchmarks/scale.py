@@ -15,6 +15,12 @@ in bytes per observation; a bare long frame costs 24 bytes a row (id code, time 
 and the target is at most twice that. The numba cache is warmed first in a process of its own (a user
 compiles once per install); the cold compile is reported on its own line.
 
+Covariates (``tsrnn_cov3``, on ``monthly-100k`` and ``m5``): the same frames with three future covariates
+(a per-series price random walk, a boolean promotion flag, a temperature-like seasonal column),
+``Forecaster(..., future_covariates=["price", "promo", "temp"])``, forecasting with the future frame of
+their next ``h`` values. Its extra memory counts the covariate channels; the frame's own columns are the
+caller's.
+
 Peers: NeuralForecast 3.3 ``LSTM(h, input_size=2h, max_steps=500)`` and statsforecast ``AutoETS`` (on
 ``monthly-10k`` only: it takes minutes), both benchmark-only dependencies, run with ``--peer-python``
 (``make bench-scale`` makes a separate environment for them, so they never touch tsrnn's).
@@ -44,18 +50,23 @@ CASES = {  # name: (series, horizon, season length, freq)
     "m5": (30_490, 28, 7, "D"),
 }
 PEER_CASES = {"nf": tuple(CASES), "sf_ets": ("monthly-10k",)}
+COVARIATE_CASES = ("monthly-100k", "m5")
+COVARIATES = ["price", "promo", "temp"]
 
 
-def make_frame(case: str):
-    """The case's long frame (unique_id, ds, y), sorted by series and time, built with array operations."""
+def make_frame(case: str, covariates: bool = False):
+    """The case's long frame (unique_id, ds, y), sorted by series and time, built with array operations.
+    ``covariates``: (history with the three future covariates, the frame of their next h values)."""
     import pandas as pd
 
-    n_series, _, _, freq = CASES[case]
+    n_series, h, _, freq = CASES[case]
     rng = np.random.default_rng(12345)
     if case == "m5":
         lengths = np.full(n_series, 1941)
     else:
         lengths = rng.integers(60, 301, size=n_series)
+    if covariates:
+        lengths = lengths + h
     total = int(lengths.sum())
     series = np.repeat(np.arange(n_series), lengths)
     t = np.arange(total) - np.repeat(np.cumsum(lengths) - lengths, lengths)
@@ -76,7 +87,18 @@ def make_frame(case: str):
         start_month = end - (lengths - 1).astype("timedelta64[M]")
         ds = (start_month[series] + t.astype("timedelta64[M]")).astype("datetime64[ns]")
     ids = np.array([f"S{i:06d}" for i in range(n_series)], dtype=object)[series]
-    return pd.DataFrame({"unique_id": ids, "ds": pd.DatetimeIndex(ds).as_unit("ns"), "y": y})
+    frame = pd.DataFrame({"unique_id": ids, "ds": pd.DatetimeIndex(ds).as_unit("ns"), "y": y})
+    if not covariates:
+        return frame
+    cov = np.random.default_rng(54321)
+    walk = cov.normal(0, 0.02, total)
+    walk = np.cumsum(walk) - np.repeat(np.cumsum(walk)[np.cumsum(lengths) - lengths], lengths)
+    frame["price"] = cov.uniform(1, 50, n_series)[series] * np.exp(walk)
+    frame["promo"] = cov.random(total) < 0.1
+    frame["temp"] = 15 + 10 * np.sin(2 * np.pi * t / (365.25 if case == "m5" else 12)) + cov.normal(0, 2, total)
+    future = t >= np.repeat(lengths - h, lengths)
+    return (frame[~future].reset_index(drop=True),
+            frame.loc[future, ["unique_id", "ds", *COVARIATES]].reset_index(drop=True))
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -117,14 +139,15 @@ class _PeakRSS:
         self.peak = max(self.peak, _rss())
 
 
-def run_tsrnn(df, h, m):
+def run_tsrnn(df, h, m, future=None):
     from tsrnn import Forecaster
 
-    model = Forecaster(horizon=h, season_length=m, random_state=0, progress=False)
+    extra = {} if future is None else {"future_covariates": COVARIATES}
+    model = Forecaster(horizon=h, season_length=m, random_state=0, progress=False, **extra)
     t0 = time.perf_counter()
     model.fit(df)
     t1 = time.perf_counter()
-    out = model.predict(h)
+    out = model.predict(h) if future is None else model.predict(h, future=future)
     t2 = time.perf_counter()
     return out, {"fit_s": t1 - t0, "predict_s": t2 - t1, "epochs": [len(x["train"]) for x in model.loss_history_],
                  "fallbacks": len(model.fallbacks_)}
@@ -162,7 +185,7 @@ def run_sf_ets(df, h, m, freq):
 
 
 def _import(contender: str) -> None:
-    if contender == "tsrnn":
+    if contender.startswith("tsrnn"):
         import tsrnn.forecaster  # noqa: F401
     elif contender == "nf":
         import neuralforecast.models  # noqa: F401
@@ -200,15 +223,19 @@ def child(contender: str, case: str) -> dict:
     if contender == "tsrnn_bad_input":
         return bad_input(case)
     n_series, h, m, freq = CASES[case]
-    df = make_frame(case)
+    future = None
+    if contender == "tsrnn_cov3":
+        df, future = make_frame(case, covariates=True)
+    else:
+        df = make_frame(case)
     n_obs = len(df)
     _import(contender)                       # libraries are loaded before "before fit", for every contender
     gc.collect()
     before = _rss()
     start = time.perf_counter()
     with _PeakRSS() as peak:
-        if contender == "tsrnn":
-            out, info = run_tsrnn(df, h, m)
+        if contender.startswith("tsrnn"):
+            out, info = run_tsrnn(df, h, m, future)
         elif contender == "nf":
             out, info = run_nf(df, h, m, freq)
         else:
@@ -317,8 +344,9 @@ def main(argv=None) -> int:
         rows = []
         command = "python benchmarks/scale.py " + " ".join(argv if argv is not None else sys.argv[1:])
     for case in cases:
-        for contender in ["tsrnn"] + [c for c in peers if case in PEER_CASES[c]]:
-            python = sys.executable if contender == "tsrnn" else args.peer_python
+        own = ["tsrnn"] + (["tsrnn_cov3"] if case in COVARIATE_CASES else [])
+        for contender in own + [c for c in peers if case in PEER_CASES[c]]:
+            python = sys.executable if contender.startswith("tsrnn") else args.peer_python
             row = spawn(python, contender, case, args.timeout)
             rows.append(row)
             print(json.dumps(row), flush=True)
@@ -327,6 +355,19 @@ def main(argv=None) -> int:
         rows.append(row)
         print(json.dumps(row), flush=True)
     text = table(rows)
+    cov = [r for r in rows if r["contender"] == "tsrnn_cov3"]
+    if cov:
+        text += ("\n\nWith three future covariates (`future_covariates=[\"price\", \"promo\", \"temp\"]`, the forecast "
+                 "given their next h values; targets as above):\n\n| case | observations | fit+predict | extra memory | "
+                 "univariate (table above) |\n|---|---|---|---|---|")
+        for r in cov:
+            if "error" in r:
+                text += f"\n| {r['case']} | | failed: {r['error'][:80]} | | |"
+                continue
+            uni = next((u for u in rows if u["contender"] == "tsrnn" and u["case"] == r["case"] and "error" not in u), None)
+            ref = f"{uni['wall_s']:.1f} s, {uni['extra_bytes_per_obs']:.0f} B/obs" if uni else ""
+            text += (f"\n| {r['case']} | {r['obs']:,} | {r['wall_s']:.1f} s (fit {r['fit_s']:.1f}, predict "
+                     f"{r['predict_s']:.1f}) | {r['extra_bytes_per_obs']:.0f} B/obs | {ref} |")
     bad = [r for r in rows if r["contender"] == "tsrnn_bad_input" and "error" not in r]
     if bad:
         text += (f"\n\nBad input at scale: {bad[0]['series']:,} series with 3 bad ones (a NaN, a duplicated time "

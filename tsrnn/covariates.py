@@ -134,10 +134,16 @@ class Encoding:
     def time_channels(self, panel: Panel) -> np.ndarray:
         """(rows, n_past + n_future) float32, unscaled: the past, future and calendar channels of every
         row of ``panel``."""
-        parts = [self._encode(panel, name) for name in (*self.past, *self.future)]
+        names = (*self.past, *self.future)
+        out = np.empty((len(panel.data), self.n_past + self.n_future), np.float32)
+        j = 0
+        for name in names:                              # column by column into one array: no stacked copies
+            w = self.width(name)
+            out[:, j:j + w] = self._encode(panel, name)
+            j += w
         if self.calendar:
-            parts.append(calendar_features(row_stamps(panel), self.calendar))
-        return _stack(parts, len(panel.data))
+            out[:, j:] = calendar_features(row_stamps(panel), self.calendar)
+        return out
 
     def future_channels(self, axis: Axis, steps: int, future: Panel | None) -> np.ndarray:
         """(n * steps, n_future) float32, unscaled: the future channels of the ``steps`` points after

@@ -474,8 +474,10 @@ def _long_column(col: pd.Series, name, order, offsets, fill, problems, ids) -> C
     if pd.api.types.is_bool_dtype(dtype) or pd.api.types.is_numeric_dtype(dtype):
         kind = "bool" if pd.api.types.is_bool_dtype(dtype) else "numeric"
         raw = col.to_numpy(dtype=np.float64, na_value=np.nan)
-        values = raw[order] if order is not None else raw.copy()
-        _fill_long(values, offsets, fill if kind == "numeric" else None, problems, ids, f" in covariate {name!r}")
+        values = raw[order] if order is not None else raw      # may be a read-only view of the caller's column
+        if not np.isfinite(values).all():
+            values = np.array(values, copy=True) if values is raw else values
+            _fill_long(values, offsets, fill if kind == "numeric" else None, problems, ids, f" in covariate {name!r}")
         return Column(kind, values)
     try:
         codes, uniques = pd.factorize(col, sort=True)

@@ -283,6 +283,8 @@ class Forecaster(BaseEstimator):
         layout = self._layout()
 
         store = self._prepare(panel, owned=not isinstance(y, Panel), encoding=self.covariates_)
+        if not isinstance(y, Panel):
+            panel.columns = {}                        # the store holds their channels now
         windows = Windows(store.lengths, W, H, self._min_inputs(), self.stride, holdout=bool(self.early_stopping))
         if windows.total == 0:
             raise ValueError("no training samples: the series are too short for this window and horizon")

@@ -29,7 +29,7 @@ def test_simulated_kernels_match_the_cpu_kernels():
         assert fwd <= 1e-5 and bwd <= 1e-5, (name, fwd, bwd)
 
 
-@pytest.mark.parametrize("what", ["lstm", "gru", "rnn", "gru:seq2seq"])
+@pytest.mark.parametrize("what", ["lstm", "gru", "rnn", "gru:seq2seq", "lstm:direct:future", "gru:seq2seq:future"])
 def test_simulated_network_trains_like_the_cpu_network(what):
     """One Network class on both backends. 2 layers, bidirectional (seq2seq: unidirectional), dropout
     (same seeded masks), Adam with clipping: same start, losses, weights and forecasts; the same API:

@@ -16,10 +16,10 @@ CASES += [(c, 2, True, 0.0, "direct", 10) for c in ["rnn", "gru", "lstm"]]
 T, B, I, H, O = 4, 3, 2, 3, 2
 
 
-def make(cell, layers, bidirectional, dropout, dtype="float64", seed=0, head="direct", input_size=I):
+def make(cell, layers, bidirectional, dropout, dtype="float64", seed=0, head="direct", input_size=I, future_size=0):
     hidden = H if input_size == I else 5                 # wide inputs: 2H = 10 features into layer 2
     return Network(cell, input_size, hidden, O, num_layers=layers, bidirectional=bidirectional,
-                   dropout=dropout, dtype=dtype, seed=seed, head=head)
+                   dropout=dropout, dtype=dtype, seed=seed, head=head, future_size=future_size)
 
 
 def inputs(net, rng):
@@ -72,16 +72,27 @@ def test_gradients_match_finite_differences(case):
     _check_gradients(case)
 
 
-def _check_gradients(case):
+# Future inputs of the horizon (x_future): the direct head's projection head.V, the seq2seq decoder's inputs
+FUTURE_CASES = [(c, 2, bi, 0.0, head) for c in ["rnn", "gru", "lstm"]
+                for bi, head in ((False, "direct"), (True, "direct"), (False, "seq2seq"))]
+
+
+@pytest.mark.parametrize("case", FUTURE_CASES, ids=case_id)
+def test_gradients_with_future_inputs_match_finite_differences(case):
+    _check_gradients(case, future_size=2)
+
+
+def _check_gradients(case, future_size=0):
     cell, layers, bidirectional, dropout, head, *wide = case
-    net = make(cell, layers, bidirectional, dropout, head=head, input_size=(wide or [I])[0])
+    net = make(cell, layers, bidirectional, dropout, head=head, input_size=(wide or [I])[0], future_size=future_size)
     rng = np.random.default_rng(2)
     x, h0, c0 = inputs(net, rng)
+    xf = rng.normal(size=(O, B, future_size)) if future_size else None
     weights = rng.normal(size=(B, O))           # L = sum(weights * y): dL/dy = weights
 
     def loss():
         net.rng = np.random.default_rng(11)     # the same dropout masks on every evaluation
-        return float(np.sum(weights * net.forward(x, h0, c0, training=True)))
+        return float(np.sum(weights * net.forward(x, h0, c0, training=True, x_future=xf)))
 
     loss()
     got = net.backward(weights)

@@ -56,23 +56,26 @@ if what == "kernels":
 
 # the whole network: 2 layers, bidirectional, dropout, 2 Adam steps with clipping, CPU vs GPU: one Network
 # class, two backends; then the same API on both (forward with initial states, backward's input gradients)
-cell, head = (sys.argv[1].split(":") + ["direct"])[:2]
-shape = dict(num_layers=2, bidirectional=head == "direct", dropout=0.3, seed=5, head=head)
+cell, head, *future = sys.argv[1].split(":") + ([] if sys.argv[1].count(":") else ["direct"])
+F = 2 if future else 0                          # "lstm:direct:future": covariate inputs of the horizon
+shape = dict(num_layers=2, bidirectional=head == "direct", dropout=0.3, seed=5, head=head, future_size=F)
 cpu = Network(cell, I, H, 3, **shape)
 gpu = Network(cell, I, H, 3, device="cuda", **shape)
 report["same_start"] = float(np.abs(cpu.params - gpu.params).max())
 x = rng.normal(size=(T, B, I)).astype(f32)
 y = rng.normal(size=(B, 3)).astype(f32)
+xf = rng.normal(size=(3, B, F)).astype(f32) if F else None
 opt_c, opt_g = Adam(lr=0.01), Adam(lr=0.01)
-losses = [(cpu.train_step(x, y, opt_c, "mae", 0.5), gpu.train_step(x, y, opt_g, "mae", 0.5)) for _ in range(2)]
+losses = [(cpu.train_step(x, y, opt_c, "mae", 0.5, x_future=xf), gpu.train_step(x, y, opt_g, "mae", 0.5, x_future=xf))
+          for _ in range(2)]
 report["network_loss"] = max(abs(a - b) for a, b in losses)
 report["network_params"] = float(np.abs(cpu.params - gpu.params).max())
 report["optimizer_state_on_device"] = hasattr(opt_g.m, "copy_to_host") and isinstance(opt_c.m, np.ndarray)
-report["network_predict"] = float(np.abs(cpu.predict(x) - gpu.predict(x)).max())
+report["network_predict"] = float(np.abs(cpu.predict(x, x_future=xf) - gpu.predict(x, x_future=xf)).max())
 D = 2 if head == "direct" else 1
 h0 = rng.normal(size=(2 * D, B, H)).astype(f32) * 0.5
 c0 = rng.normal(size=(2 * D, B, H)).astype(f32) * 0.5
-out_c, out_g = cpu.forward(x, h0, c0), gpu.forward(x, h0, c0)
+out_c, out_g = cpu.forward(x, h0, c0, x_future=xf), gpu.forward(x, h0, c0, x_future=xf)
 dy = rng.normal(size=out_c.shape).astype(f32)
 grads_c, grads_g = cpu.backward(dy), gpu.backward(dy)
 report["forward_with_states"] = float(np.abs(out_c - out_g).max())

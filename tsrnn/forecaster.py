@@ -41,7 +41,7 @@ from .network import HEADS, LOSSES, Network
 from .persistence import load_forecaster, save_forecaster
 from .preprocessing import SCALERS
 from .store import Layout, SeriesStore, Windows
-from .training import gather_samples, train_network
+from .training import StoreBatches, gather_samples, train_network
 
 __all__ = ["Forecaster", "NotFittedError"]
 
@@ -261,58 +261,81 @@ class Forecaster(BaseEstimator):
                                 ("past_covariates", "future_covariates", "static_covariates"))
         panel = self._read(y, (*past, *future, *static), static)
         self.covariates_ = Encoding.fit(panel, past, future, static, self.calendar)
-        m = self.season_length
-        self.horizon_ = self.horizon or max(m, 1)
         lengths = panel.lengths
-        self.window_ = self.window or max(2 * self.horizon_, 3 * m, 4)
-        needed = self.horizon_ + self._min_inputs()
-        if self.window is not None and self.window > lengths.max():
-            raise ValueError(f"window={self.window} is longer than the longest series ({lengths.max()} points): its "
-                             "extra inputs could only be padding; choose window <= the series' length")
-        short = np.flatnonzero(lengths < needed)
-        if len(short) and (self.short_series == "error" or len(short) == len(panel)):
-            names = [panel.ids[i] for i in short[:10]]
-            why = "" if self.horizon else f" (horizon defaults to season_length={m})"
-            raise ValueError(f"{len(short)} series are too short: with horizon={self.horizon_}{why} and "
-                             f"season_length={m} each needs at least {needed} points to train on; too short: "
-                             f"{names}{' ...' if len(short) > 10 else ''}"
-                             + ("" if len(short) < len(panel) else " (every series)"))
-        if self.window is None:                       # don't pad every series: cap by the longest one
-            self.window_ = int(max(self._min_inputs(), min(self.window_, lengths.max() - self.horizon_)))
+        needed = self._settle(lengths, panel.ids)
         H, W = self.horizon_, self.window_
         layout = self._layout()
 
         store = self._prepare(panel, owned=not isinstance(y, Panel), encoding=self.covariates_)
         if not isinstance(y, Panel):
             panel.columns = {}                        # the store holds their channels now
-        windows = Windows(store.lengths, W, H, self._min_inputs(), self.stride, holdout=bool(self.early_stopping))
-        if windows.total == 0:
-            raise ValueError("no training samples: the series are too short for this window and horizon")
-        rng = np.random.default_rng(self.random_state)
+        windows = self._windows(lengths)
         held_out = windows.total_held_out > 0
         series, ends = self._calibration_pairs(windows, held_out)
         calibration = gather_samples(store, series, ends, layout)
         self.device_ = self._device()
-        self.networks_, self.loss_history_, self.best_epoch_ = [], [], []
-        for _ in range(self.ensemble_size):
-            net = Network(self.cell, layout.input_size, self.hidden_size, H, num_layers=self.num_layers,
-                          bidirectional=self.bidirectional, dropout=self.dropout, seed=int(rng.integers(2**31)),
-                          n_threads=self._threads(), head=self.head, device=self.device_,
-                          future_size=layout.n_future)
-            history, best_epoch = train_network(
-                net, store, windows, rng, layout=layout, max_epochs=self.max_epochs,
-                samples_per_epoch=self.samples_per_epoch, batch_size=self.batch_size,
-                learning_rate=self.learning_rate, loss=self.loss, clip_norm=self.clip_norm,
-                patience=self.early_stopping or 0, validation=calibration if held_out else None,
-                progress=self.progress, desc=f"tsrnn {self.cell}")
-            self.networks_.append(net)
-            self.loss_history_.append(history)
-            self.best_epoch_.append(best_epoch)
-        self.residuals_ = np.abs(self._network_predict(calibration.x, calibration.xf) - calibration.y)
-        self.state_ = store.tail(W)
-        self.panel_ = panel.axis()
-        self.fallbacks_ = self._fallbacks(panel.ids, lengths, needed)
+        members = []
+        for k in range(self.ensemble_size):
+            rng = self._member_rng(k)
+            net = self._network(layout, rng)
+            batches = StoreBatches(store, windows, layout, rng, self.samples_per_epoch, self.batch_size)
+            members.append((net, *self._train(net, batches, calibration if held_out else None)))
+        self._fitted(members, calibration, store.tail(W), panel.axis(), self._fallbacks(panel.ids, lengths, needed))
         return self
+
+    def _settle(self, lengths: np.ndarray, ids) -> int:
+        """Set ``horizon_`` and ``window_`` from the series' lengths (too-short series are an error, or
+        all of them); returns the length a series needs to train on."""
+        m = self.season_length
+        self.horizon_ = self.horizon or max(m, 1)
+        self.window_ = self.window or max(2 * self.horizon_, 3 * m, 4)
+        needed = self.horizon_ + self._min_inputs()
+        if self.window is not None and self.window > lengths.max():
+            raise ValueError(f"window={self.window} is longer than the longest series ({lengths.max()} points): its "
+                             "extra inputs could only be padding; choose window <= the series' length")
+        short = np.flatnonzero(lengths < needed)
+        if len(short) and (self.short_series == "error" or len(short) == len(lengths)):
+            names = [ids[i] for i in short[:10]]
+            why = "" if self.horizon else f" (horizon defaults to season_length={m})"
+            raise ValueError(f"{len(short)} series are too short: with horizon={self.horizon_}{why} and "
+                             f"season_length={m} each needs at least {needed} points to train on; too short: "
+                             f"{names}{' ...' if len(short) > 10 else ''}"
+                             + ("" if len(short) < len(lengths) else " (every series)"))
+        if self.window is None:                       # don't pad every series: cap by the longest one
+            self.window_ = int(max(self._min_inputs(), min(self.window_, lengths.max() - self.horizon_)))
+        return needed
+
+    def _windows(self, lengths: np.ndarray) -> Windows:
+        windows = Windows(lengths, self.window_, self.horizon_, self._min_inputs(), self.stride,
+                          holdout=bool(self.early_stopping))
+        if windows.total == 0:
+            raise ValueError("no training samples: the series are too short for this window and horizon")
+        return windows
+
+    def _member_rng(self, k: int) -> np.random.Generator:
+        """Ensemble member k's own random stream (initial weights, then its epochs' draws): members do not
+        depend on each other, so they can train in any order or at once (``tsrnn/cluster.py``)."""
+        return np.random.default_rng(None if self.random_state is None else [int(self.random_state), 2, k])
+
+    def _network(self, layout: Layout, rng: np.random.Generator) -> Network:
+        return Network(self.cell, layout.input_size, self.hidden_size, self.horizon_, num_layers=self.num_layers,
+                       bidirectional=self.bidirectional, dropout=self.dropout, seed=int(rng.integers(2**31)),
+                       n_threads=self._threads(), head=self.head, device=self.device_, future_size=layout.n_future)
+
+    def _train(self, net: Network, batches, validation) -> tuple[dict, int]:
+        return train_network(net, batches, max_epochs=self.max_epochs, learning_rate=self.learning_rate,
+                             loss=self.loss, clip_norm=self.clip_norm, patience=self.early_stopping or 0,
+                             validation=validation, progress=self.progress, desc=f"tsrnn {self.cell}")
+
+    def _fitted(self, members: list, calibration, state: SeriesStore, axis, fallbacks) -> None:
+        """Set the fitted attributes from the trained members (network, history, best epoch)."""
+        self.networks_ = [net for net, _, _ in members]
+        self.loss_history_ = [history for _, history, _ in members]
+        self.best_epoch_ = [best for _, _, best in members]
+        self.residuals_ = np.abs(self._network_predict(calibration.x, calibration.xf) - calibration.y)
+        self.state_ = state
+        self.panel_ = axis
+        self.fallbacks_ = fallbacks
 
     def _calibration_pairs(self, windows: Windows, held_out: bool):
         """The fixed sample of held-out windows (training windows without early stopping): all of them

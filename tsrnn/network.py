@@ -176,12 +176,7 @@ class Network:
         self.num_parameters = offset
         self._params = self.backend.zeros((offset,))
         self._grads = self.backend.zeros((offset,))
-        self._views = {name: self.view(name, self._params) for name in self.layout}
-        self._layer_views = {(layer, d): self._layer_params(layer, d, self._params)
-                             for layer in range(self.num_layers) for d in range(self.num_directions)}
-        if self.head == "seq2seq":
-            self._decoder_views = {layer: self._layer_params(layer, "dec", self._params)
-                                   for layer in range(self.num_layers)}
+        self._bind_views()
         self.rng = np.random.default_rng(seed)
         self.reset_parameters()
         self._tape: list[_Chunk] = []
@@ -196,6 +191,16 @@ class Network:
                             self.num_directions, self.head, self.future_size)
 
     _pname = staticmethod(_pname)     # l0.W_ih, l0_reverse.W_hh, dec1.b_ih, ...
+
+    def _bind_views(self) -> None:
+        """The named views into ``_params`` that the kernels read (rebuilt after unpickling: a pickled
+        view comes back as a copy, which the optimizer's updates of ``_params`` would not reach)."""
+        self._views = {name: self.view(name, self._params) for name in self.layout}
+        self._layer_views = {(layer, d): self._layer_params(layer, d, self._params)
+                             for layer in range(self.num_layers) for d in range(self.num_directions)}
+        if self.head == "seq2seq":
+            self._decoder_views = {layer: self._layer_params(layer, "dec", self._params)
+                                   for layer in range(self.num_layers)}
 
     @property
     def params(self) -> np.ndarray:
@@ -614,7 +619,13 @@ class Network:
         state["_tape"] = []
         state["_workspace"] = {}
         state["_zero_bias"] = None
+        for views in ("_views", "_layer_views", "_decoder_views"):
+            state.pop(views, None)
         return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._bind_views()
 
 
 def parameter_count(cell: str, input_size: int, hidden_size: int, output_size: int, num_layers: int = 1,

@@ -6,6 +6,12 @@ window, shuffled, when there are fewer), cuts them into batches of ``batch_size`
 for memory locality) and gathers each batch straight into the network's input buffer. Its cost does not
 depend on the number of series: neither the draw (``Generator.choice`` without replacement is
 O(samples) for a large population) nor the held-out sample (fixed size) grows with the data.
+
+The draws come from the member's own random stream and from nothing else, so all of a member's epochs
+can be drawn before it trains (``epoch_orders``): ``StoreBatches`` gathers the batches from the series
+store as training goes (a local fit); ``PoolBatches`` cuts the same batches out of samples gathered
+beforehand where the series live (a fit on a Dask cluster, ``tsrnn/cluster.py``). Both give the network
+the same inputs in the same order, so a member trains to the same weights wherever it runs.
 """
 from __future__ import annotations
 
@@ -15,7 +21,7 @@ from ._progress import Progress
 from .optim import Adam
 from .store import Layout, SeriesStore, Windows, gather
 
-__all__ = ["Samples", "gather_samples", "train_network"]
+__all__ = ["Samples", "gather_samples", "train_network", "StoreBatches", "PoolBatches", "epoch_orders"]
 
 
 class Samples:
@@ -40,28 +46,62 @@ def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, lay
     return Samples(x, y, level, xf if layout.n_future else None, series)
 
 
-def train_network(net, store: SeriesStore, windows: Windows, rng: np.random.Generator, *, layout: Layout,
-                  max_epochs: int, samples_per_epoch: int, batch_size: int,
-                  learning_rate: float, loss: str, clip_norm: float | None, patience: int,
-                  validation: Samples | None, progress: bool, desc: str) -> tuple[dict, int]:
-    """Train ``net`` in place (its best weights are kept); returns the loss history
-    ``{"train": [...], "validation": [...]}`` and the epoch whose weights were kept."""
-    opt = Adam(lr=float(learning_rate))
+def epoch_orders(windows: Windows, rng: np.random.Generator, samples_per_epoch: int, epochs: int) -> list:
+    """The global training windows of each epoch, in the order drawn (what ``StoreBatches`` draws)."""
     per_epoch = min(windows.total, samples_per_epoch)
-    buffers: dict[int, tuple] = {}
+    return [windows.sample(rng, per_epoch) for _ in range(epochs)]
+
+
+class StoreBatches:
+    """An epoch's batches gathered from the series store as training goes."""
+
+    def __init__(self, store: SeriesStore, windows: Windows, layout: Layout, rng: np.random.Generator,
+                 samples_per_epoch: int, batch_size: int):
+        self.store, self.windows, self.layout, self.rng = store, windows, layout, rng
+        self.per_epoch, self.batch_size = min(windows.total, samples_per_epoch), batch_size
+        self._buffers: dict[int, tuple] = {}
+
+    def epoch(self):
+        order = self.windows.sample(self.rng, self.per_epoch)
+        for start in range(0, self.per_epoch, self.batch_size):
+            series, ends = self.windows.train_pairs(np.sort(order[start:start + self.batch_size]))
+            B = len(series)
+            if B not in self._buffers:
+                self._buffers[B] = self.layout.buffers(B)
+            yield gather_samples(self.store, series, ends, self.layout, self._buffers[B])
+
+
+class PoolBatches:
+    """The same batches cut from samples gathered beforehand: ``pool`` holds the samples of the global
+    windows ``keys`` (sorted), ``orders`` each epoch's draws (``epoch_orders``)."""
+
+    def __init__(self, pool: Samples, keys: np.ndarray, orders: list, batch_size: int):
+        self.pool, self.keys, self.orders, self.batch_size = pool, keys, orders, batch_size
+        self._epoch = 0
+
+    def epoch(self):
+        order = self.orders[self._epoch]
+        self._epoch += 1
+        for start in range(0, len(order), self.batch_size):
+            rows = np.searchsorted(self.keys, np.sort(order[start:start + self.batch_size]))
+            xf = None if self.pool.xf is None else np.ascontiguousarray(self.pool.xf[:, rows])
+            yield Samples(np.ascontiguousarray(self.pool.x[:, rows]), self.pool.y[rows], self.pool.level[rows], xf,
+                          self.pool.series[rows])
+
+
+def train_network(net, batches, *, max_epochs: int, learning_rate: float, loss: str, clip_norm: float | None,
+                  patience: int, validation: Samples | None, progress: bool, desc: str) -> tuple[dict, int]:
+    """Train ``net`` in place on the epochs of ``batches`` (``StoreBatches`` or ``PoolBatches``; its best
+    weights are kept); returns the loss history ``{"train": [...], "validation": [...]}`` and the epoch
+    whose weights were kept."""
+    opt = Adam(lr=float(learning_rate))
     best, best_params, best_epoch, waited = np.inf, None, 0, 0
     history = {"train": [], "validation": []}
     bar = Progress(max_epochs, progress, desc=desc)
     try:
         for epoch in range(1, max_epochs + 1):
-            order = windows.sample(rng, per_epoch)
             losses = []
-            for start in range(0, per_epoch, batch_size):
-                series, ends = windows.train_pairs(np.sort(order[start:start + batch_size]))
-                B = len(series)
-                if B not in buffers:
-                    buffers[B] = layout.buffers(B)
-                batch = gather_samples(store, series, ends, layout, buffers[B])
+            for batch in batches.epoch():
                 losses.append(net.train_step(batch.x, batch.y, opt, loss, clip_norm, x_future=batch.xf))
             train_loss = float(np.mean(losses))
             history["train"].append(train_loss)

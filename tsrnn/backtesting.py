@@ -147,7 +147,7 @@ def _resolve_models(model, horizon, season_length, **neural_kwargs) -> dict:
 
 def backtest(model=None, data=None, horizon: int | None = None, n_windows: int = 3, step: int | None = None,
              refit: bool = True, season_length: int | None = None, *, models=None, id_col: str = "unique_id",
-             time_col: str = "ds", target_col: str = "y", freq=None, progress: bool = True,
+             time_col: str = "ds", target_col: str = "y", freq=None, progress: bool = True, executor=None,
              **neural_kwargs) -> BacktestResult:
     """Rolling-origin evaluation of one or several models on identical windows.
 
@@ -157,6 +157,8 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     horizon : steps per forecast; n_windows : number of cutoffs; step : distance between cutoffs.
     refit : refit every window (default) or fit once and forecast later windows from longer histories.
     season_length : period m, for MASE, Naive2 and the named models (default 1).
+    executor : a ``dask.distributed.Client`` to run every (window, model) on (``tsrnn.cluster.backtest``
+        connects one); the result is the same as without.
     past_covariates, future_covariates, static_covariates, calendar : for the named models (see
         ``make_model``); objects read the ones they were given. The data then needs those columns.
 
@@ -197,38 +199,74 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     if not (lengths - span >= min_train).any():
         raise ValueError(f"every series has fewer than {span + min_train} points, the least for {n_windows} "
                          f"window(s) of horizon {horizon} (step {step}) plus a training part of {min_train}")
-    rows, scores, skipped, fallbacks = [], [], [], []
-    fitted_once: dict = {}                              # refit=False: each model fitted on the first window
+    skipped = []
+    for w in range(n_windows):
+        short = np.flatnonzero(lengths - (span - step * w) < min_train)
+        skipped.append(pd.DataFrame({"unique_id": panel.ids[short], "window": w + 1, "n_obs": lengths[short]}))
     bar = Progress(len(named) * n_windows, progress, desc="backtest")
-    done = 0
+    plan = (horizon, step, m, span, min_train, id_col, time_col, target_col)
     try:
-        for w in range(n_windows):
-            offset = span - step * w                    # points after the cutoff, counting the test window
-            keep = np.flatnonzero(lengths - offset >= min_train)
-            short = np.flatnonzero(lengths - offset < min_train)
-            skipped.append(pd.DataFrame({"unique_id": panel.ids[short], "window": w + 1, "n_obs": lengths[short]}))
-            window = _Window(panel, keep, offset, horizon, m)
-            for name, estimator in named.items():
-                future = window.future_for(estimator, id_col, time_col)
-                if refit or name not in fitted_once:
-                    fitted = _fresh(estimator).fit(window.train_for(estimator, id_col, time_col, target_col))
-                    fitted_once[name] = fitted
-                    fc = fitted.predict(horizon, **future)
-                else:
-                    fitted = fitted_once[name]
-                    fc = fitted.predict(horizon, y=window.train_for(estimator, id_col, time_col, target_col), **future)
-                fallbacks.append(_fallbacks(fitted, name, w + 1))
-                frame, window_scores = window.collect(fc, name)
-                rows.append(frame)
-                scores.append(window_scores.assign(window=w + 1))
-                done += 1
-                bar.update(done, model=name, window=w + 1)
+        if executor is None:
+            done = _run(panel, named, range(n_windows), refit, plan, lambda k, name, w: bar.update(k, model=name, window=w))
+        else:
+            done = _run_on(executor, panel, named, n_windows, refit, plan, bar)
     finally:
         bar.close()
+    results = [done[(w, name)] for w in range(n_windows) for name in named]
+    rows, scores, fallbacks = ([r[i] for r in results] for i in range(3))
     forecasts = pd.concat(rows, ignore_index=True)
     series_metrics = pd.concat(scores, ignore_index=True)
     return BacktestResult(forecasts, _aggregate(series_metrics), series_metrics, horizon, m,
                           pd.concat(skipped, ignore_index=True), pd.concat(fallbacks, ignore_index=True))
+
+
+def _run(panel: Panel, named: dict, windows, refit: bool, plan: tuple, on_done=None) -> dict:
+    """Fit, forecast and score the models ``named`` on the windows ``windows`` (0-based; with ``refit``
+    False each model is fitted on the first of them): {(window, name): (forecasts, scores, fallbacks)}."""
+    horizon, step, m, span, min_train, id_col, time_col, target_col = plan
+    lengths = panel.lengths
+    out, fitted_once = {}, {}                           # refit=False: each model fitted on its first window
+    for w in windows:
+        offset = span - step * w                        # points after the cutoff, counting the test window
+        window = _Window(panel, np.flatnonzero(lengths - offset >= min_train), offset, horizon, m)
+        for name, estimator in named.items():
+            future = window.future_for(estimator, id_col, time_col)
+            if refit or name not in fitted_once:
+                fitted = _fresh(estimator).fit(window.train_for(estimator, id_col, time_col, target_col))
+                fitted_once[name] = fitted
+                fc = fitted.predict(horizon, **future)
+            else:
+                fitted = fitted_once[name]
+                fc = fitted.predict(horizon, y=window.train_for(estimator, id_col, time_col, target_col), **future)
+            frame, window_scores = window.collect(fc, name)
+            out[(w, name)] = (frame, window_scores.assign(window=w + 1), _fallbacks(fitted, name, w + 1))
+            if on_done is not None:
+                on_done(len(out), name, w + 1)
+    return out
+
+
+def _run_on(client, panel: Panel, named: dict, n_windows: int, refit: bool, plan: tuple, bar) -> dict:
+    """``_run`` as Dask tasks: the panel scattered once, one task per (window, model), or per model
+    without refit. Models with ``n_threads=None`` get the client's core count, so that a task computes
+    what the local run computes on any worker."""
+    import os
+
+    from distributed import as_completed
+
+    shared = client.scatter(panel, broadcast=True)      # every worker holds it: losing one loses no data
+    pinned = {}
+    for name, est in named.items():
+        if hasattr(est, "get_params") and "n_threads" in est.get_params() and est.get_params()["n_threads"] is None:
+            est = _fresh(est).set_params(n_threads=os.cpu_count() or 1)
+        pinned[name] = est
+    jobs = ([(name, [w]) for w in range(n_windows) for name in pinned] if refit else
+            [(name, list(range(n_windows))) for name in pinned])
+    futures = [client.submit(_run, shared, {name: pinned[name]}, ws, refit, plan, pure=False) for name, ws in jobs]
+    out = {}
+    for future in as_completed(futures):
+        out.update(future.result())
+        bar.update(len(out))
+    return out
 
 
 def _fresh(estimator):

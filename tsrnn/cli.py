@@ -51,6 +51,10 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--static-covariates", metavar="S", help="columns constant within a series (neural models)")
         sp.add_argument("--calendar", action="store_true", help="calendar features from the time stamps, chosen "
                         "by frequency (neural models and arimax)")
+        sp.add_argument("--workers", type=int, help="run on a Dask LocalCluster of N worker processes "
+                        "(pip install 'tsrnn[dask]')")
+        sp.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS "
+                        "(e.g. tcp://host:8786)")
 
     b = sub.add_parser("backtest", help="rolling-origin backtest of several models, ranked by OWA",
                        description="Fit every model on each window's history, forecast the next --horizon "
@@ -132,6 +136,14 @@ def _guard_output(data: str, outputs: list[Path]) -> None:
             raise UserError(f"cannot write {out}: {folder} is not a writable directory")
 
 
+def _on_cluster(args) -> bool:
+    if args.workers is not None and args.scheduler is not None:
+        raise UserError("give --workers (a local cluster) or --scheduler (a running one), not both")
+    if args.workers is not None and args.workers < 1:
+        raise UserError(f"--workers must be >= 1, got {args.workers}")
+    return args.workers is not None or args.scheduler is not None
+
+
 def _covariate_kwargs(args) -> dict:
     """The covariate options, as the models' parameters (absent when not given)."""
     out = {}
@@ -162,10 +174,15 @@ def _run_backtest(args) -> None:
             raise UserError(f"--output {out_dir} exists and is not a directory")
         _guard_output(args.data, [out_dir / "forecasts.csv", out_dir / "metrics.csv"])
     data = read_table(args.data, args.wide, args.time_col)
-    result = backtest(models, data, horizon=args.horizon, n_windows=args.windows, step=args.step,
-                      refit=not args.no_refit, season_length=args.season_length, id_col=args.id_col,
-                      time_col=args.time_col, target_col=args.target_col, freq=args.freq,
-                      progress=not args.no_progress, **_neural_kwargs(args))
+    options = dict(horizon=args.horizon, n_windows=args.windows, step=args.step, refit=not args.no_refit,
+                   season_length=args.season_length, id_col=args.id_col, time_col=args.time_col,
+                   target_col=args.target_col, freq=args.freq, progress=not args.no_progress, **_neural_kwargs(args))
+    if _on_cluster(args):
+        from .cluster import backtest as cluster_backtest
+
+        result = cluster_backtest(models, data, workers=args.workers, scheduler=args.scheduler, **options)
+    else:
+        result = backtest(models, data, **options)
     table = result.metrics.copy()
     print(f"backtest: {int(table.series.max())} series, {args.windows} window(s) of {args.horizon} steps, "
           f"season length {args.season_length}; ranked by OWA (Naive2 = 1)")
@@ -217,7 +234,14 @@ def _run_forecast(args) -> None:
     extra = {"level": args.level} if args.level else {}
     if future is not None:
         extra["future"] = future
-    fc = model.fit(data).predict(args.horizon, **extra)
+    if _on_cluster(args):
+        if args.wide:
+            raise UserError("--workers/--scheduler need a long table (one row per series and time), not --wide")
+        from .cluster import forecast as cluster_forecast
+
+        fc = cluster_forecast(model, data, args.horizon, workers=args.workers, scheduler=args.scheduler, **extra)
+    else:
+        fc = model.fit(data).predict(args.horizon, **extra)
     frame = fc.rename("yhat").rename_axis("ds").reset_index() if hasattr(fc, "to_frame") and fc.ndim == 1 else \
         (fc if "unique_id" in getattr(fc, "columns", []) else fc.rename_axis("ds").reset_index())
     atomic_write(target, lambda p: frame.to_csv(p, index=False))

@@ -1,0 +1,115 @@
+"""tsrnn on a real Dask LocalCluster (2 worker processes): fit, predict and backtest give what the local
+run gives; a killed worker is replaced and the run completes with the same result; bad data in one
+partition gets the local error."""
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pandas as pd
+import pytest
+
+dd = pytest.importorskip("dask.dataframe")
+distributed = pytest.importorskip("distributed")
+
+import tsrnn  # noqa: E402
+from tsrnn import Forecaster, cluster  # noqa: E402
+from tsrnn.cli import main  # noqa: E402
+
+DATA = os.path.join(os.path.dirname(__file__), "..", "data", "m4-quarterly-40.csv")
+KW = dict(season_length=4, horizon=8, max_epochs=6, hidden_size=16, random_state=0, progress=False, n_threads=1)
+
+
+@pytest.fixture(scope="module")
+def client():
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as lc, \
+            distributed.Client(lc) as c:
+        yield c
+
+
+@pytest.fixture(scope="module")
+def frame():
+    return pd.read_csv(DATA)
+
+
+def test_fit_and_predict_from_a_dask_dataframe_equal_the_pandas_path(client, frame):
+    local = Forecaster(**KW).fit(frame)
+    expected = local.predict(8, level=[80])
+    ddf = dd.from_pandas(frame, npartitions=3, sort=False)          # series split over partitions: shuffled
+    fitted = cluster.fit(Forecaster(**KW), ddf, client)
+    pd.testing.assert_frame_equal(fitted.predict(8, level=[80]), expected)
+    assert fitted.loss_history_ == local.loss_history_ and fitted.best_epoch_ == local.best_epoch_
+    # new histories forecast where they lie: the same forecasts up to float32 rounding (the network's
+    # batches differ in size, which changes the order of a sum in its last bits)
+    out = cluster.predict(fitted, 8, data=ddf, client=client)
+    assert hasattr(out, "compute")
+    got = out.compute().sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    np.testing.assert_allclose(got.yhat, expected.yhat, rtol=1e-6)
+    assert list(got.unique_id.unique()) == list(expected.unique_id.unique())
+
+
+def test_backtest_metrics_are_identical_locally_and_at_one_and_two_workers(client, frame):
+    kw = dict(horizon=8, n_windows=2, season_length=4, progress=False, max_epochs=3, hidden_size=8, random_state=0,
+              n_threads=1)
+    models = ["gru", "naive2", "theta"]
+    local = tsrnn.backtest(models, frame, **kw)
+    two = cluster.backtest(models, frame, client=client, **kw)
+    one = cluster.backtest(models, frame, workers=1, **kw)
+    for result in (one, two):
+        pd.testing.assert_frame_equal(result.metrics, local.metrics)
+        pd.testing.assert_frame_equal(result.forecasts, local.forecasts)
+    no_refit = cluster.backtest(models, frame, client=client, refit=False, **kw)
+    pd.testing.assert_frame_equal(no_refit.metrics, tsrnn.backtest(models, frame, refit=False, **kw).metrics)
+
+
+def test_a_killed_worker_is_replaced_and_the_fit_completes_with_the_same_result(client, frame):
+    kw = dict(KW, max_epochs=40, early_stopping=None)
+    expected = Forecaster(**kw).fit(frame).predict(8)
+    pids = client.run(os.getpid)                    # worker address -> process id
+    killed = []
+
+    def kill():                                     # the worker training an ensemble member, mid-training
+        deadline = time.time() + 60
+        while time.time() < deadline and not killed:
+            for address, keys in client.processing().items():
+                if any("_train_member" in str(k) for k in keys) and address in pids:
+                    time.sleep(0.3)
+                    os.kill(pids[address], signal.SIGKILL)
+                    killed.append(address)
+                    return
+            time.sleep(0.02)
+    threading.Thread(target=kill, daemon=True).start()
+    fitted = cluster.fit(Forecaster(**kw), frame, client)
+    assert killed, "the fit ended before the worker was killed: make it longer"
+    pd.testing.assert_frame_equal(fitted.predict(8), expected)
+    client.wait_for_workers(2, timeout=60)
+
+
+def test_a_bad_series_in_one_partition_gets_the_local_error(client, frame):
+    bad = frame.copy()
+    bad.loc[bad.index[bad.unique_id == bad.unique_id.iloc[-1]][3], "y"] = np.nan
+    with pytest.raises(ValueError) as local:
+        Forecaster(**KW).fit(bad)
+    with pytest.raises(ValueError) as remote:
+        cluster.fit(Forecaster(**KW), dd.from_pandas(bad, npartitions=2, sort=False), client)
+    assert str(remote.value) == str(local.value)
+    assert "contains NaN values" in str(remote.value)
+
+
+def test_covariates_on_a_cluster_are_a_clear_error(client, frame):
+    with pytest.raises(ValueError, match="covariates are not supported on a Dask cluster"):
+        cluster.fit(Forecaster(future_covariates=["x"], **KW), frame, client)
+
+
+def test_cli_backtest_and_forecast_on_workers(tmp_path, capsys, frame):
+    path = tmp_path / "q.csv"
+    frame.to_csv(path, index=False)
+    args = ["-H", "8", "-m", "4", "--no-progress", "--seed", "0"]
+    assert main(["backtest", str(path), "--models", "naive2,theta", "--workers", "2", *args]) == 0
+    assert "theta" in capsys.readouterr().out
+    out = tmp_path / "f.csv"
+    assert main(["forecast", str(path), "--model", "naive2", "--workers", "2", "-o", str(out), *args]) == 0
+    local = tmp_path / "g.csv"
+    assert main(["forecast", str(path), "--model", "naive2", "-o", str(local), *args]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(out), pd.read_csv(local))

@@ -1,0 +1,349 @@
+"""tsrnn on a Dask cluster: fit, predict and backtest on the user's ``dask.distributed`` client
+(``pip install tsrnn[dask]``; see ``docs/dask.md``).
+
+* **Data.** A dask DataFrame in long format (``dd.read_parquet`` of a partitioned dataset, say) or a
+  pandas frame (split into one partition per worker, series kept whole). A series split over several
+  partitions is brought together by one shuffle on the id column; otherwise every partition is read
+  where it lies.
+* **Fit** (``fit``). Each worker reads and prepares its partitions (validation, scaling, seasonal
+  adjustment: the series store of ``tsrnn/store.py``) and keeps them. The client sees only the ids and
+  lengths. From them it lays out every training window exactly as a local fit does, draws each ensemble
+  member's epochs from the member's own random stream (``Forecaster._member_rng``), and asks the
+  workers for the samples of the drawn windows (a bounded set: at most ``max_epochs *
+  samples_per_epoch`` per member), and for the held-out samples. The members then train at once, each
+  in a task on some worker, on the same batches in the same order as locally. Afterwards the client
+  collects the last ``window_`` prepared points of each series (what forecasting needs), not the
+  histories. No gradient is averaged across workers: a network trains within one task.
+* **Predict** (``predict``). With the fitted series: their kept tails, as locally. With new histories
+  (a dask DataFrame): the fitted model is broadcast to the workers once and every partition is
+  forecast where it lies; the result is a dask DataFrame (``compute=True``: pandas).
+* **Backtest** (``backtest``). The series are scattered to the cluster once; every (window, model)
+  pair, the statsmodels baselines included, is one task (with ``refit=False``, every model one task).
+* **Identical results.** The same seed gives the same forecasts and metrics as a local run, whatever
+  the number of workers or partitions: the windows, draws and batches are the local ones, and the
+  networks use the client's ``n_threads`` (set it to the cores of one worker for speed; the local run
+  must then use the same value). A worker lost mid-run is replaced by Dask and its tasks rerun: they
+  are pure, so the result does not change.
+
+Covariates are not supported on a cluster yet (an error says so): fit them locally.
+"""
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+import pandas as pd
+
+from .data import Axis
+from .store import SeriesStore
+from .training import PoolBatches, Samples, epoch_orders, gather_samples
+
+__all__ = ["connect", "fit", "predict", "forecast", "backtest", "to_partitions"]
+
+
+def _require_dask():
+    try:
+        import dask.dataframe as dd  # noqa: F401
+        from distributed import Client  # noqa: F401
+    except ImportError:
+        raise ImportError("running on a Dask cluster needs dask and distributed: pip install 'tsrnn[dask]'") from None
+
+
+def connect(client=None, scheduler: str | None = None, workers: int | None = None):
+    """The client to run on: ``client`` itself, a client of the scheduler at ``scheduler`` (e.g.
+    ``"tcp://host:8786"``), a new ``LocalCluster`` of ``workers`` processes, or the current default
+    client. Returns (client, close) where ``close()`` shuts down what this call started.
+
+    >>> client, close = connect(workers=1)          # doctest: +SKIP
+    """
+    _require_dask()
+    from distributed import Client, LocalCluster, get_client
+
+    if client is not None:
+        return client, lambda: None
+    if scheduler is not None:
+        c = Client(scheduler)
+        return c, c.close
+    if workers is not None:
+        cluster = LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=True, dashboard_address=None)
+        c = Client(cluster)
+
+        def close():
+            c.close()
+            cluster.close()
+        return c, close
+    try:
+        return get_client(), lambda: None
+    except ValueError:
+        raise ValueError("no Dask client: pass client=, scheduler= or workers= (or start a Client first)") from None
+
+
+def to_partitions(data, client, id_col: str = "unique_id") -> list:
+    """``data`` as pandas partitions on the workers (futures), each holding whole series: a pandas frame
+    is cut by series into one partition per worker and handed over inside the tasks that read them (so
+    Dask can rerun a lost one); a dask frame is shuffled on ``id_col`` only when a series spans
+    partitions (checked from each partition's ids), then computed where it lies."""
+    if isinstance(data, pd.DataFrame):
+        if id_col not in data.columns:
+            raise ValueError(f"the long DataFrame lacks the id column {id_col!r}")
+        codes, _ = pd.factorize(data[id_col], sort=True)
+        parts = max(1, min(len(client.scheduler_info()["workers"]) or 1, codes.max() + 1))
+        bounds = np.linspace(0, codes.max() + 1, parts + 1).astype(int)
+        return [client.submit(_identity, data[(codes >= a) & (codes < b)], pure=False)
+                for a, b in zip(bounds[:-1], bounds[1:])]
+    if not hasattr(data, "map_partitions"):
+        raise ValueError(f"data must be a pandas or dask DataFrame in long format, got {type(data).__name__}")
+    if id_col not in data.columns:
+        raise ValueError(f"the long DataFrame lacks the id column {id_col!r}")
+    uniques = data[id_col].map_partitions(lambda s: s.drop_duplicates(), meta=data[id_col]._meta).to_delayed()
+    seen = [set(part) for part in client.gather(client.compute(uniques))]   # ids only, never the values
+    if sum(len(s) for s in seen) != len(set().union(*seen)):
+        data = data.shuffle(on=id_col)
+    return client.compute(data.to_delayed())
+
+
+# ------------------------------------------------------------------------------------------------------
+# work done on the workers (module-level functions: they are pickled by reference)
+def _identity(x):
+    return x
+
+
+def _prepare(frame: pd.DataFrame, model):
+    """One partition's series store and axis, or the error its data raises (reported by the client)."""
+    try:
+        panel = model._read(frame)
+    except ValueError as exc:
+        return {"error": str(exc)}
+    store = model._prepare(panel, owned=True, encoding=model.covariates_)
+    return {"store": store, "axis": panel.axis()}
+
+
+def _meta(prepared) -> dict:
+    if "error" in prepared:
+        return {"error": prepared["error"]}
+    return {"ids": prepared["axis"].ids, "lengths": prepared["store"].lengths}
+
+
+def _gather(prepared, series: np.ndarray, ends: np.ndarray, layout) -> Samples:
+    return gather_samples(prepared["store"], series, ends, layout)
+
+
+def _tail(prepared, window: int):
+    return prepared["store"].tail(window), prepared["axis"]
+
+
+def _train_member(model, net, shards: list, rows: list, keys: np.ndarray, orders: list, validation):
+    """Train one ensemble member on its pre-gathered samples (``PoolBatches``), as a local fit would."""
+    pool = _assemble(shards, rows, len(keys))
+    batches = PoolBatches(pool, keys, orders, model.batch_size)
+    history, best = model._train(net, batches, validation)
+    return net, history, best
+
+
+def _assemble(shards: list, rows: list, n: int) -> Samples:
+    """Samples from per-partition shards: shard j holds the samples of positions rows[j]."""
+    first = next(s for s in shards if len(s))
+    x = np.empty((first.x.shape[0], n, first.x.shape[2]), np.float32)
+    y = np.empty((n, first.y.shape[1]), np.float32)
+    level, series = np.empty(n), np.empty(n, np.int64)
+    xf = None if first.xf is None else np.empty((first.xf.shape[0], n, first.xf.shape[2]), np.float32)
+    for shard, where in zip(shards, rows):
+        if not len(where):
+            continue
+        x[:, where], y[where], level[where], series[where] = shard.x, shard.y, shard.level, shard.series
+        if xf is not None:
+            xf[:, where] = shard.xf
+    return Samples(x, y, level, xf, series)
+
+
+# ------------------------------------------------------------------------------------------------------
+def fit(model, data, client=None, scheduler: str | None = None, workers: int | None = None):
+    """Fit the Forecaster ``model`` on ``data`` (dask or pandas long frame) on a Dask cluster; returns
+    the fitted model, identical to ``model.fit(data.compute())`` with the same seed.
+
+    Example
+    -------
+    >>> import tsrnn, pandas as pd                                    # doctest: +SKIP
+    >>> from distributed import Client
+    >>> client = Client(n_workers=2)
+    >>> model = tsrnn.cluster.fit(tsrnn.Forecaster(season_length=12), pd.read_csv("sales.csv"), client)
+    >>> model.predict(12)
+    """
+    from .covariates import Encoding, check_names
+    from .data import FILLS  # noqa: F401 - parameters are checked by the model
+
+    client, close = connect(client, scheduler, workers)
+    try:
+        model._check_params()
+        model._forget()
+        if any(check_names(k, getattr(model, k)) for k in ("past_covariates", "future_covariates",
+                                                           "static_covariates")) or model.calendar:
+            raise ValueError("covariates are not supported on a Dask cluster yet; fit the model locally")
+        model.covariates_ = Encoding()
+        prepared = [client.submit(_prepare, part, model, pure=False) for part in to_partitions(data, client, model.id_col)]
+        metas = client.gather([client.submit(_meta, p) for p in prepared])
+        errors = [m["error"] for m in metas if "error" in m]
+        if errors:
+            raise ValueError(errors[0] if len(errors) == 1 else f"{len(errors)} partitions have bad data: "
+                             + " | ".join(errors[:3]))
+        keep = [i for i, m in enumerate(metas) if len(m["ids"])]
+        prepared, metas = [prepared[i] for i in keep], [metas[i] for i in keep]
+        all_ids = np.concatenate([m["ids"] for m in metas])
+        codes, uniques = pd.factorize(pd.Series(all_ids, dtype=object), sort=True)
+        part_of = np.repeat(np.arange(len(metas)), [len(m["ids"]) for m in metas])
+        local_of = np.concatenate([np.arange(len(m["ids"])) for m in metas])
+        order = np.empty(len(all_ids), np.int64)
+        order[codes] = np.arange(len(all_ids))          # global (sorted) series g -> position in all_ids
+        lengths = np.concatenate([m["lengths"] for m in metas])[order]
+        ids = np.empty(len(uniques), dtype=object)
+        ids[:] = list(uniques)
+        needed = model._settle(lengths, ids)
+        layout = model._layout()
+        windows = model._windows(lengths)
+        held_out = windows.total_held_out > 0
+        model.device_ = model._device()
+
+        def samples(series: np.ndarray, ends: np.ndarray):
+            """Futures of the samples of global (series, end) pairs, per partition, and their positions."""
+            where = order[series]
+            parts, rows = [], []
+            for p in range(len(prepared)):
+                mine = np.flatnonzero(part_of[where] == p)
+                rows.append(mine)
+                parts.append(client.submit(_gather, prepared[p], local_of[where[mine]], ends[mine], layout))
+            return parts, rows
+
+        series, ends = model._calibration_pairs(windows, held_out)
+        shards, rows = samples(series, ends)
+        calibration = _assemble(client.gather(shards), rows, len(series))
+        futures = []
+        for k in range(model.ensemble_size):
+            rng = model._member_rng(k)
+            net = model._network(layout, rng)
+            orders = epoch_orders(windows, rng, model.samples_per_epoch, model.max_epochs)
+            keys = np.unique(np.concatenate(orders))
+            shards, rows = samples(*windows.train_pairs(keys))
+            quiet = copy.copy(model)
+            quiet.progress = False
+            futures.append(client.submit(_train_member, quiet, net, shards, rows, keys, orders,
+                                         calibration if held_out else None, pure=False))
+        members = client.gather(futures)
+        tails = client.gather([client.submit(_tail, p, model.window_) for p in prepared])
+        state, axis = _merge_tails(tails, order, ids)
+        model._fitted(members, calibration, state, axis, model._fallbacks(ids, lengths, needed))
+        return model
+    except BaseException:
+        model._forget()
+        raise
+    finally:
+        close()
+
+
+def _merge_tails(tails: list, order: np.ndarray, ids: np.ndarray) -> tuple[SeriesStore, Axis]:
+    """The partitions' tail stores and axes as one store and axis in the global series order."""
+    stores = [t[0] for t in tails]
+    axes = [t[1] for t in tails]
+    steps = {str(a.step) for a in axes}
+    if len(steps) > 1:
+        raise ValueError(f"the partitions' series have different frequencies {sorted(steps)}; pass freq=")
+    lengths = np.concatenate([s.lengths for s in stores])
+    starts = np.concatenate([s.offsets[:-1] + base for s, base in
+                             zip(stores, np.cumsum([0] + [len(s.z) for s in stores[:-1]]))])
+    z = np.concatenate([s.z for s in stores])
+    new_lengths = lengths[order]
+    offsets = np.zeros(len(order) + 1, np.int64)
+    np.cumsum(new_lengths, out=offsets[1:])
+    rows = np.repeat(starts[order] - offsets[:-1], new_lengths) + np.arange(offsets[-1])
+
+    def cat(name):
+        return np.concatenate([getattr(s, name) for s in stores])[order]
+    state = SeriesStore(z[rows], offsets, cat("log"), cat("shift"), cat("scale"), cat("seasonal"), cat("n_obs"))
+    lasts = [a.last for a in axes]
+    last = (lasts[0].append(lasts[1:]) if isinstance(lasts[0], pd.Index) else np.concatenate(lasts))
+    last = last.take(order) if isinstance(last, pd.Index) else last[order]
+    first = axes[0]
+    return state, Axis(ids, last, first.step, first.kind, first.time_kind, first.name)
+
+
+def predict(model, h: int, data=None, client=None, scheduler: str | None = None, workers: int | None = None,
+            level=None, compute: bool = False):
+    """Forecast ``h`` steps. Without ``data``: the fitted series (a pandas frame, as ``model.predict``).
+    With ``data`` (new histories, dask or pandas long frame): every partition is forecast on the
+    workers with the model broadcast once; returns a dask DataFrame (``compute=True``: pandas)."""
+    if data is None:
+        return model.predict(h, level=level)
+    client, close = connect(client, scheduler, workers)
+    try:
+        import dask.dataframe as dd
+
+        shared = client.scatter(model, broadcast=True)
+        parts = [client.submit(_predict_part, shared, part, h, level) for part in to_partitions(data, client, model.id_col)]
+        meta = model.predict(h, y=_tiny(model), level=level).iloc[:0]
+        out = dd.from_delayed(parts, meta=meta, verify_meta=False)
+        return out.compute() if compute else out.persist()
+    finally:
+        if compute:
+            close()
+
+
+def _predict_part(model, frame: pd.DataFrame, h: int, level):
+    if not len(frame):
+        return model.predict(h, y=_tiny(model), level=level).iloc[:0]
+    return model.predict(h, y=frame, level=level)
+
+
+def _tiny(model) -> pd.DataFrame:
+    """A one-series frame shaped like the fitted data (for the output's column layout)."""
+    axis = model.panel_
+    from .data import series_stamps
+
+    n = max(model.window_, 2)
+    ds = series_stamps(axis, np.arange(-n + 1, 1), np.zeros(n, np.int64))
+    return pd.DataFrame({model.id_col: axis.ids[0], model.time_col: ds, model.target_col: np.arange(1.0, n + 1)})
+
+
+def forecast(model, data, h: int, client=None, scheduler: str | None = None, workers: int | None = None,
+             level=None, future=None) -> pd.DataFrame:
+    """Fit ``model`` on ``data`` and forecast ``h`` steps on a cluster (what ``tsrnn forecast --workers``
+    runs): a Forecaster by ``fit``; a per-series baseline partition by partition, one task each. The
+    frame equals ``model.fit(data).predict(h)``'s."""
+    from .forecaster import Forecaster
+
+    client, close = connect(client, scheduler, workers)
+    try:
+        if isinstance(model, Forecaster):
+            if future is not None:
+                raise ValueError("covariates are not supported on a Dask cluster yet; forecast locally")
+            return fit(model, data, client).predict(h, level=level)
+        parts = client.gather([client.submit(_fit_predict, model, part, h, level, pure=False)
+                               for part in to_partitions(data, client, getattr(model, "id_col", "unique_id"))])
+        out = pd.concat([p for p in parts if len(p)], ignore_index=True)
+        return out.sort_values("unique_id", kind="stable").reset_index(drop=True)
+    finally:
+        close()
+
+
+def _fit_predict(model, frame: pd.DataFrame, h: int, level):
+    from .backtesting import _fresh
+
+    if not len(frame):
+        return pd.DataFrame()
+    fitted = _fresh(model).fit(frame)
+    return fitted.predict(h, level=level) if level is not None else fitted.predict(h)
+
+
+# ------------------------------------------------------------------------------------------------------
+def backtest(model=None, data=None, horizon: int | None = None, n_windows: int = 3, step: int | None = None,
+             refit: bool = True, season_length: int | None = None, *, client=None, scheduler: str | None = None,
+             workers: int | None = None, **kwargs):
+    """``tsrnn.backtest`` on a Dask cluster: the data scattered once, one task per (window, model)
+    (``refit=False``: per model). Same arguments and result as ``tsrnn.backtest``, identical metrics."""
+    from .backtesting import backtest as local_backtest
+
+    client, close = connect(client, scheduler, workers)
+    try:
+        if hasattr(data, "map_partitions"):
+            data = data.compute()
+        return local_backtest(model, data, horizon, n_windows, step, refit, season_length, executor=client, **kwargs)
+    finally:
+        close()

@@ -23,6 +23,7 @@ _LAZY = {
     "SES": "tsrnn.baselines",
     "ARIMA": "tsrnn.baselines",
     "AutoARIMA": "tsrnn.baselines",
+    "ARIMAX": "tsrnn.baselines",
     "ETS": "tsrnn.baselines",
     "Theta": "tsrnn.baselines",
     "Network": "tsrnn.network",
@@ -30,10 +31,14 @@ _LAZY = {
     "SGD": "tsrnn.optim",
 }
 
+_SUBMODULES = ("cluster",)          # tsrnn.cluster (the dask extra) loads on first use
+
 __all__ = ["__version__", *_LAZY]
 
 
 def __getattr__(name: str):
+    if name in _SUBMODULES:
+        return importlib.import_module(f"tsrnn.{name}")
     module = _LAZY.get(name)
     if module is None:
         raise AttributeError(f"module 'tsrnn' has no attribute {name!r}")

@@ -246,26 +246,43 @@ def _run(panel: Panel, named: dict, windows, refit: bool, plan: tuple, on_done=N
 
 
 def _run_on(client, panel: Panel, named: dict, n_windows: int, refit: bool, plan: tuple, bar) -> dict:
-    """``_run`` as Dask tasks: the panel scattered once, one task per (window, model), or per model
-    without refit. Models with ``n_threads=None`` get the client's core count, so that a task computes
-    what the local run computes on any worker."""
+    """``_run`` as Dask tasks, the data scattered once: one task per (window, model) (per model without
+    refit) for global models; per-series models (the baselines) also per block of series, so that
+    their many small fits spread over the workers. Models with ``n_threads=None`` get the client's
+    core count, so that a task computes what the local run computes on any worker."""
     import os
 
     from distributed import as_completed
 
+    from .baselines import _Baseline
+
     shared = client.scatter(panel, broadcast=True)      # every worker holds it: losing one loses no data
+    workers = max(1, len(client.scheduler_info()["workers"]))
+    edges = np.unique(np.linspace(0, len(panel), min(len(panel), 4 * workers) + 1).astype(int))
+    blocks = client.scatter([panel.subset(np.arange(a, b)) for a, b in zip(edges[:-1], edges[1:])], broadcast=True)
     pinned = {}
     for name, est in named.items():
         if hasattr(est, "get_params") and "n_threads" in est.get_params() and est.get_params()["n_threads"] is None:
             est = _fresh(est).set_params(n_threads=os.cpu_count() or 1)
         pinned[name] = est
-    jobs = ([(name, [w]) for w in range(n_windows) for name in pinned] if refit else
-            [(name, list(range(n_windows))) for name in pinned])
-    futures = [client.submit(_run, shared, {name: pinned[name]}, ws, refit, plan, pure=False) for name, ws in jobs]
+    windows = [[w] for w in range(n_windows)] if refit else [list(range(n_windows))]
+    jobs = []                                           # (name, windows, block or None, data)
+    for name, est in pinned.items():
+        for ws in windows:
+            parts = list(enumerate(blocks)) if isinstance(est, _Baseline) and len(blocks) > 1 else [(None, shared)]
+            jobs += [(name, ws, k, data) for k, data in parts]
+    futures = {client.submit(_run, data, {name: pinned[name]}, ws, refit, plan, pure=False): (name, ws, k)
+               for name, ws, k, data in jobs}
+    pieces: dict = {}
+    for done, future in enumerate(as_completed(futures), 1):
+        name, ws, k = futures[future]
+        for key, value in future.result().items():
+            pieces.setdefault(key, {})[k] = value
+        bar.update(done * len(named) * n_windows // len(jobs))
     out = {}
-    for future in as_completed(futures):
-        out.update(future.result())
-        bar.update(len(out))
+    for key, parts in pieces.items():                   # blocks back together, in series order
+        ordered = [parts[k] for k in sorted(parts, key=lambda k: -1 if k is None else k)]
+        out[key] = tuple(pd.concat([p[i] for p in ordered], ignore_index=True) for i in range(3))
     return out
 
 

@@ -485,3 +485,38 @@ def test_more_findings_of_the_reliability_review():
     wide = pd.DataFrame(np.ones((30, 2)), columns=["a", "a"], index=pd.date_range("2020-01", periods=30, freq="MS"))
     with pytest.raises(ValueError, match=r"duplicate column names: \['a'\]"):
         Forecaster(**FAST).fit(wide)
+
+
+def test_intervals_work_on_three_short_series_with_the_default_horizon():
+    """3 monthly series x 144 points, the defaults: enough held-out windows for 80 and 95 % intervals."""
+    t = np.arange(144)
+    frames = [pd.DataFrame({"unique_id": f"s{i}", "ds": pd.date_range("2010-01", periods=144, freq="MS"),
+                            "y": 100 + 10 * i + np.sin(2 * np.pi * t / 12) + np.random.default_rng(i).normal(size=144)})
+              for i in range(3)]
+    fc = Forecaster(max_epochs=5, random_state=0, progress=False).fit(pd.concat(frames)).predict(6, level=[80, 95])
+    assert len(fc) == 18
+    assert (fc.yhat_lo_95 <= fc.yhat_lo_80).all() and (fc.yhat_lo_80 <= fc.yhat).all()
+    assert (fc.yhat <= fc.yhat_hi_80).all() and (fc.yhat_hi_80 <= fc.yhat_hi_95).all()
+
+
+def test_intervals_adapt_to_each_series_noise_level():
+    """Two groups of series, one with 10x the noise of the other: each group is covered near the nominal
+    level, and the noisy group's intervals are about 10x wider (one pooled width would over-cover the
+    calm group and under-cover the noisy one)."""
+    rng = np.random.default_rng(0)
+    n, h = 260, 6
+    frames, test = [], []
+    for i in range(60):
+        sigma = 1.0 if i < 30 else 10.0
+        y = 1000 + sigma * rng.normal(size=n + h)
+        ds = np.arange(n + h)
+        frames.append(pd.DataFrame({"unique_id": i, "ds": ds[:n], "y": y[:n]}))
+        test.append(pd.DataFrame({"unique_id": i, "ds": ds[n:], "y": y[n:]}))
+    fc = Forecaster(horizon=h, max_epochs=15, random_state=0, progress=False).fit(pd.concat(frames)) \
+        .predict(h, level=[80]).merge(pd.concat(test), on=["unique_id", "ds"])
+    fc["inside"] = (fc.y >= fc.yhat_lo_80) & (fc.y <= fc.yhat_hi_80)
+    fc["width"] = fc.yhat_hi_80 - fc.yhat_lo_80
+    calm, noisy = fc[fc.unique_id < 30], fc[fc.unique_id >= 30]
+    assert 0.65 <= calm.inside.mean() <= 0.95 and 0.65 <= noisy.inside.mean() <= 0.95, \
+        (calm.inside.mean(), noisy.inside.mean())
+    assert 5 < noisy.width.mean() / calm.width.mean() < 20

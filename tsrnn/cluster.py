@@ -216,6 +216,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         series, ends = model._calibration_pairs(windows, held_out)
         shards, rows = samples(series, ends)
         calibration = _assemble(client.gather(shards), rows, len(series))
+        calibration.series = series                     # the global series of each sample
         futures = []
         for k in range(model.ensemble_size):
             rng = model._member_rng(k)
@@ -230,7 +231,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         members = client.gather(futures)
         tails = client.gather([client.submit(_tail, p, model.window_) for p in prepared])
         state, axis = _merge_tails(tails, order, ids)
-        model._fitted(members, calibration, state, axis, model._fallbacks(ids, lengths, needed))
+        model._fitted(members, calibration, state, axis, model._fallbacks(ids, lengths, needed, state.constant))
         return model
     except BaseException:
         model._forget()
@@ -257,7 +258,8 @@ def _merge_tails(tails: list, order: np.ndarray, ids: np.ndarray) -> tuple[Serie
 
     def cat(name):
         return np.concatenate([getattr(s, name) for s in stores])[order]
-    state = SeriesStore(z[rows], offsets, cat("log"), cat("shift"), cat("scale"), cat("seasonal"), cat("n_obs"))
+    state = SeriesStore(z[rows], offsets, cat("log"), cat("shift"), cat("scale"), cat("seasonal"), cat("n_obs"),
+                        spread=cat("spread"))
     lasts = [a.last for a in axes]
     last = (lasts[0].append(lasts[1:]) if isinstance(lasts[0], pd.Index) else np.concatenate(lasts))
     last = last.take(order) if isinstance(last, pd.Index) else last[order]

@@ -22,7 +22,8 @@ What the default does, step by step (see ``docs/forecaster.md``):
 Forecasts longer than ``horizon`` are made recursively, ``horizon`` steps at a time, in chunks of series
 so that memory stays bounded. A series too short to train on gives no training sample and is forecast
 from padded inputs; one too short even for that (fewer than ``min(window, max(2, season_length))``
-points) is forecast by the naive rule (its last value). ``fallbacks_`` lists both kinds.
+points) is forecast by the naive rule (its last value), and so is a constant series (nothing to learn
+from: its value). ``fallbacks_`` lists them all.
 """
 from __future__ import annotations
 
@@ -48,6 +49,7 @@ __all__ = ["Forecaster", "NotFittedError"]
 SHORT_SERIES = ("fallback", "error")
 _OVERFLOW = 1e300              # |forecast| at or past this is exp(~690): the inverse log transform saturated
 _PREDICT_CHUNK = 8192          # series per recursive forecast round (the network predicts them 2,048 at a time)
+_MIN_HELD_OUT = 200            # held-out windows a small panel keeps in all (for intervals up to 99.5 %)
 
 
 class Forecaster(BaseEstimator):
@@ -113,7 +115,7 @@ class Forecaster(BaseEstimator):
     of every series), ``panel_`` (ids and time axis of the fitted series), ``loss_history_`` and
     ``best_epoch_`` (per network: train and validation loss per epoch, the epoch whose weights were
     kept), ``residuals_`` (held-out |errors| for the intervals), ``fallbacks_`` (a DataFrame
-    ``unique_id, n_obs, rule`` of the series forecast by a short-series rule) and ``covariates_`` (the
+    ``unique_id, n_obs, rule`` of the series forecast by a short-series or constant-series rule) and ``covariates_`` (the
     fitted covariate encoding: kinds, categories, calendar features).
 
     Example
@@ -280,7 +282,8 @@ class Forecaster(BaseEstimator):
             net = self._network(layout, rng)
             batches = StoreBatches(store, windows, layout, rng, self.samples_per_epoch, self.batch_size)
             members.append((net, *self._train(net, batches, calibration if held_out else None)))
-        self._fitted(members, calibration, store.tail(W), panel.axis(), self._fallbacks(panel.ids, lengths, needed))
+        self._fitted(members, calibration, store.tail(W), panel.axis(),
+                     self._fallbacks(panel.ids, lengths, needed, store.constant))
         return self
 
     def _settle(self, lengths: np.ndarray, ids) -> int:
@@ -307,7 +310,7 @@ class Forecaster(BaseEstimator):
 
     def _windows(self, lengths: np.ndarray) -> Windows:
         windows = Windows(lengths, self.window_, self.horizon_, self._min_inputs(), self.stride,
-                          holdout=bool(self.early_stopping))
+                          holdout=bool(self.early_stopping), min_held_out=_MIN_HELD_OUT)
         if windows.total == 0:
             raise ValueError("no training samples: the series are too short for this window and horizon")
         return windows
@@ -332,7 +335,8 @@ class Forecaster(BaseEstimator):
         self.networks_ = [net for net, _, _ in members]
         self.loss_history_ = [history for _, history, _ in members]
         self.best_epoch_ = [best for _, _, best in members]
-        self.residuals_ = np.abs(self._network_predict(calibration.x, calibration.xf) - calibration.y)
+        errors = np.abs(self._network_predict(calibration.x, calibration.xf) - calibration.y)
+        self.residuals_ = errors / state.interval_scale()[calibration.series][:, None]   # per series' own spread
         self.state_ = state
         self.panel_ = axis
         self.fallbacks_ = fallbacks
@@ -349,15 +353,16 @@ class Forecaster(BaseEstimator):
             pick = np.sort(np.random.default_rng(seed).choice(total, size=self.validation_size, replace=False))
         return (windows.held_out_pairs if held_out else windows.train_pairs)(pick)
 
-    def _fallbacks(self, ids, lengths: np.ndarray, needed: int):
-        """The series that a short-series rule applies to, with the rule."""
+    def _fallbacks(self, ids, lengths: np.ndarray, needed: int, constant: np.ndarray):
+        """The series that a short-series rule or the constant-series rule applies to, with the rule."""
         import pandas as pd
 
-        rows = np.flatnonzero(lengths < needed)
+        rows = np.flatnonzero((lengths < needed) | constant)
         naive = lengths[rows] < self._min_inputs()
-        return pd.DataFrame({"unique_id": ids[rows], "n_obs": lengths[rows],
-                             "rule": np.where(naive, "naive: last value (too short for the network)",
-                                              "padded: forecast from padded inputs (too short to train on)")})
+        rule = np.where(naive, "naive: last value (too short for the network)",
+                        "padded: forecast from padded inputs (too short to train on)")
+        rule = np.where(constant[rows] & ~naive, "constant: its value (the history does not vary)", rule)
+        return pd.DataFrame({"unique_id": ids[rows], "n_obs": lengths[rows], "rule": rule})
 
     def _network_predict(self, x: np.ndarray, xf: np.ndarray | None = None) -> np.ndarray:
         """The ensemble's mean normalised forecast for network inputs x (T, N, I) (and the decoder's
@@ -408,7 +413,7 @@ class Forecaster(BaseEstimator):
         forecasts = state.to_original(center)
         extra = {}
         for lv in levels:
-            q = conformal_halfwidth(self.residuals_, lv, h, self.horizon_)
+            q = conformal_halfwidth(self.residuals_, lv, h, self.horizon_)[None, :] * state.interval_scale()[:, None]
             extra[f"yhat_lo_{lv:g}"] = state.to_original(center - q)
             extra[f"yhat_hi_{lv:g}"] = state.to_original(center + q)
         bad = np.flatnonzero(~(np.isfinite(forecasts) & (np.abs(forecasts) < _OVERFLOW)).all(axis=1))
@@ -451,12 +456,12 @@ class Forecaster(BaseEstimator):
         layout = self._layout()
         n = len(state)
         out = np.empty((n, h))
-        naive = np.flatnonzero(state.n_obs < self._min_inputs())
-        if len(naive):
-            out[naive] = state.z[state.offsets[naive + 1] - 1][:, None]
+        naive = (state.n_obs < self._min_inputs()) | state.constant    # too short, or nothing to learn from
+        if naive.any():
+            out[naive] = state.z[state.offsets[1:][naive] - 1][:, None]
         ahead = state.extend(rows, layout.n_past, future)
         tail = state.lengths
-        network = np.flatnonzero(state.n_obs >= self._min_inputs())
+        network = np.flatnonzero(~naive)
         for start in range(0, len(network), _PREDICT_CHUNK):
             series = network[start:start + _PREDICT_CHUNK]
             first = ahead.offsets[series] + tail[series]           # row of each series' first forecast

@@ -41,7 +41,8 @@ _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "
 _FITTED = {"horizon_", "window_", "best_epoch_", "loss_history_"}
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
-_STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static")
+_STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static",
+          "spread")
 
 
 def _umask() -> int:
@@ -253,7 +254,7 @@ def _load_checked(cls, path, meta):
     _require(len(offsets) == n + 1 and offsets[0] == 0 and offsets[-1] == len(state.z)
              and (np.diff(offsets) >= 1).all() and (np.diff(offsets) <= window).all()
              and (np.diff(offsets) <= state.n_obs).all(), "the series store's offsets are inconsistent")
-    _require(len(state.log) == len(state.shift) == len(state.scale) == len(state.seasonal) == n
+    _require(len(state.log) == len(state.shift) == len(state.scale) == len(state.seasonal) == len(state.spread) == n
              and state.seasonal.ndim == 2 and state.seasonal.shape[1] == max(1, model.season_length),
              "the series store's per-series arrays disagree in length")
     _require(arrays["residuals"].ndim == 2 and arrays["residuals"].shape[1] == horizon, "residuals have the wrong shape")

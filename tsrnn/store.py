@@ -27,7 +27,9 @@ have all covariate channels 0.
 Which windows exist, per series of prepared length n (``need`` = the least real inputs of a sample):
 
 * held out (early stopping and interval calibration): up to H windows whose targets all lie in the
-  last 2H - 1 points, ``n_val = min(H, n - 2H - need + 1)``;
+  last 2H - 1 points, ``n_val = min(H, n - 2H - need + 1)``; in a small panel more, so that at least
+  ``min_held_out`` windows are held out in all when the series allow it, at most a fifth of a series'
+  points each (3 series of 144 points, H = 1: 28 each instead of 1);
 * training: the windows whose targets end at or before ``cut = n - (H + n_val - 1)``, stepping back
   from ``cut`` by ``stride``; a series shorter than W + H is padded so that each sample keeps ``need``
   real inputs.
@@ -64,6 +66,7 @@ class SeriesStore:
     x_center: np.ndarray = None    # (n, C) float64 per-series centre of each channel (0: not scaled)
     x_scale: np.ndarray = None     # (n, C) float64 per-series scale of each channel (1: not scaled)
     static: np.ndarray = None      # (n, S) float32 static channels
+    spread: np.ndarray = None      # (n,) float64 mean |z_t - z_{t-1}| of each prepared series (0: constant)
 
     def __post_init__(self):
         n = len(self.offsets) - 1
@@ -74,6 +77,8 @@ class SeriesStore:
             self.x_center, self.x_scale = np.zeros((n, C)), np.ones((n, C))
         if self.static is None:
             self.static = np.zeros((n, 0), np.float32)
+        if self.spread is None:
+            self.spread = _spread(self.z, self.offsets)
 
     @classmethod
     def prepare(cls, y: np.ndarray, offsets: np.ndarray, scaler, season_length: int, deseasonalize_: bool,
@@ -104,6 +109,17 @@ class SeriesStore:
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
 
+    @property
+    def constant(self) -> np.ndarray:
+        """(n,) bool: the series' prepared history does not vary."""
+        return self.spread <= 0
+
+    def interval_scale(self) -> np.ndarray:
+        """(n,) the unit of each series' prediction intervals: its spread; a constant series (or one without
+        steps) the median spread of the others (1 when there are none)."""
+        good = self.spread > 0
+        return np.where(good, self.spread, np.median(self.spread[good]) if good.any() else 1.0)
+
     def tail(self, window: int) -> "SeriesStore":
         """The same series keeping only their last ``window`` prepared points."""
         keep = np.minimum(self.lengths, window)
@@ -111,7 +127,7 @@ class SeriesStore:
         np.cumsum(keep, out=offsets[1:])
         rows = np.repeat(self.offsets[1:] - keep - offsets[:-1], keep) + np.arange(offsets[-1])
         return SeriesStore(self.z[rows], offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs,
-                           self.x[rows], self.x_center, self.x_scale, self.static)
+                           self.x[rows], self.x_center, self.x_scale, self.static, self.spread)
 
     def extend(self, steps: int, n_past: int, future: np.ndarray | None = None) -> "SeriesStore":
         """The store with ``steps`` rows after the end of every series, to be forecast: values NaN,
@@ -131,7 +147,7 @@ class SeriesStore:
             scaled = (future.reshape(n, steps, C - n_past) - self.x_center[:, None, n_past:]) / self.x_scale[:, None, n_past:]
             x[new.ravel(), n_past:] = scaled.reshape(n * steps, C - n_past)
         return SeriesStore(z, offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs, x,
-                           self.x_center, self.x_scale, self.static)
+                           self.x_center, self.x_scale, self.static, self.spread)
 
     def to_original(self, z_adj: np.ndarray, series: np.ndarray | None = None) -> np.ndarray:
         """Forecasts (B, h) of the adjusted, scaled series ``series`` (default: all) back to the data's
@@ -143,14 +159,29 @@ class SeriesStore:
         return unscale(z, self.log[series], self.shift[series], self.scale[series])
 
 
+def _spread(z: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Each series' mean absolute step |z_t - z_{t-1}| (its in-sample naive error on the prepared scale);
+    0 for a constant series or one without steps."""
+    lengths = np.diff(offsets)
+    steps = np.abs(np.diff(z))
+    owner = np.repeat(np.arange(len(lengths)), lengths)[1:]
+    inside = np.ones(len(steps), bool)
+    inside[offsets[1:-1][(offsets[1:-1] > 0) & (offsets[1:-1] <= len(steps))] - 1] = False   # across a boundary
+    with np.errstate(invalid="ignore", divide="ignore"):
+        spread = np.bincount(owner[inside], weights=steps[inside], minlength=len(lengths)) / (lengths - 1)
+    return np.where(np.isfinite(spread) & (spread > 1e-12), spread, 0.0)
+
+
 class Windows:
     """Training and held-out samples of a store as (series, end) pairs (see the module docstring)."""
 
     def __init__(self, lengths: np.ndarray, window: int, horizon: int, need: int, stride: int = 1,
-                 holdout: bool = True):
+                 holdout: bool = True, min_held_out: int = 0):
         W, H = window, horizon
         n = np.asarray(lengths, dtype=np.int64)
-        self.n_val = np.clip(n - 2 * H - need + 1, 0, H) if holdout else np.zeros_like(n)
+        share = -(-int(min_held_out) // max(len(n), 1))          # per series, for min_held_out in all
+        target = np.maximum(H, np.minimum(share, n // 5))
+        self.n_val = np.clip(n - 2 * H - need + 1, 0, target) if holdout else np.zeros_like(n)
         self.cut = np.where(self.n_val > 0, n - (H + self.n_val - 1), n)
         pad = np.where(self.cut < W + H, max(0, W - need), 0)
         room = self.cut + pad - W - H

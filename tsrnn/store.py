@@ -45,7 +45,7 @@ import numpy as np
 from numba import njit
 
 from ._config import JIT
-from .preprocessing import deseasonalize, fit_scalers, scale_into, standardize_channels, unscale
+from .preprocessing import deseasonalize, fit_scalers, scale_into, series_spread, standardize_channels, unscale
 
 __all__ = ["SeriesStore", "Windows", "Layout", "gather"]
 
@@ -162,14 +162,9 @@ class SeriesStore:
 def _spread(z: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """Each series' mean absolute step |z_t - z_{t-1}| (its in-sample naive error on the prepared scale);
     0 for a constant series or one without steps."""
-    lengths = np.diff(offsets)
-    steps = np.abs(np.diff(z))
-    owner = np.repeat(np.arange(len(lengths)), lengths)[1:]
-    inside = np.ones(len(steps), bool)
-    inside[offsets[1:-1][(offsets[1:-1] > 0) & (offsets[1:-1] <= len(steps))] - 1] = False   # across a boundary
-    with np.errstate(invalid="ignore", divide="ignore"):
-        spread = np.bincount(owner[inside], weights=steps[inside], minlength=len(lengths)) / (lengths - 1)
-    return np.where(np.isfinite(spread) & (spread > 1e-12), spread, 0.0)
+    out = np.empty(len(offsets) - 1)
+    series_spread(z, np.ascontiguousarray(offsets, dtype=np.int64), out)
+    return out
 
 
 class Windows:

@@ -41,7 +41,7 @@ from .baselines import BASELINES
 from .covariates import check_names
 from .preprocessing import naive2_forecasts
 from ._validation import check_positive_int
-from .data import Panel, series_stamps, to_panel
+from .data import Panel, row_stamps, series_stamps, to_panel
 from .kernels.spec import SPECS
 
 __all__ = ["backtest", "BacktestResult", "make_model", "MODEL_NAMES"]
@@ -329,9 +329,7 @@ class _Window:
         if isinstance(estimator, (Forecaster, _Baseline)):
             return self.train                           # they copy it before transforming it
         t = self.train
-        frame = {id_col: np.repeat(t.ids, t.lengths), target_col: t.data.copy()}
-        k = np.arange(len(t.data)) - np.repeat(t.offsets[1:] - 1, t.lengths)
-        frame[time_col] = series_stamps(t, k, np.repeat(np.arange(len(t)), t.lengths))
+        frame = {id_col: np.repeat(t.ids, t.lengths), target_col: t.data.copy(), time_col: row_stamps(t)}
         columns = [c for part in covariates_of(estimator) for c in part]
         frame.update({c: t.columns[c].decoded() for c in columns})
         return pd.DataFrame(frame)[[id_col, time_col, target_col, *columns]]
@@ -348,8 +346,7 @@ class _Window:
         if isinstance(estimator, (Forecaster, _Baseline)):
             return {"future": self.after}
         a = self.after
-        k = np.arange(len(a.data)) - np.repeat(a.offsets[1:] - 1, a.lengths)
-        frame = {id_col: np.repeat(a.ids, a.lengths), time_col: series_stamps(a, k, np.repeat(np.arange(len(a)), a.lengths))}
+        frame = {id_col: np.repeat(a.ids, a.lengths), time_col: row_stamps(a)}
         frame.update({c: a.columns[c].decoded() for c in future})
         return {"future": pd.DataFrame(frame)}
 

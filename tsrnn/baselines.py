@@ -54,28 +54,35 @@ class _Baseline(BaseEstimator):
         self.panel_ = to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill)
         return self
 
-    def predict(self, h: int, y=None, level=None):
-        """Forecast h steps after every series (``y``: forecast these series instead of the fitted ones)."""
+    def _columns(self) -> tuple:
+        """Covariate columns the model reads (none: univariate models)."""
+        return ()
+
+    def predict(self, h: int, y=None, level=None, future=None):
+        """Forecast h steps after every series (``y``: forecast these series instead of the fitted ones;
+        ``future``: the future covariates' values, for the models that read them)."""
         self._check_is_fitted("panel_")
         h = check_positive_int("h", h)
         if level is not None:
             raise ValueError(f"{type(self).__name__} gives point forecasts only (level is not supported)")
+        if future is not None and not self._columns():
+            raise ValueError(f"{type(self).__name__} reads no future covariates (future= was given)")
         panel = self.panel_ if y is None else to_panel(y, self.id_col, self.time_col, self.target_col,
-                                                      self.freq, self.fill)
+                                                      self.freq, self.fill, self._columns())
         self.fallbacks_ = {}
         from threadpoolctl import threadpool_limits
 
         # statsmodels works on tiny matrices: a multi-threaded BLAS only adds hand-over (and, with several
         # processes, threads spinning against each other)
         with threadpool_limits(limits=1, user_api="blas"):
-            forecasts = self._forecast_panel(panel, h)
+            forecasts = self._forecast_panel(panel, h, future)
         if self.fallbacks_:
             first = next(iter(self.fallbacks_.items()))
             warnings.warn(f"{type(self).__name__}: {len(self.fallbacks_)} of {len(panel)} series fell back to "
                           f"Naive2 (first: {first[0]!r}: {first[1]}); see .fallbacks_", UserWarning, stacklevel=2)
         return to_output(panel, forecasts)
 
-    def _forecast_panel(self, panel, h: int) -> np.ndarray:
+    def _forecast_panel(self, panel, h: int, future=None) -> np.ndarray:
         """(n_series, h) forecasts: one model per series (models without per-series fitting override it)."""
         return np.stack([self._safe_forecast(uid, values, h) for uid, values in zip(panel.ids, panel.values)])
 
@@ -134,7 +141,7 @@ class Naive(_Baseline):
     def _forecast(self, y, h):
         return np.full(h, y[-1])
 
-    def _forecast_panel(self, panel, h: int) -> np.ndarray:
+    def _forecast_panel(self, panel, h: int, future=None) -> np.ndarray:
         return np.repeat(panel.data[panel.offsets[1:] - 1][:, None], h, axis=1)
 
 
@@ -157,7 +164,7 @@ class Naive2(_Baseline):
     def _forecast(self, y, h):
         return naive2_forecast(y, h, self.season_length)
 
-    def _forecast_panel(self, panel, h: int) -> np.ndarray:
+    def _forecast_panel(self, panel, h: int, future=None) -> np.ndarray:
         return naive2_forecasts(panel.data, panel.offsets, h, self.season_length)
 
 
@@ -358,43 +365,24 @@ class ARIMAX(AutoARIMA):
             raise ValueError("ARIMAX needs future_covariates or calendar features (else use AutoARIMA)")
         return self
 
-    def predict(self, h: int, y=None, level=None, future=None):
-        """Forecast h steps; ``future``: the regressors' values after each series' end (a long frame,
-        as for ``Forecaster.predict``) when there are future covariates."""
-        from threadpoolctl import threadpool_limits
+    def _forecast_panel(self, panel, h: int, future=None) -> np.ndarray:
+        """Per series: AutoARIMA on its history with the encoded regressors, forecast with their future
+        values (``future``: a long frame or the rows after each series' end)."""
+        from .data import future_rows
 
-        from .data import Panel, read_future
-
-        self._check_is_fitted("panel_")
-        h = check_positive_int("h", h)
-        if level is not None:
-            raise ValueError("ARIMAX gives point forecasts only (level is not supported)")
         enc = self.encoding_
-        panel = self.panel_ if y is None else to_panel(y, self.id_col, self.time_col, self.target_col, self.freq,
-                                                      self.fill, self._columns())
-        given = None
-        if enc.future:
-            if future is None:
-                raise ValueError(f"ARIMAX reads the future covariates {list(enc.future)}: predict needs future=")
-            given = future if isinstance(future, Panel) else read_future(future, panel, h, enc.future, self.id_col,
-                                                                         self.time_col)
-            if isinstance(future, Panel) and (given.lengths > h).any():
-                given = given.subset(np.arange(len(given)), given.lengths - h)
+        if enc.future and future is None:
+            raise ValueError(f"ARIMAX reads the future covariates {list(enc.future)}: predict needs future=")
+        given = future_rows(future, panel, h, enc.future, self.id_col, self.time_col) if enc.future else None
         history = enc.time_channels(panel).astype(np.float64)
         ahead = enc.future_channels(panel, h, given).astype(np.float64).reshape(len(panel), h, -1)
-        self.fallbacks_ = {}
-        with threadpool_limits(limits=1, user_api="blas"):
-            rows = []
-            for i, (uid, values) in enumerate(zip(panel.ids, panel.values)):
-                x = history[panel.offsets[i]:panel.offsets[i + 1]]
-                if self.max_history is not None:
-                    values, x = values[-self.max_history:], x[-self.max_history:]
-                rows.append(self._safe_forecast(uid, values, h, *_regressors(x, ahead[i])))
-        if self.fallbacks_:
-            first = next(iter(self.fallbacks_.items()))
-            warnings.warn(f"ARIMAX: {len(self.fallbacks_)} of {len(panel)} series fell back to Naive2 (first: "
-                          f"{first[0]!r}: {first[1]}); see .fallbacks_", UserWarning, stacklevel=2)
-        return to_output(panel, np.stack(rows))
+        rows = []
+        for i, (uid, values) in enumerate(zip(panel.ids, panel.values)):
+            x = history[panel.offsets[i]:panel.offsets[i + 1]]
+            if self.max_history is not None:
+                values, x = values[-self.max_history:], x[-self.max_history:]
+            rows.append(self._safe_forecast(uid, values, h, *_regressors(x, ahead[i])))
+        return np.stack(rows)
 
 
 def _regressors(x: np.ndarray, future: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

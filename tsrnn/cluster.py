@@ -170,7 +170,6 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
     >>> model.predict(12)
     """
     from .covariates import Encoding, check_names
-    from .data import FILLS  # noqa: F401 - parameters are checked by the model
 
     client, close = connect(client, scheduler, workers)
     try:

@@ -35,7 +35,7 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["Axis", "Column", "Panel", "SeriesError", "to_panel", "to_output", "shift_stamps", "series_stamps",
-           "read_future", "row_stamps", "calendar_features", "default_calendar", "FILLS", "CALENDAR"]
+           "read_future", "future_rows", "row_stamps", "calendar_features", "default_calendar", "FILLS", "CALENDAR"]
 
 FILLS = (None, "ffill", "interpolate", "zero")
 _LISTED = 10                     # bad series named in one error
@@ -747,6 +747,17 @@ def read_future(df, axis: Axis, steps: int, columns, id_col: str = "unique_id", 
     last = shift_stamps(axis, axis.last, np.full(n, steps))
     return Panel(axis.ids, last, axis.step, axis.kind, axis.time_kind, axis.name, np.full(n * steps, np.nan),
                  offsets, read)
+
+
+def future_rows(future, axis: Axis, steps: int, columns, id_col: str = "unique_id", time_col: str = "ds") -> Panel:
+    """The future covariate values at the ``steps`` points after each series of ``axis``, from a long
+    frame (``read_future``) or from a :class:`Panel` of at least that many rows per series in the axis'
+    order (a backtest's rows after its cutoff), cut to ``steps``."""
+    if not isinstance(future, Panel):
+        return read_future(future, axis, steps, columns, id_col, time_col)
+    if len(future) != len(axis) or (future.lengths < steps).any():
+        raise ValueError(f"the future covariates must cover the {steps} steps after each series' end")
+    return future if (future.lengths == steps).all() else future.subset(np.arange(len(future)), future.lengths - steps)
 
 
 def row_stamps(panel: Panel):

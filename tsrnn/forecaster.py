@@ -35,7 +35,7 @@ import numpy as np
 from ._base import BaseEstimator, NotFittedError
 from ._validation import check_positive_int
 from .covariates import Encoding, check_calendar, check_names
-from .data import FILLS, Panel, read_future, to_output, to_panel
+from .data import FILLS, Panel, future_rows, to_output, to_panel
 from .intervals import check_levels, conformal_halfwidth
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
@@ -265,7 +265,7 @@ class Forecaster(BaseEstimator):
         self.covariates_ = Encoding.fit(panel, past, future, static, self.calendar)
         lengths = panel.lengths
         needed = self._settle(lengths, panel.ids)
-        H, W = self.horizon_, self.window_
+        W = self.window_
         layout = self._layout()
 
         store = self._prepare(panel, owned=not isinstance(y, Panel), encoding=self.covariates_)
@@ -438,15 +438,7 @@ class Forecaster(BaseEstimator):
             raise ValueError(f"the model reads the future covariates {list(enc.future)}: predict needs future=, a "
                              f"long frame ({self.id_col!r}, {self.time_col!r}, {', '.join(map(repr, enc.future))}) "
                              f"with their values at the {need} time stamps after each series' end")
-        if isinstance(future, Panel):                   # a backtest's test rows, already cut
-            given = future
-            if len(given) != len(axis) or (given.lengths < need).any():
-                raise ValueError(f"the future covariates must cover the {need} steps after each series' end")
-            if (given.lengths != need).any():
-                given = given.subset(np.arange(len(given)), given.lengths - need)
-        else:
-            given = read_future(future, axis, need, enc.future, self.id_col, self.time_col)
-        return enc.future_channels(axis, rows, given)
+        return enc.future_channels(axis, rows, future_rows(future, axis, need, enc.future, self.id_col, self.time_col))
 
     def _forecast_normalised(self, state: SeriesStore, h: int, rows: int, future: np.ndarray | None) -> np.ndarray:
         """(n_series, h) forecasts of the adjusted, scaled series: the network recursively, ``horizon``

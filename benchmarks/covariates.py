@@ -169,12 +169,15 @@ def markdown(table: dict, args, command: str, starts: list[int], df: pd.DataFram
         f"the history before the first window (refit=False), over seeds {args.seeds}. Covariates: `tmin, tmax, pn` "
         "(future values known in advance, taken from the data) and tsrnn's hourly calendar features (hour, day of "
         "week, day of year as sin/cos), the same for every model that takes covariates.", "",
-        "| model | covariates | MAE | MAE range | MASE | MASE range | fit (s) |", "|---|---|---|---|---|---|---|"]
+        "| model | covariates | MAE | MAE range | MASE | MASE range | MAE / nf-lstm+cov | fit (s) |",
+        "|---|---|---|---|---|---|---|---|"]
+    peer = table.get("nf-lstm+cov")
     for name, s in sorted(table.items(), key=lambda kv: kv[1]["mae"]):
         cov = "weather + calendar" if ("cov" in name or name == "arimax") else "none"
         rng = lambda key: f"{s[key][0]:.1f}-{s[key][1]:.1f}" if key == "mae_range" else f"{s[key][0]:.3f}-{s[key][1]:.3f}"
+        ratio = f"{s['mae'] / peer['mae']:.2f}" if peer else "-"
         lines.append(f"| {name} | {cov} | {s['mae']:.1f} | {rng('mae_range') if s['runs'] > 1 else '-'} | {s['mase']:.3f} | "
-                     f"{rng('mase_range') if s['runs'] > 1 else '-'} | {s['fit_s']:.1f} |")
+                     f"{rng('mase_range') if s['runs'] > 1 else '-'} | {ratio} | {s['fit_s']:.1f} |")
     uni, cov = table["tsrnn"], table["tsrnn+cov"]
     if uni.get("epochs") and cov.get("epochs"):
         per_epoch = (cov["fit_s"] / cov["epochs"]) / (uni["fit_s"] / uni["epochs"])

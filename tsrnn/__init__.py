@@ -31,7 +31,7 @@ _LAZY = {
     "SGD": "tsrnn.optim",
 }
 
-_SUBMODULES = ("cluster",)          # tsrnn.cluster (the dask extra) loads on first use
+_SUBMODULES = ("cluster", "datasets")   # loaded on first use (tsrnn.cluster needs the dask extra)
 
 __all__ = ["__version__", *_LAZY]
 

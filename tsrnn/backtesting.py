@@ -98,30 +98,13 @@ class BacktestResult:
                          f"{g.reason.iloc[0]})")
         return lines
 
-    def plot(self, series=None, max_series: int = 4, history: pd.DataFrame | None = None):
-        """Actual values and every model's forecasts per cutoff, one panel per series (matplotlib, the
-        ``plot`` extra). Returns the figure."""
-        try:
-            import matplotlib.pyplot as plt
-        except ImportError:
-            raise ImportError("plotting needs matplotlib: pip install 'tsrnn[plot]'") from None
-        ids = list(self.forecasts.unique_id.unique()) if series is None else list(series)
-        ids = ids[:max_series]
-        fig, axes = plt.subplots(len(ids), 1, figsize=(10, 2.8 * len(ids)), squeeze=False)
-        for ax, uid in zip(axes[:, 0], ids):
-            part = self.forecasts[self.forecasts.unique_id == uid]
-            if history is not None:
-                hist = history[history.unique_id == uid]
-                ax.plot(hist.ds, hist.y, color="0.6", lw=1, label="history")
-            actual = part.drop_duplicates("ds").sort_values("ds")
-            ax.plot(actual.ds, actual.y, color="black", lw=1.5, label="actual")
-            for k, (model, g) in enumerate(part.groupby("model", sort=False)):
-                for j, (_, w) in enumerate(g.groupby("cutoff")):
-                    ax.plot(w.ds, w.yhat, color=f"C{k}", lw=1.2, label=model if j == 0 else None)
-            ax.set_title(str(uid))
-            ax.legend(fontsize=7, ncol=4)
-        fig.tight_layout()
-        return fig
+    def plot(self, history: pd.DataFrame | None = None, series=None, max_series: int = 3):
+        """The backtest report (``tsrnn.plot.backtest``, the ``plot`` extra): metric bars per model, then
+        actuals against forecasts for ``max_series`` series (``history``: the backtested data, drawn
+        before the windows). Returns the matplotlib Figure."""
+        from .plot import backtest as report
+
+        return report(self, history=history, series=series, max_series=max_series)
 
 
 def _resolve_models(model, horizon, season_length, **neural_kwargs) -> dict:

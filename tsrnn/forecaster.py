@@ -468,6 +468,47 @@ class Forecaster(BaseEstimator):
         return out
 
     # ----------------------------------------------------------------------------------------------
+    def plot(self, y, h: int | None = None, level=(80, 95), future=None, series=None, max_series: int = 4):
+        """Forecast ``h`` steps (default ``horizon_``) after the history ``y`` and draw it with its
+        interval fan (``tsrnn.plot.forecast``, the ``plot`` extra). ``y`` is the data given to ``fit``
+        or new series; ``level`` the fan's levels (``None``: the line only); ``future`` as for
+        ``predict``. Returns the matplotlib Figure.
+
+        Example
+        -------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import numpy as np, pandas as pd
+        >>> from tsrnn import Forecaster
+        >>> y = pd.Series(np.sin(np.arange(96) / 2), index=pd.date_range("2020-01-01", periods=96, freq="D"))
+        >>> model = Forecaster(hidden_size=8, horizon=7, max_epochs=3, random_state=0, progress=False).fit(y)
+        >>> fig = model.plot(y)
+        >>> fig.savefig("forecast.png")  # doctest: +SKIP
+        """
+        from .plot import forecast as draw
+
+        self._check_is_fitted("networks_")
+        fc = self.predict(self.horizon_ if h is None else h, y=y, level=level, future=future)
+        return draw(y, fc, series=series, max_series=max_series)
+
+    def plot_training(self):
+        """Train and validation loss per epoch of each ensemble member, the kept epoch marked
+        (``tsrnn.plot.training_curves``). Returns the matplotlib Figure.
+
+        Example
+        -------
+        >>> import matplotlib; matplotlib.use("Agg")
+        >>> import numpy as np
+        >>> from tsrnn import Forecaster
+        >>> model = Forecaster(hidden_size=8, max_epochs=3, random_state=0, progress=False)
+        >>> fig = model.fit(np.sin(np.arange(80) / 3)).plot_training()
+        >>> fig.axes[0].get_ylabel()
+        'loss (normalised units)'
+        """
+        from .plot import training_curves
+
+        self._check_is_fitted("networks_")
+        return training_curves(self)
+
     def save(self, path) -> None:
         """Write the fitted model to the directory ``path``: ``model.json`` (parameters, fitted settings,
         time axis) and ``weights.npz`` (network weights, residuals, the series store's tail), as one unit.

@@ -8,7 +8,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e ".[test,plot,cuda,dask]"
+	$(PY) -m pip install --quiet -e ".[test,plot,cuda,dask,sktime,polars,docs]"
 	rm -f $(VENV)/.installed-*; touch $@
 
 # The main job on bundled real data: LSTM and GRU against ARIMA, ETS, Theta and Naive2 on 40 M4

@@ -3,13 +3,17 @@
 The held-out |errors| r_ik (sample i, step k, in normalised units, each divided by its series' own
 spread, the mean |z_t - z_{t-1}| of the prepared series: ``tsrnn.store``) are divided by their step's
 mean s_k and pooled; with Q the ceil((N + 1) level)-th smallest of the N pooled values, step k of series
-j gets the half-width spread_j * s_k * Q: calm series get narrow intervals, volatile ones wide. Steps past the network's horizon (recursive forecasts) reuse the pattern, widened by
+j gets the half-width spread_j * s_k * Q: calm series get narrow intervals, volatile ones wide. When
+there are too few held-out errors for the level (ceil((N + 1) level) > N: a few short series), Q is the
+normal approximation z_level * RMS of the pooled values instead, and a warning says so. Steps past the network's horizon (recursive forecasts) reuse the pattern, widened by
 sqrt(recursion round). The held-out samples are a bounded, seeded sample of the last windows of the
 series (``tsrnn.store.Windows``), so calibration costs the same for 1,000 or 100,000 series.
 """
 from __future__ import annotations
 
 import numbers
+import warnings
+from statistics import NormalDist
 
 import numpy as np
 
@@ -43,8 +47,12 @@ def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: in
     scale = residuals.mean(axis=0) + 1e-12
     pooled = np.sort((residuals / scale).ravel())
     rank = int(np.ceil((len(pooled) + 1) * level / 100.0))
-    if rank > len(pooled):
-        raise ValueError(f"level {level:g} needs at least {int(np.ceil(100 / (100 - level))) - 1} held-out "
-                         f"errors; fit had {len(pooled)} (longer or more series, or a lower level)")
+    if rank <= len(pooled):
+        quantile = pooled[rank - 1]
+    else:
+        quantile = NormalDist().inv_cdf(0.5 + level / 200.0) * np.sqrt(np.mean(pooled ** 2))
+        warnings.warn(f"level {level:g} needs at least {int(np.ceil(100 / (100 - level))) - 1} held-out errors "
+                      f"for a conformal interval; fit had {len(pooled)} (longer or more series give more): the "
+                      "interval is the normal approximation from their RMS", UserWarning, stacklevel=3)
     steps = np.arange(h)
-    return scale[steps % horizon] * pooled[rank - 1] * np.sqrt(steps // horizon + 1)
+    return scale[steps % horizon] * quantile * np.sqrt(steps // horizon + 1)

@@ -29,7 +29,7 @@ reported in one error: how many there are and the first ten, each with its probl
 from __future__ import annotations
 
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -48,7 +48,7 @@ class Axis:
     ids: np.ndarray              # (n,) object array, one id per series
     last: object                 # (n,) last time stamp per series: DatetimeIndex, PeriodIndex or int64 array
     step: object                 # pandas offset (datetime), 1 (period) or int step (integer axis)
-    kind: str                    # "series" | "array" | "long" | "wide"
+    kind: str                    # "series" | "array" | "long" | "wide" | "polars" (a long polars frame)
     time_kind: str               # "datetime" | "period" | "integer"
     name: object                 # Series name / target column (for the output)
 
@@ -311,6 +311,12 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
     (['a', 'b'], [1.0, 2.0, 5.0], [0, 2, 3])
     """
     columns = list(dict.fromkeys(columns))
+    if is_polars(y):
+        panel = to_panel(from_polars(y), id_col, time_col, target_col, freq, fill, columns, static)
+        if panel.kind != "long":
+            raise ValueError(f"a polars DataFrame must be a long frame with columns {id_col!r}, {time_col!r}, "
+                             f"{target_col!r}; it has {list(y.columns)}")
+        return replace(panel, kind="polars")
     if isinstance(y, Panel):
         missing = [c for c in columns if c not in y.columns]
         if missing:
@@ -685,6 +691,8 @@ def read_future(df, axis: Axis, steps: int, columns, id_col: str = "unique_id", 
     [8.0, 9.0]
     """
     columns = list(columns)
+    if is_polars(df):
+        df = from_polars(df)
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"future must be a long DataFrame with columns {id_col!r}, {time_col!r} and the future "
                          f"covariates {columns}, got {type(df).__name__}")
@@ -836,10 +844,29 @@ def calendar_features(stamps, features) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------------------
+def is_polars(frame) -> bool:
+    """A polars DataFrame (told without importing polars, which stays optional)."""
+    return type(frame).__name__ == "DataFrame" and type(frame).__module__.split(".")[0] == "polars"
+
+
+def from_polars(frame) -> pd.DataFrame:
+    """A polars DataFrame as a pandas one, column by column through NumPy (no pyarrow needed)."""
+    return pd.DataFrame({c: frame[c].to_numpy() for c in frame.columns})
+
+
+def to_polars(frame: pd.DataFrame):
+    """A pandas long frame as a polars one (ids as strings or integers, stamps as polars datetimes)."""
+    import polars as pl
+
+    return pl.DataFrame({c: (frame[c].tolist() if frame[c].dtype == object else frame[c].to_numpy())
+                         for c in frame.columns})
+
+
 def to_output(panel: Axis, forecasts: np.ndarray, extra: dict | None = None, value_name: str = "yhat"):
     """Forecasts ``(n_series, h)`` (plus optional extra columns of the same shape) in the caller's form:
-    Series for a Series/array, long DataFrame (unique_id, ds, yhat, ...) otherwise; a wide input gets a
-    wide frame when there are no extra columns. Built with whole-array operations."""
+    Series for a Series/array, long DataFrame (unique_id, ds, yhat, ...) otherwise (a polars frame for a
+    polars input); a wide input gets a wide frame when there are no extra columns. Built with
+    whole-array operations."""
     extra = extra or {}
     forecasts = np.asarray(forecasts, dtype=np.float64)
     n, h = forecasts.shape
@@ -861,7 +888,7 @@ def to_output(panel: Axis, forecasts: np.ndarray, extra: dict | None = None, val
             value_name: forecasts.ravel()}
     for col, vals in extra.items():
         rows[col] = np.asarray(vals, dtype=np.float64).ravel()
-    return pd.DataFrame(rows)
+    return to_polars(pd.DataFrame(rows)) if panel.kind == "polars" else pd.DataFrame(rows)
 
 
 def _as_index(stamps, step=None):

@@ -5,18 +5,30 @@ unique_id, ds, y (rentals) and tmin, tmax, pn (the day's temperatures and precip
 a future covariate: known in advance for the day being forecast (a weather forecast in real use). The
 calendar (hour, day of week, day of year) comes from the time stamps.
 
-Run: python examples/covariates.py          (about a minute; --quick: a few seconds, for the smoke test)
+Run: python examples/covariates.py [--quick] [--output DIR]   (about a minute; --quick: seconds)
 """
-import sys
+import argparse
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
+import matplotlib
 
-from tsrnn import Forecaster
+matplotlib.use("Agg")
 
-QUICK = "--quick" in sys.argv
-data = pd.read_csv(Path(__file__).resolve().parent.parent / "data" / "bikesharing.csv", parse_dates=["ds"])
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+import tsrnn  # noqa: E402
+from tsrnn import Forecaster  # noqa: E402
+from tsrnn.datasets import load_bikesharing  # noqa: E402
+
+ap = argparse.ArgumentParser(description=__doc__)
+ap.add_argument("--quick", action="store_true", help="60 days, 3 epochs (the smoke test)")
+ap.add_argument("--output", default="out/examples")
+args = ap.parse_args()
+out = Path(args.output)
+out.mkdir(parents=True, exist_ok=True)
+QUICK = args.quick
+data = load_bikesharing()
 if QUICK:
     data = data.iloc[-24 * 60:]
 history, next_day = data.iloc[:-24], data.iloc[-24:]           # forecast the last day of the file
@@ -38,3 +50,10 @@ actual = next_day.y.to_numpy()
 print(f"MAE without covariates: {np.abs(a.yhat.to_numpy() - actual).mean():.1f} rentals/hour")
 print(f"MAE with weather and calendar: {np.abs(b.yhat.to_numpy() - actual).mean():.1f} rentals/hour")
 print(b.head(6).to_string(index=False, float_format=lambda v: f"{v:.1f}"))
+
+# the picture: the last week of history and both forecasts of the next day against what happened
+both = pd.concat([a.assign(unique_id="without covariates"), b.assign(unique_id="with weather and calendar")])
+both["y"] = np.tile(actual, 2)
+history = pd.concat([history.assign(unique_id=u) for u in both.unique_id.unique()])
+tsrnn.plot.forecast(history, both, history_length=24 * 7).savefig(out / "covariates_forecast.png", dpi=100)
+print(f"wrote covariates_forecast.png to {out}")

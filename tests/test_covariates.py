@@ -220,14 +220,3 @@ def test_pipeline_step_and_cli_take_covariates(tmp_path, capsys):
                  "x", "--windows", "1", "--no-progress"]) == 0
     table = capsys.readouterr().out
     assert "arimax" in table and "snaive" in table
-
-
-def test_the_covariates_example_runs():
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parent.parent / "examples" / "covariates.py"
-    res = subprocess.run([sys.executable, str(script), "--quick"], capture_output=True, text=True, timeout=300)
-    assert res.returncode == 0, res.stderr
-    assert "MAE with weather and calendar" in res.stdout

@@ -2,7 +2,6 @@
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -329,14 +328,6 @@ def test_bad_horizon_requests():
     for h in (0, -1, 2.5, True):
         with pytest.raises(ValueError, match="h must be a positive integer"):
             model.predict(h)
-
-
-def test_quickstart_example_runs():
-    root = Path(__file__).resolve().parent.parent
-    res = subprocess.run([sys.executable, str(root / "examples" / "quickstart.py")], capture_output=True, text=True,
-                         timeout=600)
-    assert res.returncode == 0, res.stderr
-    assert "forecast" in res.stdout.lower()
 
 
 def test_save_load_keeps_tz_aware_stamps_across_dst_and_unusual_ids(tmp_path):

@@ -43,6 +43,8 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--wide", action="store_true", help="one column per series, time in the first column")
         sp.add_argument("--freq", help="pandas frequency when it cannot be inferred (e.g. D, MS, h)")
         sp.add_argument("--seed", type=int, default=0, help="random seed of the neural models (default 0)")
+        sp.add_argument("--max-epochs", type=int, default=None, metavar="N",
+                        help="most training epochs of the neural models (default 100, early stopping ends most sooner)")
         sp.add_argument("--no-progress", action="store_true", help="no progress bars")
         sp.add_argument("--past-covariates", metavar="A,B", help="columns observed up to each series' end "
                         "(neural models)")
@@ -157,7 +159,8 @@ def _covariate_kwargs(args) -> dict:
 
 
 def _neural_kwargs(args) -> dict:
-    return {"random_state": args.seed, **_covariate_kwargs(args)}
+    epochs = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
+    return {"random_state": args.seed, **epochs, **_covariate_kwargs(args)}
 
 
 def _run_backtest(args) -> None:

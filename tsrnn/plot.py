@@ -120,6 +120,8 @@ def forecast(history, forecast, *, series=None, max_series: int = 4, history_len
             h = h.iloc[-n_hist:]
             a.plot(h.ds, h[value], color="black", lw=1.2, label="history")
         for k, lv in enumerate(levels):
+            if f[f"yhat_lo_{lv}"].isna().all():          # this series has no interval at this level
+                continue
             shade = 0.18 + 0.22 * k / max(len(levels) - 1, 1)
             a.fill_between(f.ds, f[f"yhat_lo_{lv}"], f[f"yhat_hi_{lv}"], color="C0", alpha=shade, lw=0,
                            label=f"{lv} % interval")

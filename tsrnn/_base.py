@@ -5,9 +5,22 @@ from __future__ import annotations
 import inspect
 
 
+__all__ = ["NotFittedError"]
+
+
 class NotFittedError(ValueError, AttributeError):
     """Raised when predict (or save) is called before fit. Subclasses ValueError and AttributeError
-    like scikit-learn's exception of the same name."""
+    like scikit-learn's exception of the same name.
+
+    Example
+    -------
+    >>> import tsrnn
+    >>> try:
+    ...     tsrnn.Forecaster().predict(3)
+    ... except tsrnn.NotFittedError as exc:
+    ...     print(type(exc).__name__)
+    NotFittedError
+    """
 
 
 class BaseEstimator:

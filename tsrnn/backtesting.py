@@ -54,7 +54,15 @@ COVARIATES = ("past_covariates", "future_covariates", "static_covariates", "cale
 def make_model(name: str, horizon: int, season_length: int = 1, progress: bool = False, **kwargs):
     """A model from its name: lstm, gru, rnn (Forecaster) or naive, snaive, naive2, ses, arima, arimax,
     ets, theta. ``kwargs`` go to a neural model; of them, a baseline takes the covariates it can use
-    (ARIMAX: ``future_covariates`` and ``calendar``; the univariate ones none)."""
+    (ARIMAX: ``future_covariates`` and ``calendar``; the univariate ones none).
+
+    Example
+    -------
+    >>> make_model("gru", horizon=8, season_length=4, hidden_size=16).get_params()["cell"]
+    'gru'
+    >>> type(make_model("theta", horizon=8, season_length=4)).__name__
+    'Theta'
+    """
     key = str(name).lower()
     if key in NEURAL:
         from .forecaster import Forecaster
@@ -76,7 +84,18 @@ def covariates_of(estimator) -> tuple[tuple, tuple, tuple]:
 @dataclass
 class BacktestResult:
     """``forecasts``: long frame (unique_id, ds, cutoff, y, yhat, model); ``metrics``: one row per
-    model with the aggregated scores, ranked by OWA; ``series_metrics``: per model, series and cutoff."""
+    model with the aggregated scores, ranked by OWA; ``series_metrics``: per model, series and cutoff.
+
+    Example
+    -------
+    >>> import numpy as np, tsrnn
+    >>> result = tsrnn.backtest(["naive", "naive2"], 10 + np.sin(np.arange(60) / 2), horizon=6, n_windows=2,
+    ...                         progress=False)
+    >>> list(result.forecasts.columns)
+    ['unique_id', 'ds', 'cutoff', 'y', 'yhat', 'model']
+    >>> result.metrics.windows.tolist()
+    [2, 2]
+    """
     forecasts: pd.DataFrame
     metrics: pd.DataFrame
     series_metrics: pd.DataFrame

@@ -146,7 +146,14 @@ class Naive(_Baseline):
 
 
 class SeasonalNaive(_Baseline):
-    """The last season repeated (Naive when season_length is 1)."""
+    """The last season repeated (Naive when season_length is 1).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> SeasonalNaive(season_length=3).fit(np.array([1.0, 2, 3, 4, 5, 6])).predict(4).tolist()
+    [4.0, 5.0, 6.0, 4.0]
+    """
 
     def _forecast(self, y, h):
         m = min(self.season_length, len(y))
@@ -170,7 +177,15 @@ class Naive2(_Baseline):
 
 class SES(_Baseline):
     """M4's SES benchmark: simple exponential smoothing (statsmodels, alpha and level estimated) on the
-    deseasonalised data, reseasonalised."""
+    deseasonalised data, reseasonalised.
+
+    Example
+    -------
+    >>> from tsrnn.datasets import load_air_passengers
+    >>> forecast = SES(season_length=12).fit(load_air_passengers()).predict(12)
+    >>> len(forecast), str(forecast.index[0].date())
+    (12, '1961-01-01')
+    """
 
     def _forecast(self, y, h):
         from statsmodels.tsa.holtwinters import SimpleExpSmoothing
@@ -251,7 +266,15 @@ class AutoARIMA(_Baseline):
     Seasonal periods above 12 (hourly data: 24, 168) make every seasonal state-space fit take seconds;
     there the series is seasonally adjusted first (M4's classical multiplicative decomposition, as for
     Naive2/SES/Theta), a non-seasonal ARIMA is searched on the adjusted series and the seasonal factors
-    are put back."""
+    are put back.
+
+    Example
+    -------
+    >>> from tsrnn.datasets import load_air_passengers
+    >>> forecast = AutoARIMA(season_length=12).fit(load_air_passengers()).predict(12)
+    >>> bool(forecast.iloc[6] > forecast.iloc[10])            # summer above autumn
+    True
+    """
 
     def __init__(self, season_length: int = 1, max_p: int = 3, max_q: int = 3, max_models: int = 12, freq=None,
                  fill=None, id_col="unique_id", time_col="ds", target_col="y"):
@@ -405,7 +428,15 @@ def _regressors(x: np.ndarray, future: np.ndarray) -> tuple[np.ndarray, np.ndarr
 class ETS(_Baseline):
     """Exponential smoothing state-space model (statsmodels ``ETSModel``) with the form chosen per series
     by AICc among additive/multiplicative errors, no/additive/damped trend and no/seasonal component
-    (multiplicative forms only for positive series, seasonal only with two full seasons)."""
+    (multiplicative forms only for positive series, seasonal only with two full seasons).
+
+    Example
+    -------
+    >>> from tsrnn.datasets import load_air_passengers
+    >>> forecast = ETS(season_length=12).fit(load_air_passengers()).predict(12)
+    >>> bool(forecast.iloc[6] > forecast.iloc[10])
+    True
+    """
 
     def _forecast(self, y, h):
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
@@ -434,7 +465,15 @@ class ETS(_Baseline):
 
 class Theta(_Baseline):
     """The Theta method (Assimakopoulos & Nikolopoulos 2000) as in statsmodels ``ThetaModel``:
-    multiplicative deseasonalisation when the seasonality test passes, SES plus half the linear trend."""
+    multiplicative deseasonalisation when the seasonality test passes, SES plus half the linear trend.
+
+    Example
+    -------
+    >>> from tsrnn.datasets import load_air_passengers
+    >>> forecast = Theta(season_length=12).fit(load_air_passengers()).predict(12)
+    >>> bool(forecast.iloc[6] > forecast.iloc[10])
+    True
+    """
 
     def _forecast(self, y, h):
         from statsmodels.tsa.forecasting.theta import ThetaModel

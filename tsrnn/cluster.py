@@ -82,7 +82,17 @@ def to_partitions(data, client, id_col: str = "unique_id") -> list:
     """``data`` as pandas partitions on the workers (futures), each holding whole series: a pandas frame
     is cut by series into one partition per worker and handed over inside the tasks that read them (so
     Dask can rerun a lost one); a dask frame is shuffled on ``id_col`` only when a series spans
-    partitions (checked from each partition's ids), then computed where it lies."""
+    partitions (checked from each partition's ids), then computed where it lies.
+
+    Example
+    -------
+    >>> import pandas as pd
+    >>> from tsrnn import cluster
+    >>> client = cluster.connect(workers=2)                       # doctest: +SKIP
+    >>> df = pd.DataFrame({"unique_id": list("aabb"), "ds": [1, 2, 1, 2], "y": [1.0, 2, 3, 4]})
+    >>> len(cluster.to_partitions(df, client))                    # doctest: +SKIP
+    2
+    """
     if isinstance(data, pd.DataFrame):
         if id_col not in data.columns:
             raise ValueError(f"the long DataFrame lacks the id column {id_col!r}")
@@ -164,10 +174,10 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
     Example
     -------
     >>> import tsrnn, pandas as pd                                    # doctest: +SKIP
-    >>> from distributed import Client
-    >>> client = Client(n_workers=2)
-    >>> model = tsrnn.cluster.fit(tsrnn.Forecaster(season_length=12), pd.read_csv("sales.csv"), client)
-    >>> model.predict(12)
+    >>> from distributed import Client   # doctest: +SKIP
+    >>> client = Client(n_workers=2)   # doctest: +SKIP
+    >>> model = tsrnn.cluster.fit(tsrnn.Forecaster(season_length=12), pd.read_csv("sales.csv"), client)   # doctest: +SKIP
+    >>> model.predict(12)   # doctest: +SKIP
     """
     from .covariates import Encoding, check_names
 
@@ -270,7 +280,17 @@ def predict(model, h: int, data=None, client=None, scheduler: str | None = None,
             level=None, compute: bool = False):
     """Forecast ``h`` steps. Without ``data``: the fitted series (a pandas frame, as ``model.predict``).
     With ``data`` (new histories, dask or pandas long frame): every partition is forecast on the
-    workers with the model broadcast once; returns a dask DataFrame (``compute=True``: pandas)."""
+    workers with the model broadcast once; returns a dask DataFrame (``compute=True``: pandas).
+
+    Example
+    -------
+    >>> from tsrnn import Forecaster, cluster
+    >>> from tsrnn.datasets import load_m4
+    >>> train = load_m4("Quarterly").train
+    >>> model = cluster.fit(Forecaster(season_length=4, horizon=8), train, workers=2)    # doctest: +SKIP
+    >>> cluster.predict(model, 8, train, workers=2, compute=True).shape                 # doctest: +SKIP
+    (1600, 3)
+    """
     if data is None:
         return model.predict(h, level=level)
     client, close = connect(client, scheduler, workers)
@@ -307,7 +327,17 @@ def forecast(model, data, h: int, client=None, scheduler: str | None = None, wor
              level=None, future=None) -> pd.DataFrame:
     """Fit ``model`` on ``data`` and forecast ``h`` steps on a cluster (what ``tsrnn forecast --workers``
     runs): a Forecaster by ``fit``; a per-series baseline partition by partition, one task each. The
-    frame equals ``model.fit(data).predict(h)``'s."""
+    frame equals ``model.fit(data).predict(h)``'s.
+
+    Example
+    -------
+    >>> from tsrnn import Forecaster, cluster
+    >>> from tsrnn.datasets import load_m4
+    >>> train = load_m4("Quarterly").train
+    >>> fc = cluster.forecast(Forecaster(season_length=4, horizon=8), train, 8, workers=2)   # doctest: +SKIP
+    >>> list(fc.columns)                                                                     # doctest: +SKIP
+    ['unique_id', 'ds', 'yhat']
+    """
     from .forecaster import Forecaster
 
     client, close = connect(client, scheduler, workers)
@@ -338,7 +368,18 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
              refit: bool = True, season_length: int | None = None, *, client=None, scheduler: str | None = None,
              workers: int | None = None, **kwargs):
     """``tsrnn.backtest`` on a Dask cluster: the data scattered once, one task per (window, model)
-    (``refit=False``: per model). Same arguments and result as ``tsrnn.backtest``, identical metrics."""
+    (``refit=False``: per model). Same arguments and result as ``tsrnn.backtest``, identical metrics.
+
+    Example
+    -------
+    >>> from tsrnn import cluster
+    >>> from tsrnn.datasets import load_m4
+    >>> m4 = load_m4("Quarterly")
+    >>> result = cluster.backtest(["lstm", "theta", "naive2"], m4.train, horizon=8, season_length=4,
+    ...                           workers=2)                                               # doctest: +SKIP
+    >>> list(result.metrics.model)                                                         # doctest: +SKIP
+    ['lstm', 'theta', 'naive2']
+    """
     from .backtesting import backtest as local_backtest
 
     client, close = connect(client, scheduler, workers)

@@ -28,7 +28,14 @@ def _path(*parts: str):
 
 class M4(NamedTuple):
     """One frequency of an M4 sample: long frames ``unique_id, ds, y`` (``ds`` = 1..n, M4 gives no
-    dates; the test steps continue each series' own count) and the competition's facts."""
+    dates; the test steps continue each series' own count) and the competition's facts.
+
+    Example
+    -------
+    >>> m4 = load_m4("Yearly")
+    >>> m4.horizon, list(m4.info.columns[:3])
+    (6, ['unique_id', 'frequency', 'category'])
+    """
     train: pd.DataFrame
     test: pd.DataFrame
     horizon: int            # M4's forecast horizon for the frequency

@@ -33,22 +33,51 @@ def _pair(y_true, y_pred):
 
 
 def mae_rows(y, f) -> np.ndarray:
-    """Mean absolute error of each row (along the last axis)."""
+    """Mean absolute error of each row (along the last axis).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> mae_rows(np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([[1.0, 1.0], [3.0, 3.0]])).tolist()
+    [0.5, 1.0]
+    """
     return np.mean(np.abs(y - f), axis=-1)
 
 
 def rmse_rows(y, f) -> np.ndarray:
+    """Root mean squared error of each row (along the last axis).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> rmse_rows(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]])).round(4).tolist()
+    [3.5355]
+    """
     return np.sqrt(np.mean((y - f) ** 2, axis=-1))
 
 
 def mape_rows(y, f) -> np.ndarray:
-    """MAPE of each row in percent; NaN for a row with an actual value of 0 (undefined there)."""
+    """MAPE of each row in percent; NaN for a row with an actual value of 0 (undefined there).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> mape_rows(np.array([[100.0, 200.0], [0.0, 1.0]]), np.array([[110.0, 180.0], [1.0, 1.0]])).tolist()
+    [10.0, nan]
+    """
     defined = (y != 0).all(axis=-1)
     return np.where(defined, 100.0 * np.mean(np.abs(y - f) / np.where(y != 0, np.abs(y), 1.0), axis=-1), np.nan)
 
 
 def smape_rows(y, f) -> np.ndarray:
-    """M4's sMAPE of each row in percent (a term with y = f = 0 counts 0)."""
+    """M4's sMAPE of each row in percent (a term with y = f = 0 counts 0).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> smape_rows(np.array([[100.0, 0.0]]), np.array([[100.0, 0.0]])).tolist()
+    [0.0]
+    """
     denom = np.abs(y) + np.abs(f)
     terms = np.divide(2.0 * np.abs(y - f), denom, out=np.zeros_like(denom), where=denom > 0)
     return 100.0 * np.mean(terms, axis=-1)
@@ -56,7 +85,14 @@ def smape_rows(y, f) -> np.ndarray:
 
 def mase_scales(values: np.ndarray, offsets: np.ndarray, m: int) -> np.ndarray:
     """The MASE denominator of every series of a store (series i is values[offsets[i]:offsets[i+1]],
-    each longer than m): the in-sample MAE of the seasonal naive forecast with period m."""
+    each longer than m): the in-sample MAE of the seasonal naive forecast with period m.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> mase_scales(np.array([1.0, 2.0, 4.0, 10.0, 10.0]), np.array([0, 3, 5]), 1).tolist()
+    [1.5, 0.0]
+    """
     lengths = np.diff(offsets)
     series = np.repeat(np.arange(len(lengths)), lengths)
     position = np.arange(len(values)) - np.repeat(offsets[:-1], lengths)
@@ -66,7 +102,13 @@ def mase_scales(values: np.ndarray, offsets: np.ndarray, m: int) -> np.ndarray:
 
 
 def scaled_error(mae_values, scale):
-    """MAE / scale, with the rule for a zero scale: inf for an imperfect forecast, 0 for a perfect one."""
+    """MAE / scale, with the rule for a zero scale: inf for an imperfect forecast, 0 for a perfect one.
+
+    Example
+    -------
+    >>> scaled_error([2.0, 1.0, 0.0], [4.0, 0.0, 0.0]).tolist()
+    [0.5, inf, 0.0]
+    """
     mae_values, scale = np.asarray(mae_values, dtype=np.float64), np.asarray(scale, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(scale > 0, mae_values / np.where(scale > 0, scale, 1.0), np.where(mae_values > 0, np.inf, 0.0))
@@ -112,7 +154,13 @@ def smape(y_true, y_pred) -> float:
 
 
 def mase_scale(y_train, m: int = 1) -> float:
-    """In-sample mean absolute error of the seasonal naive forecast with period m (MASE denominator)."""
+    """In-sample mean absolute error of the seasonal naive forecast with period m (MASE denominator).
+
+    Example
+    -------
+    >>> mase_scale([1.0, 3.0, 2.0, 4.0], m=2)
+    1.0
+    """
     x = np.asarray(y_train, dtype=np.float64)
     if m < 1:
         raise ValueError(f"m must be >= 1, got {m}")

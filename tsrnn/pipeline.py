@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from .backtesting import make_model
 
+__all__ = ["forecast"]
+
 
 def forecast(data, h: int, model="lstm", level=None, season_length: int = 1, future=None, **kwargs):
     """Fit ``model`` (a name such as "lstm", "gru", "arima", "arimax", "ets", "theta", "naive2", or an

@@ -96,5 +96,32 @@ def test_baseline_argument_checks():
     model = Naive().fit(series())
     with pytest.raises(ValueError, match="h must be"):
         model.predict(0)
-    with pytest.raises(ValueError, match="point forecasts only"):
-        model.predict(2, level=[80])
+    with pytest.raises(ValueError, match="level must be a coverage"):
+        model.predict(2, level=[150])
+
+
+@pytest.mark.parametrize("name", ["naive", "snaive", "naive2", "ses", "arima", "ets", "theta"])
+def test_every_baseline_gives_nested_intervals_around_its_forecast(name):
+    from tsrnn.backtesting import make_model
+
+    df = pd.read_csv(DATA.parent / "m4-quarterly-40.csv")
+    df = df[df.unique_id.isin(df.unique_id.unique()[:6])]
+    point = make_model(name, horizon=8, season_length=4).fit(df).predict(8)
+    fc = make_model(name, horizon=8, season_length=4).fit(df).predict(8, level=[80, 95])
+    np.testing.assert_allclose(fc.yhat.to_numpy(), point.yhat.to_numpy())      # the same point forecast
+    assert (fc.yhat_lo_95 <= fc.yhat_lo_80).all() and (fc.yhat_lo_80 <= fc.yhat).all()
+    assert (fc.yhat <= fc.yhat_hi_80).all() and (fc.yhat_hi_80 <= fc.yhat_hi_95).all()
+    assert (fc.yhat_hi_95 > fc.yhat_lo_95).all()
+
+
+def test_naive_intervals_cover_random_walks_at_their_level():
+    rng = np.random.default_rng(1)
+    n, h = 400, 6
+    walks = np.cumsum(rng.normal(size=(n, 60 + h)), axis=1)
+    df = pd.DataFrame({"unique_id": np.repeat(np.arange(n), 60), "ds": np.tile(np.arange(60), n),
+                       "y": walks[:, :60].ravel()})
+    fc = Naive().fit(df).predict(h, level=[80, 95])
+    actual = walks[:, 60:].ravel()
+    for lv, lo, hi in [(80, fc.yhat_lo_80, fc.yhat_hi_80), (95, fc.yhat_lo_95, fc.yhat_hi_95)]:
+        inside = ((actual >= lo.to_numpy()) & (actual <= hi.to_numpy())).mean()
+        assert abs(inside - lv / 100) < 0.03, (lv, inside)

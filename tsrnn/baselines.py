@@ -8,8 +8,15 @@ output forms (Series, array, long or wide DataFrame), fitted per series.
 * ``ARIMAX``: AutoARIMA with exogenous regressors (regression with ARIMA errors), the future covariates
   and calendar features the Forecaster takes, encoded the same way (``tsrnn/covariates.py``).
 
+Prediction intervals (``predict(h, level=[80, 95])``): every model gives them, the statsmodels ones
+from their own state-space forecast distributions (ARIMA, AutoARIMA, ARIMAX: ``get_forecast``; ETS:
+``get_prediction``, simulated for multiplicative forms; Theta: ``prediction_intervals``), the simple
+ones from the normal law of their in-sample one-step errors (Naive: sigma sqrt(k); SeasonalNaive: sigma
+sqrt(floor((k - 1) / m) + 1); Naive2 the same on the deseasonalised series; SES: sigma sqrt(1 + (k - 1)
+alpha^2)), reseasonalised where the point forecast is.
+
 A series whose model fails (statsmodels raises, or returns non-finite values) is forecast by the
-recorded fallback (Naive2) instead; ``fallbacks_`` maps each such series to the reason, and a single
+recorded fallback (Naive2, with its intervals) instead; ``fallbacks_`` maps each such series to the reason, and a single
 ``UserWarning`` says how many there were. The run never crashes because of one series, and never
 hides a failure.
 """
@@ -18,12 +25,14 @@ from __future__ import annotations
 import itertools
 import numbers
 import warnings
+from statistics import NormalDist
 
 import numpy as np
 
 from ._base import BaseEstimator
 from ._validation import check_positive_int
 from .data import FILLS, to_output, to_panel
+from .intervals import check_levels
 from .preprocessing import multiplicative_figures, naive2_forecasts, seasonality_test
 
 __all__ = ["Naive", "SeasonalNaive", "Naive2", "SES", "ARIMA", "AutoARIMA", "ARIMAX", "ETS", "Theta", "BASELINES"]
@@ -32,7 +41,8 @@ __all__ = ["Naive", "SeasonalNaive", "Naive2", "SES", "ARIMA", "AutoARIMA", "ARI
 # ------------------------------------------------------------------------------------------------------
 # shared machinery
 class _Baseline(BaseEstimator):
-    """Per-series local model. Subclasses implement ``_forecast(y, h) -> (h,) array``."""
+    """Per-series local model. Subclasses implement ``_forecast(y, h, *exog, levels=()) -> (1 + 2L, h)``:
+    the point forecast, then the lower and upper ends of the interval at each of the L levels."""
 
     def __init__(self, season_length: int = 1, freq: str | None = None, fill: str | None = None,
                  id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y"):
@@ -60,11 +70,11 @@ class _Baseline(BaseEstimator):
 
     def predict(self, h: int, y=None, level=None, future=None):
         """Forecast h steps after every series (``y``: forecast these series instead of the fitted ones;
-        ``future``: the future covariates' values, for the models that read them)."""
+        ``level``: coverage levels in (0, 100), adding ``yhat_lo_<l>``/``yhat_hi_<l>``; ``future``: the
+        future covariates' values, for the models that read them)."""
         self._check_is_fitted("panel_")
         h = check_positive_int("h", h)
-        if level is not None:
-            raise ValueError(f"{type(self).__name__} gives point forecasts only (level is not supported)")
+        levels = check_levels(level)
         if future is not None and not self._columns():
             raise ValueError(f"{type(self).__name__} reads no future covariates (future= was given)")
         panel = self.panel_ if y is None else to_panel(y, self.id_col, self.time_col, self.target_col,
@@ -75,18 +85,23 @@ class _Baseline(BaseEstimator):
         # statsmodels works on tiny matrices: a multi-threaded BLAS only adds hand-over (and, with several
         # processes, threads spinning against each other)
         with threadpool_limits(limits=1, user_api="blas"):
-            forecasts = self._forecast_panel(panel, h, future)
+            rows = self._forecast_panel(panel, h, future, tuple(levels))
         if self.fallbacks_:
             first = next(iter(self.fallbacks_.items()))
             warnings.warn(f"{type(self).__name__}: {len(self.fallbacks_)} of {len(panel)} series fell back to "
                           f"Naive2 (first: {first[0]!r}: {first[1]}); see .fallbacks_", UserWarning, stacklevel=2)
-        return to_output(panel, forecasts)
+        extra = {}
+        for k, lv in enumerate(levels):
+            extra[f"yhat_lo_{lv:g}"] = np.minimum(rows[:, 1 + 2 * k], rows[:, 0])
+            extra[f"yhat_hi_{lv:g}"] = np.maximum(rows[:, 2 + 2 * k], rows[:, 0])
+        return to_output(panel, rows[:, 0], extra)
 
-    def _forecast_panel(self, panel, h: int, future=None) -> np.ndarray:
-        """(n_series, h) forecasts: one model per series (models without per-series fitting override it)."""
-        return np.stack([self._safe_forecast(uid, values, h) for uid, values in zip(panel.ids, panel.values)])
+    def _forecast_panel(self, panel, h: int, future=None, levels: tuple = ()) -> np.ndarray:
+        """(n_series, 1 + 2L, h): one model per series (models without per-series fitting override it)."""
+        return np.stack([self._safe_forecast(uid, values, h, levels=levels)
+                         for uid, values in zip(panel.ids, panel.values)])
 
-    def _safe_forecast(self, uid, values: np.ndarray, h: int, *exog) -> np.ndarray:
+    def _safe_forecast(self, uid, values: np.ndarray, h: int, *exog, levels: tuple = ()) -> np.ndarray:
         # statsmodels adds "always" filters for its warnings when first imported; import it before
         # silencing, or those filters would land in front of ours
         import statsmodels.tools.sm_exceptions  # noqa: F401
@@ -94,13 +109,13 @@ class _Baseline(BaseEstimator):
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")      # statsmodels' convergence chatter
-                out = np.asarray(self._forecast(values, h, *exog), dtype=np.float64)
-            if out.shape != (h,) or not np.isfinite(out).all():
+                out = np.asarray(self._forecast(values, h, *exog, levels=levels), dtype=np.float64)
+            if out.shape != (1 + 2 * len(levels), h) or not np.isfinite(out).all():
                 raise ValueError("non-finite or misshaped forecast")
             return out
         except Exception as exc:  # noqa: BLE001 - any model failure is recorded, never fatal
             self.fallbacks_[uid] = f"{type(exc).__name__}: {exc}"
-            return naive2_forecast(values, h, self.season_length)
+            return _naive2_rows(values, h, self.season_length, levels)
 
 
 def seasonal_indices_multiplicative(y: np.ndarray, m: int) -> np.ndarray | None:
@@ -128,6 +143,40 @@ def naive2_forecast(y: np.ndarray, h: int, m: int) -> np.ndarray:
     return naive2_forecasts(np.asarray(y, dtype=np.float64), np.array([0, len(y)], np.int64), h, m)[0]
 
 
+def _rms(e: np.ndarray) -> float:
+    """Root mean square of in-sample errors (0 for none: a one-point series gets a zero-width interval)."""
+    e = np.asarray(e, dtype=np.float64)
+    return float(np.sqrt(np.mean(e ** 2))) if len(e) else 0.0
+
+
+def _normal_rows(point: np.ndarray, spread: np.ndarray, levels: tuple, factor=None) -> np.ndarray:
+    """(1 + 2L, h): the point forecast, then the ends of the normal interval with standard deviation
+    ``spread`` (h,) at each level; ``factor`` (h,) reseasonalises every row."""
+    rows = [point] + [point + side * NormalDist().inv_cdf(0.5 + lv / 200.0) * spread
+                      for lv in levels for side in (-1.0, 1.0)]
+    out = np.vstack(rows)
+    return out if factor is None else out * factor
+
+
+def _naive2_rows(y: np.ndarray, h: int, m: int, levels: tuple) -> np.ndarray:
+    """Naive2's forecast and intervals: naive on the deseasonalised series, sigma sqrt(k), reseasonalised."""
+    point = naive2_forecast(y, h, m)
+    if not levels:
+        return point[None]
+    des, future = _deseasonalise(y, h, m)
+    spread = _rms(np.diff(des)) * np.sqrt(np.arange(1, h + 1))
+    return _normal_rows(point / future, spread, levels, future)
+
+
+def _statsmodels_rows(point: np.ndarray, bounds, levels: tuple) -> np.ndarray:
+    """(1 + 2L, h) from a point forecast and ``bounds(alpha) -> (lower, upper)`` of a statsmodels result."""
+    rows = [np.asarray(point, dtype=np.float64)]
+    for lv in levels:
+        lower, upper = bounds(1.0 - lv / 100.0)
+        rows += [np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)]
+    return np.vstack(rows)
+
+
 # ------------------------------------------------------------------------------------------------------
 # simple benchmarks
 class Naive(_Baseline):
@@ -138,11 +187,14 @@ class Naive(_Baseline):
     [3.0, 3.0]
     """
 
-    def _forecast(self, y, h):
-        return np.full(h, y[-1])
+    def _forecast(self, y, h, levels=()):
+        spread = _rms(np.diff(y)) * np.sqrt(np.arange(1, h + 1))
+        return _normal_rows(np.full(h, y[-1]), spread, levels)
 
-    def _forecast_panel(self, panel, h: int, future=None) -> np.ndarray:
-        return np.repeat(panel.data[panel.offsets[1:] - 1][:, None], h, axis=1)
+    def _forecast_panel(self, panel, h: int, future=None, levels: tuple = ()) -> np.ndarray:
+        if levels:
+            return super()._forecast_panel(panel, h, future, levels)
+        return np.repeat(panel.data[panel.offsets[1:] - 1][:, None], h, axis=1)[:, None]
 
 
 class SeasonalNaive(_Baseline):
@@ -155,9 +207,10 @@ class SeasonalNaive(_Baseline):
     [4.0, 5.0, 6.0, 4.0]
     """
 
-    def _forecast(self, y, h):
+    def _forecast(self, y, h, levels=()):
         m = min(self.season_length, len(y))
-        return y[-m:][np.arange(h) % m]
+        spread = _rms(y[m:] - y[:-m]) * np.sqrt((np.arange(h) // m) + 1)
+        return _normal_rows(y[-m:][np.arange(h) % m], spread, levels)
 
 
 class Naive2(_Baseline):
@@ -168,11 +221,13 @@ class Naive2(_Baseline):
     [6.0, 6.0]
     """
 
-    def _forecast(self, y, h):
-        return naive2_forecast(y, h, self.season_length)
+    def _forecast(self, y, h, levels=()):
+        return _naive2_rows(y, h, self.season_length, levels)
 
-    def _forecast_panel(self, panel, h: int, future=None) -> np.ndarray:
-        return naive2_forecasts(panel.data, panel.offsets, h, self.season_length)
+    def _forecast_panel(self, panel, h: int, future=None, levels: tuple = ()) -> np.ndarray:
+        if levels:
+            return super()._forecast_panel(panel, h, future, levels)
+        return naive2_forecasts(panel.data, panel.offsets, h, self.season_length)[:, None]
 
 
 class SES(_Baseline):
@@ -187,12 +242,14 @@ class SES(_Baseline):
     (12, '1961-01-01')
     """
 
-    def _forecast(self, y, h):
+    def _forecast(self, y, h, levels=()):
         from statsmodels.tsa.holtwinters import SimpleExpSmoothing
 
         des, future = _deseasonalise(y, h, self.season_length)
         fit = SimpleExpSmoothing(des, initialization_method="estimated").fit()
-        return np.asarray(fit.forecast(h)) * future
+        alpha = float(fit.params["smoothing_level"])
+        spread = _rms(des - fit.fittedvalues) * np.sqrt(1.0 + np.arange(h) * alpha ** 2)
+        return _normal_rows(np.asarray(fit.forecast(h)), spread, levels, future)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -220,8 +277,9 @@ class ARIMA(_Baseline):
             if len(tuple(v)) != 3 or not all(isinstance(k, numbers.Integral) and k >= 0 for k in v):
                 raise ValueError(f"{name} must be three non-negative integers, got {v!r}")
 
-    def _forecast(self, y, h):
-        return _arima_fit(y, tuple(self.order), tuple(self.seasonal_order), self.season_length).forecast(h)
+    def _forecast(self, y, h, levels=()):
+        return _arima_rows(_arima_fit(y, tuple(self.order), tuple(self.seasonal_order), self.season_length), h,
+                           levels)
 
 
 def _arima_fit(y, order, seasonal_order, m, exog=None):
@@ -240,6 +298,14 @@ def _arima_fit(y, order, seasonal_order, m, exog=None):
     if _degenerate(res, x):
         raise RuntimeError(f"degenerate ARIMA{order}{seasonal} fit (log-likelihood {res.llf:.4g})")
     return res
+
+
+def _arima_rows(res, h: int, levels: tuple, exog_future=None) -> np.ndarray:
+    """(1 + 2L, h) from a fitted statsmodels ARIMA: its forecast and its Gaussian forecast intervals."""
+    if not levels:
+        return np.asarray(res.forecast(h, exog=exog_future))[None]
+    fc = res.get_forecast(h, exog=exog_future)
+    return _statsmodels_rows(fc.predicted_mean, lambda a: np.asarray(fc.conf_int(alpha=a)).T, levels)
 
 
 def _degenerate(res, x) -> bool:
@@ -283,13 +349,14 @@ class AutoARIMA(_Baseline):
         self.max_q = max_q
         self.max_models = max_models
 
-    def _forecast(self, y, h, exog=None, exog_future=None):
+    def _forecast(self, y, h, exog=None, exog_future=None, levels=()):
         if self.season_length > 12:
             des, future = _deseasonalise(y, h, self.season_length)
-            return self._search(des, h, 1, exog, exog_future) * future
-        return self._search(y, h, self.season_length, exog, exog_future)
+            return _arima_rows(self._search(des, 1, exog), h, levels, exog_future) * future
+        return _arima_rows(self._search(y, self.season_length, exog), h, levels, exog_future)
 
-    def _search(self, y, h, m, exog=None, exog_future=None):
+    def _search(self, y, m, exog=None):
+        """The fitted statsmodels result of the order the search chose for ``y``."""
         from statsmodels.tsa.stattools import kpss
 
         D = 1 if m > 1 and len(y) >= 3 * m and seasonality_test(y, m) else 0
@@ -340,7 +407,7 @@ class AutoARIMA(_Baseline):
         if res is None or not np.isfinite(tried[best][0]):
             raise RuntimeError("no ARIMA order could be fitted (all optimisations failed)")
         self.last_order_ = ((best[0], d, best[1]), (best[2], D, best[3], m))
-        return res.forecast(h, exog=exog_future)
+        return res
 
 
 class ARIMAX(AutoARIMA):
@@ -388,7 +455,7 @@ class ARIMAX(AutoARIMA):
             raise ValueError("ARIMAX needs future_covariates or calendar features (else use AutoARIMA)")
         return self
 
-    def _forecast_panel(self, panel, h: int, future=None) -> np.ndarray:
+    def _forecast_panel(self, panel, h: int, future=None, levels: tuple = ()) -> np.ndarray:
         """Per series: AutoARIMA on its history with the encoded regressors, forecast with their future
         values (``future``: a long frame or the rows after each series' end)."""
         from .data import future_rows
@@ -404,7 +471,7 @@ class ARIMAX(AutoARIMA):
             x = history[panel.offsets[i]:panel.offsets[i + 1]]
             if self.max_history is not None:
                 values, x = values[-self.max_history:], x[-self.max_history:]
-            rows.append(self._safe_forecast(uid, values, h, *_regressors(x, ahead[i])))
+            rows.append(self._safe_forecast(uid, values, h, *_regressors(x, ahead[i]), levels=levels))
         return np.stack(rows)
 
 
@@ -438,7 +505,7 @@ class ETS(_Baseline):
     True
     """
 
-    def _forecast(self, y, h):
+    def _forecast(self, y, h, levels=()):
         from statsmodels.tsa.exponential_smoothing.ets import ETSModel
 
         m = self.season_length
@@ -449,9 +516,11 @@ class ETS(_Baseline):
         if m > 1 and len(y) >= 2 * m + 2:
             seasonals.append("mul" if positive else "add")
         best, best_res = np.inf, None
+        import pandas as pd   # statsmodels' simulated intervals (multiplicative forms) need an indexed series
+
         for error, (trend, damped), seasonal in itertools.product(errors, trends, seasonals):
             try:
-                res = ETSModel(y, error=error, trend=trend, damped_trend=damped, seasonal=seasonal,
+                res = ETSModel(pd.Series(y), error=error, trend=trend, damped_trend=damped, seasonal=seasonal,
                                seasonal_periods=m if seasonal else None).fit(disp=False)
             except Exception:  # noqa: BLE001 - a form that cannot be fitted is skipped
                 continue
@@ -460,7 +529,13 @@ class ETS(_Baseline):
                 best, best_res = score, res
         if best_res is None:
             raise RuntimeError("no ETS form could be fitted")
-        return np.asarray(best_res.forecast(h))
+        point = np.asarray(best_res.forecast(h))
+        if not levels:
+            return point[None]
+        n = len(y)
+        # multiplicative forms have no closed-form intervals: statsmodels simulates them (seeded here)
+        pred = best_res.get_prediction(start=n, end=n + h - 1, rng=np.random.default_rng(0))
+        return _statsmodels_rows(point, lambda a: np.asarray(pred.pred_int(alpha=a)).T, levels)
 
 
 class Theta(_Baseline):
@@ -475,13 +550,16 @@ class Theta(_Baseline):
     True
     """
 
-    def _forecast(self, y, h):
+    def _forecast(self, y, h, levels=()):
         from statsmodels.tsa.forecasting.theta import ThetaModel
 
         m = self.season_length
         deseason = m > 1 and len(y) >= 2 * m and bool((y > 0).all())
         res = ThetaModel(y, period=m, deseasonalize=deseason).fit()
-        return np.asarray(res.forecast(h))
+        point = np.asarray(res.forecast(h))
+        if not levels:
+            return point[None]
+        return _statsmodels_rows(point, lambda a: np.asarray(res.prediction_intervals(h, alpha=a)).T, levels)
 
 
 BASELINES = {"naive": Naive, "snaive": SeasonalNaive, "naive2": Naive2, "ses": SES, "arima": AutoARIMA,

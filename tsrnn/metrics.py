@@ -9,6 +9,15 @@ For one series with history x_1..x_n, actual values y_{n+1..n+h} and forecasts f
 * MASE  = mean |y - f| / [ 1/(n - m) * sum_{j=m+1..n} |x_j - x_{j-m}| ]  (M4; m = seasonal period)
 * OWA   = ( sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2 ) / 2, from the *means* over a group of series.
 
+Intervals [L, U] at level l (alpha = 1 - l/100) and quantile forecasts q_tau:
+
+* coverage = mean 1{L <= y <= U}
+* MSIS     = mean [ (U - L) + (2/alpha)(L - y) 1{y < L} + (2/alpha)(y - U) 1{y > U} ] / scale  (M4; scale
+  as MASE's)
+* pinball  = mean [ tau (y - q) 1{y >= q} + (1 - tau)(q - y) 1{y < q} ], the quantile loss; scaled by
+  MASE's scale it is the scaled pinball loss (M5's SPL); averaged over tau = (1 -+ l/100)/2 it scores
+  an interval's two ends as quantiles.
+
 M4 frequency figures are means over series; OWA is computed from those means (``tsrnn.backtest`` does
 that per model).
 
@@ -20,7 +29,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["mae", "rmse", "mape", "smape", "mase", "mase_scale", "owa", "mae_rows", "rmse_rows", "mape_rows",
-           "smape_rows", "mase_scales", "scaled_error"]
+           "smape_rows", "mase_scales", "scaled_error", "coverage", "msis", "pinball", "coverage_rows",
+           "interval_score_rows", "pinball_rows"]
 
 
 def _pair(y_true, y_pred):
@@ -112,6 +122,79 @@ def scaled_error(mae_values, scale):
     mae_values, scale = np.asarray(mae_values, dtype=np.float64), np.asarray(scale, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(scale > 0, mae_values / np.where(scale > 0, scale, 1.0), np.where(mae_values > 0, np.inf, 0.0))
+
+
+def coverage_rows(y, lower, upper) -> np.ndarray:
+    """Share of each row's actual values inside [lower, upper].
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> coverage_rows(np.array([[1.0, 5.0]]), np.array([[0.0, 0.0]]), np.array([[2.0, 2.0]])).tolist()
+    [0.5]
+    """
+    return np.mean((y >= lower) & (y <= upper), axis=-1)
+
+
+def interval_score_rows(y, lower, upper, level: float) -> np.ndarray:
+    """Mean interval score of each row at coverage ``level`` (percent): the width plus 2/alpha times
+    the distance by which an actual value falls outside (unscaled; divide by the MASE scale for MSIS).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> interval_score_rows(np.array([[1.0, 5.0]]), np.array([[0.0, 0.0]]), np.array([[2.0, 2.0]]), 95).round(6).tolist()
+    [62.0]
+    """
+    alpha = 1.0 - level / 100.0
+    below = np.maximum(lower - y, 0.0)
+    above = np.maximum(y - upper, 0.0)
+    return np.mean(upper - lower + 2.0 / alpha * (below + above), axis=-1)
+
+
+def pinball_rows(y, quantile_forecast, tau: float) -> np.ndarray:
+    """Mean pinball (quantile) loss of each row for the quantile ``tau`` in (0, 1).
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> pinball_rows(np.array([[10.0, 10.0]]), np.array([[8.0, 12.0]]), 0.9).round(3).tolist()
+    [1.0]
+    """
+    diff = y - quantile_forecast
+    return np.mean(np.maximum(tau * diff, (tau - 1.0) * diff), axis=-1)
+
+
+def coverage(y_true, lower, upper) -> float:
+    """Share of the actual values inside the interval [lower, upper].
+
+    >>> coverage([1, 2, 3, 4], [0, 0, 0, 0], [2, 2, 2, 5])
+    0.75
+    """
+    y, lo = _pair(y_true, lower)
+    return float(coverage_rows(y, lo, _pair(y_true, upper)[1]))
+
+
+def msis(y_true, lower, upper, y_train, m: int = 1, level: float = 95.0) -> float:
+    """Mean scaled interval score (M4's interval metric, at level 95 there): the interval score over
+    the in-sample seasonal-naive MAE with period m.
+
+    >>> msis([3, 4], [2, 2], [4, 4], y_train=[1, 2, 3])
+    2.0
+    """
+    y, lo = _pair(y_true, lower)
+    return float(scaled_error(interval_score_rows(y, lo, _pair(y_true, upper)[1], level), mase_scale(y_train, m)))
+
+
+def pinball(y_true, quantile_forecast, tau: float) -> float:
+    """Mean pinball loss of a forecast of the ``tau`` quantile.
+
+    >>> pinball([10, 10], [8, 12], 0.9)
+    1.0
+    """
+    if not 0.0 < tau < 1.0:
+        raise ValueError(f"tau must be in (0, 1), got {tau!r}")
+    return float(pinball_rows(*_pair(y_true, quantile_forecast), tau))
 
 
 def mae(y_true, y_pred) -> float:

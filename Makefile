@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test bench bench-quick bench-scale bench-covariates clean
+.PHONY: demo test docs docs-check bench bench-quick bench-scale bench-covariates clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,6 +19,15 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(PY) -m pytest
+
+# The documentation site (MkDocs + Material + mkdocstrings) into out/site; warnings are errors.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
+# Every page opened in headless Chromium (Debian's chromium): rendered, navigable, no raw markdown, no
+# broken link; screenshots in out/site-check/.
+docs-check: docs
+	$(PY) .ci/docs_check.py
 
 # PyTorch (CPU wheel, exact version) is only for the comparison benchmarks and optional tests.
 $(VENV)/.bench: $(STAMP)

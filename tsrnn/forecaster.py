@@ -57,12 +57,20 @@ class Forecaster(BaseEstimator):
 
     Parameters
     ----------
-    cell : {"lstm", "gru", "rnn"}
-    hidden_size, num_layers, bidirectional, dropout : network shape (dropout between layers)
+    cell : {"lstm", "gru", "rnn"}, default "lstm"
+        The recurrent cell.
+    hidden_size : int, default 32
+        Units per layer.
+    num_layers : int, default 1
+        Stacked recurrent layers.
+    bidirectional : bool, default False
+        Read each window in both directions (direct head only).
+    dropout : float, default 0.0
+        Dropout between layers during training.
     head : {"direct", "seq2seq"}, default "direct"
         "direct": one linear map from the last hidden state to all ``horizon`` outputs. "seq2seq": an
         encoder-decoder, the decoder unrolled over the horizon (unidirectional encoders).
-    ensemble_size : int
+    ensemble_size : int, default 2
         Networks trained independently (own initial weights, sample order and early stopping) whose
         normalised forecasts are averaged; averaging removes most of the seed-to-seed variation.
     window : int or None
@@ -78,11 +86,22 @@ class Forecaster(BaseEstimator):
     deseasonalize : bool, default True
         Remove classical seasonal indices first (when season_length > 1 and the series is seasonal).
     loss : {"mae", "mse"}, default "mae"
-    max_epochs, batch_size, learning_rate, clip_norm : training loop. An epoch visits at most
-        ``samples_per_epoch`` samples, drawn at random.
+        Training loss on the normalised scale.
+    max_epochs : int, default 100
+        Most epochs; an epoch visits at most ``samples_per_epoch`` samples, drawn at random.
+    samples_per_epoch : int, default 4096
+        Training windows drawn per epoch, so that an epoch costs the same for any number of series.
+    batch_size : int, default 128
+        Windows per Adam step.
+    learning_rate : float, default 3e-3
+        Adam's step size.
+    clip_norm : float or None, default 1.0
+        Gradients are rescaled to at most this global norm.
     early_stopping : int or None, default 10
         Patience in epochs on the held-out last horizon of each series; None or 0 disables it.
-    random_state : int or None
+    stride : int, default 1
+        Distance between the ends of consecutive training windows of a series.
+    random_state : int or None, default None
         Seed for initial weights, sample order and dropout. The same seed gives bit-identical
         forecasts (with the same ``n_threads``).
     device : {"cpu", "cuda", "auto"}, default "cpu"
@@ -95,28 +114,51 @@ class Forecaster(BaseEstimator):
         "fallback": a series too short to train on is left out of training and forecast from padded
         inputs, or by its last value when it is shorter still; ``fallbacks_`` lists them. "error":
         such a series is a ValueError naming it.
-    n_threads : int or None (all cores)
+    n_threads : int or None, default None
+        Threads for the kernels (None: all cores).
     progress : bool, default True
         A progress line on stderr while training; ``False`` prints nothing at all.
-    past_covariates, future_covariates, static_covariates : lists of column names of the long frame
-        given to ``fit`` (default none; see ``tsrnn/covariates.py`` and ``docs/forecaster.md``).
-        Past covariates are observed up to each series' end; future ones are known in advance and
-        ``predict(h, future=df)`` needs their values for the forecast steps; static ones are constant
-        within a series. Numeric, boolean and categorical (one-hot) columns.
+    past_covariates : list of str or None, default None
+        Columns of the long frame given to ``fit`` observed up to each series' end (numeric, boolean
+        or categorical, one-hot encoded); see ``docs/forecaster.md``.
+    future_covariates : list of str or None, default None
+        Columns known in advance: ``predict(h, future=df)`` needs their values for the forecast steps.
+    static_covariates : list of str or None, default None
+        Columns constant within a series.
     calendar : bool or list of str, default False
         Calendar features derived from the time stamps (``True``: chosen by frequency, e.g. hour, day
         of week and day of year for hourly data), known for history and horizon alike.
-    freq : pandas frequency for datetime inputs whose frequency cannot be inferred.
-    fill : None (NaN is an error), "ffill", "interpolate" or "zero".
-    id_col, time_col, target_col : column names of a long DataFrame.
+    freq : str or None, default None
+        pandas frequency for datetime inputs whose frequency cannot be inferred.
+    fill : {None, "ffill", "interpolate", "zero"}, default None
+        What to do with NaN in the data (None: an error naming the series).
+    id_col : str, default "unique_id"
+        Series id column of a long DataFrame.
+    time_col : str, default "ds"
+        Time column of a long DataFrame.
+    target_col : str, default "y"
+        Value column of a long DataFrame.
 
-    Fitted attributes: ``networks_`` (the trained networks, ``ensemble_size`` of them), ``horizon_``,
-    ``window_``, ``state_`` (the series store's tail: the last ``window_`` prepared points and the scaling
-    of every series), ``panel_`` (ids and time axis of the fitted series), ``loss_history_`` and
-    ``best_epoch_`` (per network: train and validation loss per epoch, the epoch whose weights were
-    kept), ``residuals_`` (held-out |errors| for the intervals), ``fallbacks_`` (a DataFrame
-    ``unique_id, n_obs, rule`` of the series forecast by a short-series or constant-series rule) and ``covariates_`` (the
-    fitted covariate encoding: kinds, categories, calendar features).
+    Attributes
+    ----------
+    networks_ : list of Network
+        The trained networks, ``ensemble_size`` of them.
+    horizon_, window_ : int
+        Steps emitted at once and input length, as settled from the data.
+    state_ : SeriesStore
+        The series store's tail: the last ``window_`` prepared points and the scaling of every series.
+    panel_ : Axis
+        Ids and time axis of the fitted series.
+    loss_history_ : list of dict
+        Per network: ``{"train": [...], "validation": [...]}``, the loss per epoch.
+    best_epoch_ : list of int
+        Per network: the epoch whose weights were kept.
+    residuals_ : ndarray
+        Held-out absolute errors, scaled by their series' spread, that calibrate the intervals.
+    fallbacks_ : DataFrame
+        ``unique_id, n_obs, rule`` of the series forecast by a short-series or constant-series rule.
+    covariates_ : Encoding
+        The fitted covariate encoding: kinds, categories, calendar features.
 
     Example
     -------

@@ -121,6 +121,8 @@ class Network:
         decoder's extra inputs, or the direct head's projection
     device : "cpu" (default) or "cuda"
 
+    Notes
+    -----
     Inputs and outputs of the public methods are NumPy arrays on both devices (``forward``/``train_step``
     also take device arrays on the GPU); ``params`` and ``grads`` are the flat buffers (on the GPU, host
     copies of them).

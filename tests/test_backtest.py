@@ -86,3 +86,39 @@ def test_bad_backtests(kwargs, match):
     args.update(kwargs)
     with pytest.raises(ValueError, match=match):
         tsrnn.backtest(**args)
+
+
+def test_levels_add_the_intervals_and_their_scores():
+    from tsrnn import metrics
+    from tsrnn.datasets import load_m4
+
+    demo = load_m4("Quarterly", sample="demo").train
+    demo = demo[demo.unique_id.isin(demo.unique_id.unique()[:10])]
+    result = tsrnn.backtest(["lstm", "theta", "naive2"], demo, horizon=8, n_windows=2, season_length=4,
+                            level=[80, 95], progress=False, random_state=0, max_epochs=3, ensemble_size=1)
+    table = result.metrics
+    for col in ["coverage_80", "msis_80", "coverage_95", "msis_95", "spl"]:
+        assert col in table.columns and table[col].notna().all()
+    assert list(table.columns[-5:]) == ["coverage_80", "msis_80", "coverage_95", "msis_95", "spl"]
+    assert table.coverage_80.between(0, 1).all() and (table.coverage_95 >= table.coverage_80).all()
+    fc = result.forecasts
+    assert (fc.yhat_lo_95 <= fc.yhat_lo_80).all() and (fc.yhat_hi_80 <= fc.yhat_hi_95).all()
+    # one series' MSIS by hand, with metrics.msis on its history before the cutoff
+    row = result.series_metrics.query("model == 'theta' and window == 1").iloc[0]
+    part = fc[(fc.model == "theta") & (fc.unique_id == row.unique_id) & (fc.cutoff == row.cutoff)]
+    history = demo[(demo.unique_id == row.unique_id) & (demo.ds <= row.cutoff)].y
+    expected = metrics.msis(part.y, part.yhat_lo_95, part.yhat_hi_95, history, m=4, level=95)
+    assert row.msis_95 == pytest.approx(expected)
+    assert row.coverage_80 == pytest.approx(metrics.coverage(part.y, part.yhat_lo_80, part.yhat_hi_80))
+
+
+def test_levels_need_models_that_forecast_intervals():
+    class PointOnly:
+        def fit(self, y):
+            return self
+
+        def predict(self, h):
+            return pd.Series(np.zeros(h))
+
+    with pytest.raises(ValueError, match=r"level= needs models that forecast intervals.*'pointonly'"):
+        tsrnn.backtest([PointOnly(), "naive"], np.arange(40.0), horizon=4, level=[80], progress=False)

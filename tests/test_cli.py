@@ -42,15 +42,18 @@ def test_backtest_prints_ranked_table_and_writes_outputs(csv, tmp_path):
     before = digest(csv)
     out = tmp_path / "out"
     res = run("backtest", csv, "--horizon", 6, "--season-length", 12, "--models", "lstm,naive2,theta",
-              "--windows", 2, "--output", out, "--no-progress")
+              "--windows", 2, "--output", out, "--no-progress", "--level", 80, 95, "--max-epochs", 5)
     assert res.returncode == 0, res.stderr
     assert "rank" in res.stdout and "owa" in res.stdout and "naive2" in res.stdout
+    assert "coverage_80" in res.stdout and "msis_95" in res.stdout
     assert res.stderr == ""                                    # --no-progress: quiet
     metrics = pd.read_csv(out / "metrics.csv")
     assert list(metrics["rank"]) == [1, 2, 3] and set(metrics.model) == {"lstm", "naive2", "theta"}
+    assert metrics[["coverage_80", "coverage_95", "msis_80", "msis_95", "spl"]].notna().all().all()
     forecasts = pd.read_csv(out / "forecasts.csv")
     assert len(forecasts) == 3 * 2 * 6 * 3
-    assert (out / "backtest.png").stat().st_size > 1000
+    assert {"yhat_lo_80", "yhat_hi_95"} <= set(forecasts.columns)
+    assert (out / "backtest.png").stat().st_size > 20_000
     assert digest(csv) == before and not list(out.glob("*.tmp"))
 
 
@@ -71,6 +74,10 @@ def test_forecast_with_levels_and_wide_input(csv, tmp_path):
     res = run("forecast", wide_path, "--wide", "-H", 3, "--model", "naive2", "-m", 12, "-o", tmp_path / "w.csv")
     assert res.returncode == 0, res.stderr
     assert list(pd.read_csv(tmp_path / "w.csv").columns) == ["ds", "s0", "s1", "s2"]
+    res = run("forecast", csv, "-H", 4, "-m", 12, "--model", "ets", "--level", 90, "-o", tmp_path / "ets.csv")
+    assert res.returncode == 0, res.stderr                       # a baseline's own intervals
+    ets = pd.read_csv(tmp_path / "ets.csv")
+    assert (ets.yhat_lo_90 < ets.yhat).all() and (ets.yhat < ets.yhat_hi_90).all()
 
 
 def bad_file(tmp_path, name, content):

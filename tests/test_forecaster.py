@@ -511,3 +511,14 @@ def test_intervals_adapt_to_each_series_noise_level():
     assert 0.65 <= calm.inside.mean() <= 0.95 and 0.65 <= noisy.inside.mean() <= 0.95, \
         (calm.inside.mean(), noisy.inside.mean())
     assert 5 < noisy.width.mean() / calm.width.mean() < 20
+
+
+def test_intervals_are_nested_and_monotone_in_the_level():
+    rng = np.random.default_rng(3)
+    y = pd.Series(50 + np.cumsum(rng.normal(size=200)), index=pd.date_range("2020-01-01", periods=200, freq="D"))
+    fc = Forecaster(**FAST, horizon=7).fit(y).predict(14, level=[50, 80, 95, 99])
+    levels = [50, 80, 95, 99]
+    for narrow, wide in zip(levels, levels[1:]):
+        assert (fc[f"yhat_lo_{wide}"] <= fc[f"yhat_lo_{narrow}"]).all()
+        assert (fc[f"yhat_hi_{narrow}"] <= fc[f"yhat_hi_{wide}"]).all()
+    assert (fc.yhat_lo_50 <= fc.yhat).all() and (fc.yhat <= fc.yhat_hi_50).all()

@@ -101,3 +101,15 @@ def test_plots_need_matplotlib_only_when_drawing():
            "try:\n    p.training_curves([{'train': [1.0]}])\nexcept ImportError as e:\n    print(e)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "pip install 'tsrnn[plot]'" in out
+
+
+def test_backtest_report_with_levels_adds_coverage_and_msis_and_one_fan():
+    m4 = load_m4("Quarterly", sample="demo")
+    train = m4.train[m4.train.unique_id.isin(m4.train.unique_id.unique()[:4])]
+    result = tsrnn.backtest(["naive2", "theta"], train, horizon=8, n_windows=1, season_length=4, level=[80, 95],
+                            progress=False)
+    fig = result.plot(history=train)
+    assert [a.get_title() for a in fig.axes[:5]] == ["OWA", "SMAPE", "MASE", "COVERAGE 95 %", "MSIS 95"]
+    panel = fig.axes[5]
+    fans = [c.get_label() for c in panel.collections if "interval" in c.get_label()]
+    assert fans == [f"{result.metrics.model.iloc[0]}: 95 % interval"]

@@ -30,6 +30,7 @@ models).
 from __future__ import annotations
 
 import copy
+import inspect
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,6 +43,7 @@ from .covariates import check_names
 from .preprocessing import naive2_forecasts
 from ._validation import check_positive_int
 from .data import Panel, row_stamps, series_stamps, to_panel
+from .intervals import check_levels
 from .kernels.spec import SPECS
 
 __all__ = ["backtest", "BacktestResult", "make_model", "MODEL_NAMES"]
@@ -150,7 +152,7 @@ def _resolve_models(model, horizon, season_length, **neural_kwargs) -> dict:
 def backtest(model=None, data=None, horizon: int | None = None, n_windows: int = 3, step: int | None = None,
              refit: bool = True, season_length: int | None = None, *, models=None, id_col: str = "unique_id",
              time_col: str = "ds", target_col: str = "y", freq=None, progress: bool = True, executor=None,
-             **neural_kwargs) -> BacktestResult:
+             level=None, **neural_kwargs) -> BacktestResult:
     """Rolling-origin evaluation of one or several models on identical windows.
 
     model : a model name ("lstm", "arima", ...), an object with fit/predict, or a list/dict of them
@@ -161,6 +163,10 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     season_length : period m, for MASE, Naive2 and the named models (default 1).
     executor : a ``dask.distributed.Client`` to run every (window, model) on (``tsrnn.cluster.backtest``
         connects one); the result is the same as without.
+    level : optional list of interval levels in (0, 100), e.g. [80, 95]: every model forecasts its
+        intervals too (``yhat_lo_<l>``/``yhat_hi_<l>`` in ``forecasts``), scored by ``coverage_<l>``
+        (share of actual values inside), ``msis_<l>`` (M4's mean scaled interval score) and ``spl``
+        (the pinball loss of the intervals' ends as quantiles, scaled as MASE; lower is better).
     past_covariates, future_covariates, static_covariates, calendar : for the named models (see
         ``make_model``); objects read the ones they were given. The data then needs those columns.
 
@@ -189,8 +195,13 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     check_positive_int("n_windows", n_windows)
     step = check_positive_int("step", horizon if step is None else step)
     m = check_positive_int("season_length", 1 if season_length is None else season_length)
+    levels = tuple(check_levels(level))
 
     named = _resolve_models(model, horizon, m, **neural_kwargs)
+    if levels:
+        plain = [name for name, est in named.items() if "level" not in inspect.signature(est.predict).parameters]
+        if plain:
+            raise ValueError(f"level= needs models that forecast intervals (predict(h, level=...)); {plain} do not")
     read = [covariates_of(est) for est in named.values()]
     columns = list(dict.fromkeys(c for cols in read for part in cols for c in part))
     panel = to_panel(data, id_col, time_col, target_col, freq, None, columns,
@@ -206,7 +217,7 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
         short = np.flatnonzero(lengths - (span - step * w) < min_train)
         skipped.append(pd.DataFrame({"unique_id": panel.ids[short], "window": w + 1, "n_obs": lengths[short]}))
     bar = Progress(len(named) * n_windows, progress, desc="backtest")
-    plan = (horizon, step, m, span, min_train, id_col, time_col, target_col)
+    plan = (horizon, step, m, span, min_train, id_col, time_col, target_col, levels)
     try:
         if executor is None:
             done = _run(panel, named, range(n_windows), refit, plan, lambda k, name, w: bar.update(k, model=name, window=w))
@@ -225,7 +236,7 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
 def _run(panel: Panel, named: dict, windows, refit: bool, plan: tuple, on_done=None) -> dict:
     """Fit, forecast and score the models ``named`` on the windows ``windows`` (0-based; with ``refit``
     False each model is fitted on the first of them): {(window, name): (forecasts, scores, fallbacks)}."""
-    horizon, step, m, span, min_train, id_col, time_col, target_col = plan
+    horizon, step, m, span, min_train, id_col, time_col, target_col, levels = plan
     lengths = panel.lengths
     out, fitted_once = {}, {}                           # refit=False: each model fitted on its first window
     for w in windows:
@@ -233,6 +244,8 @@ def _run(panel: Panel, named: dict, windows, refit: bool, plan: tuple, on_done=N
         window = _Window(panel, np.flatnonzero(lengths - offset >= min_train), offset, horizon, m)
         for name, estimator in named.items():
             future = window.future_for(estimator, id_col, time_col)
+            if levels:
+                future["level"] = list(levels)
             if refit or name not in fitted_once:
                 fitted = _fresh(estimator).fit(window.train_for(estimator, id_col, time_col, target_col))
                 fitted_once[name] = fitted
@@ -240,7 +253,7 @@ def _run(panel: Panel, named: dict, windows, refit: bool, plan: tuple, on_done=N
             else:
                 fitted = fitted_once[name]
                 fc = fitted.predict(horizon, y=window.train_for(estimator, id_col, time_col, target_col), **future)
-            frame, window_scores = window.collect(fc, name)
+            frame, window_scores = window.collect(fc, name, levels)
             out[(w, name)] = (frame, window_scores.assign(window=w + 1), _fallbacks(fitted, name, w + 1))
             if on_done is not None:
                 on_done(len(out), name, w + 1)
@@ -352,17 +365,22 @@ class _Window:
         frame.update({c: a.columns[c].decoded() for c in future})
         return {"future": pd.DataFrame(frame)}
 
-    def forecast_values(self, fc, name: str) -> np.ndarray:
-        """(n_series, horizon) forecasts in this window's series order, from any output form."""
+    def forecast_values(self, fc, name: str, column: str = "yhat") -> np.ndarray:
+        """(n_series, horizon) forecasts (or interval ends: ``column``) in this window's series order,
+        from any output form."""
         ids, h = self.train.ids, self.horizon
+        if column != "yhat" and column not in getattr(fc, "columns", []):
+            raise ValueError(f"model {name!r} returned no {column!r} column for the levels asked for")
         if isinstance(fc, pd.Series):
             values = fc.to_numpy(np.float64)[None]
-        elif "yhat" in getattr(fc, "columns", []):
+        elif "unique_id" not in fc.columns and column in fc.columns:      # one series, stamps as index
+            values = fc[column].to_numpy(np.float64)[None]
+        elif column in getattr(fc, "columns", []):
             got = fc["unique_id"].to_numpy()
             if len(got) == len(ids) * h and (got == np.repeat(ids, h)).all():
-                values = fc["yhat"].to_numpy(np.float64).reshape(len(ids), h)
+                values = fc[column].to_numpy(np.float64).reshape(len(ids), h)
             else:
-                groups = dict(tuple(fc.groupby("unique_id", sort=False)["yhat"]))
+                groups = dict(tuple(fc.groupby("unique_id", sort=False)[column]))
                 values = [groups.get(uid, pd.Series(dtype=float)).to_numpy(np.float64) for uid in ids]
                 bad = [uid for uid, v in zip(ids, values) if len(v) != h]
                 if bad:
@@ -375,8 +393,9 @@ class _Window:
             raise ValueError(f"model {name!r} returned {values.shape[-1]} values per series, expected {h}")
         return values
 
-    def collect(self, fc, name: str):
-        """This window's forecasts in the long result layout and their metrics, one row per series."""
+    def collect(self, fc, name: str, levels: tuple = ()):
+        """This window's forecasts in the long result layout and their metrics, one row per series
+        (with ``levels``: the intervals, their coverage, MSIS and scaled pinball loss too)."""
         f = self.forecast_values(fc, name)
         y, h = self.actual, self.horizon
         t = self.train
@@ -390,6 +409,17 @@ class _Window:
                                "mase": metrics.scaled_error(mae, scale), "mape": metrics.mape_rows(y, f),
                                "smape_naive2": metrics.smape_rows(y, naive2),
                                "mase_naive2": metrics.scaled_error(metrics.mae_rows(y, naive2), scale)})
+        pinball = []
+        for lv in levels:
+            lo = self.forecast_values(fc, name, f"yhat_lo_{lv:g}")
+            hi = self.forecast_values(fc, name, f"yhat_hi_{lv:g}")
+            frame[f"yhat_lo_{lv:g}"], frame[f"yhat_hi_{lv:g}"] = lo.ravel(), hi.ravel()
+            scores[f"coverage_{lv:g}"] = metrics.coverage_rows(y, lo, hi)
+            scores[f"msis_{lv:g}"] = metrics.scaled_error(metrics.interval_score_rows(y, lo, hi, lv), scale)
+            tau = (1.0 - lv / 100.0) / 2.0
+            pinball += [metrics.pinball_rows(y, lo, tau), metrics.pinball_rows(y, hi, 1.0 - tau)]
+        if levels:
+            scores["spl"] = metrics.scaled_error(np.mean(pinball, axis=0), scale)
         return frame, scores
 
 
@@ -398,11 +428,14 @@ def _repeat(stamps, h):
 
 
 def _aggregate(per: pd.DataFrame) -> pd.DataFrame:
+    intervals = [c for c in per.columns if c.startswith(("coverage_", "msis_")) or c == "spl"]
     agg = per.groupby("model", sort=False).agg(
         series=("unique_id", "nunique"), windows=("window", "nunique"), mae=("mae", "mean"), rmse=("rmse", "mean"),
         mape=("mape", "mean"), smape=("smape", "mean"), mase=("mase", "mean"),
-        smape_naive2=("smape_naive2", "mean"), mase_naive2=("mase_naive2", "mean")).reset_index()
+        smape_naive2=("smape_naive2", "mean"), mase_naive2=("mase_naive2", "mean"),
+        **{c: (c, "mean") for c in intervals}).reset_index()
     agg["owa"] = [metrics.owa(r.smape, r.mase, r.smape_naive2, r.mase_naive2) for r in agg.itertuples()]
     agg = agg.drop(columns=["smape_naive2", "mase_naive2"]).sort_values("owa", kind="stable").reset_index(drop=True)
     agg.insert(0, "rank", np.arange(1, len(agg) + 1))
+    agg = agg[[c for c in agg.columns if c not in intervals] + intervals]     # the interval scores last
     return agg

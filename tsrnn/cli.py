@@ -68,6 +68,8 @@ def _parser() -> argparse.ArgumentParser:
     b.add_argument("--windows", type=int, default=1, help="number of backtest windows (default 1)")
     b.add_argument("--step", type=int, help="distance between windows (default: horizon)")
     b.add_argument("--no-refit", action="store_true", help="fit once, forecast later windows without refitting")
+    b.add_argument("--level", type=float, nargs="+", help="also score prediction intervals at these levels, e.g. "
+                   "80 95: coverage, MSIS and the scaled pinball loss per model, fans in backtest.png")
     b.add_argument("--output", "-o", help="directory for forecasts.csv, metrics.csv and backtest.png")
 
     f = sub.add_parser("forecast", help="fit one model and write its forecasts",
@@ -75,7 +77,7 @@ def _parser() -> argparse.ArgumentParser:
     common(f)
     f.add_argument("--model", default="lstm", help="lstm, gru, rnn, arima, ets, theta, ses, naive, snaive, naive2")
     f.add_argument("--output", "-o", required=True, help="CSV file for the forecasts")
-    f.add_argument("--level", type=float, nargs="+", help="prediction interval levels, e.g. 80 95 (neural models)")
+    f.add_argument("--level", type=float, nargs="+", help="prediction interval levels, e.g. 80 95")
     f.add_argument("--future", metavar="FILE", help="CSV or Parquet of the future covariates' values after each "
                    "series' end (unique_id, ds and the --future-covariates columns)")
     return p
@@ -179,7 +181,8 @@ def _run_backtest(args) -> None:
     data = read_table(args.data, args.wide, args.time_col)
     options = dict(horizon=args.horizon, n_windows=args.windows, step=args.step, refit=not args.no_refit,
                    season_length=args.season_length, id_col=args.id_col, time_col=args.time_col,
-                   target_col=args.target_col, freq=args.freq, progress=not args.no_progress, **_neural_kwargs(args))
+                   target_col=args.target_col, freq=args.freq, progress=not args.no_progress, level=args.level,
+                   **_neural_kwargs(args))
     if _on_cluster(args):
         from .cluster import backtest as cluster_backtest
 
@@ -216,8 +219,6 @@ def _run_forecast(args) -> None:
     name = args.model.lower()
     if name not in MODEL_NAMES:
         raise UserError(f"unknown model {args.model!r}; choose from {', '.join(MODEL_NAMES)}")
-    if args.level and name not in NEURAL:
-        raise UserError(f"--level needs a neural model ({', '.join(NEURAL)}); {name} gives point forecasts")
     target = Path(args.output)
     _guard_output(args.data, [target])
     covariates = _covariate_kwargs(args)

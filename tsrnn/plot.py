@@ -180,11 +180,12 @@ def training_curves(model, *, ax=None, log_scale: bool = True):
     return fig
 
 
-def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=("owa", "smape", "mase"),
-             history_length: int | None = None):
-    """The backtest report: one bar chart per metric (models ranked as in ``result.metrics``), then, for
-    a few series, the actual values against every model's forecasts at every cutoff, with each model's
-    widest interval shaded when the backtest was asked for levels.
+def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=None,
+             history_length: int | None = None, interval_model: str | None = None):
+    """The backtest report: one bar chart per metric (models ranked as in ``result.metrics``; by default
+    OWA, sMAPE and MASE, and with levels the widest level's coverage, its nominal value marked, and
+    MSIS), then, for a few series, the actual values against every model's forecasts at every cutoff,
+    with the widest interval of ``interval_model`` (default: the best-ranked model) shaded.
 
     result : a ``BacktestResult``; history : the backtested data (long frame), to show the history
     before the windows; series : ids to draw (default the first ``max_series``).
@@ -201,8 +202,11 @@ def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=
     """
     plt = _pyplot()
     table = result.metrics
-    shown = [m for m in metrics if m in table.columns]
     fc = result.forecasts
+    levels = _levels(fc.columns)
+    if metrics is None:
+        metrics = ["owa", "smape", "mase"] + ([f"coverage_{levels[0]}", f"msis_{levels[0]}"] if levels else [])
+    shown = [m for m in metrics if m in table.columns]
     ids = list(dict.fromkeys(fc.unique_id)) if series is None else list(series)
     ids = ids[:max_series]
     models = list(table.model)
@@ -215,7 +219,7 @@ def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=
         a.barh(np.arange(len(models)), vals, color=[colours[m] for m in models])
         a.set_yticks(np.arange(len(models)), models if k == 0 else [""] * len(models), fontsize=8)
         a.invert_yaxis()
-        a.set_title(metric.upper(), fontsize=10)
+        a.set_title(metric.upper().replace("_", " ") + (" %" if metric.startswith("coverage") else ""), fontsize=10)
         a.tick_params(axis="x", labelsize=8)
         for i, v in enumerate(vals):
             if np.isfinite(v):
@@ -223,8 +227,11 @@ def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=
         a.set_xlim(0, np.nanmax(vals) * 1.25 if np.isfinite(vals).any() and np.nanmax(vals) > 0 else 1)
         if metric == "owa":
             a.axvline(1.0, color="0.4", lw=0.8, ls=":")
+        if metric.startswith("coverage_"):
+            a.axvline(float(metric.split("_", 1)[1]) / 100, color="0.4", lw=0.8, ls=":")
+            a.set_xlim(0, 1.15)
     hist = None if history is None else _long(history, "y")
-    levels = _levels(fc.columns)
+    shaded = interval_model if interval_model is not None else (models[0] if models else None)
     for row, uid in enumerate(ids, start=1):
         a = fig.add_subplot(grid[row, :])
         part = fc[fc.unique_id == uid]
@@ -240,7 +247,7 @@ def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=
         a.plot(actual.ds, actual.y, color="black", lw=1.4, label="actual")
         for model, g in part.groupby("model", sort=False):
             for j, (_, w) in enumerate(g.groupby("cutoff", sort=True)):
-                if levels and f"yhat_lo_{levels[0]}" in w.columns and w[f"yhat_lo_{levels[0]}"].notna().any():
+                if levels and model == shaded and w[f"yhat_lo_{levels[0]}"].notna().any():
                     a.fill_between(w.ds, w[f"yhat_lo_{levels[0]}"], w[f"yhat_hi_{levels[0]}"],
                                    color=colours.get(model, "C9"), alpha=0.15, lw=0,
                                    label=f"{model}: {levels[0]} % interval" if j == 0 else None)

@@ -9,11 +9,13 @@ forecasts the M4 horizon (Yearly 6, Quarterly 8, Monthly 18, Weekly 13, Hourly 4
 
 Scores follow the M4 rules (score_published.py): per-series sMAPE and MASE, means per frequency and
 over all series, OWA against Naive2 on the same series. Wall time per model and frequency (fit +
-predict) is recorded.
+predict) is recorded. With ``--level 80 95`` every model also forecasts its intervals (the
+statsforecast peers their own ``level=``), scored M4's way: coverage (share of test points inside)
+and MSIS (mean scaled interval score, scaled by the in-sample seasonal-naive MAE with M4's m).
 
 Usage:
     python benchmarks/m4.py --data data/m4 [--out DIR] [--models tsrnn,naive2,arima,ets,theta,sf_arima,sf_ets,sf_theta]
-                            [--seeds 0 1 2] [--freqs Yearly,Monthly]
+                            [--seeds 0 1 2] [--freqs Yearly,Monthly] [--level 80 95]
 
 --out writes forecasts-<model>.csv per model in score_published.py's input layout (unique_id, step,
 <model>) and the printed tables as results.md.
@@ -51,7 +53,7 @@ def baseline(name, m):
     return {"naive2": Naive2, "arima": AutoARIMA, "ets": ETS, "theta": Theta}[name](season_length=m)
 
 
-def statsforecast_forecast(name, train, h, m):
+def statsforecast_forecast(name, train, h, m, levels=()):
     from statsforecast import StatsForecast
     from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
 
@@ -63,9 +65,14 @@ def statsforecast_forecast(name, train, h, m):
     else:
         model = {"sf_ets": AutoETS, "sf_theta": AutoTheta}[name](season_length=m)
     sf = StatsForecast(models=[model], freq=1, n_jobs=1)
-    fc = sf.forecast(df=train, h=h)
-    col = [c for c in fc.columns if c not in ("unique_id", "ds")][0]
-    return fc.rename(columns={col: "yhat"})[["unique_id", "ds", "yhat"]]
+    fc = sf.forecast(df=train, h=h, **({"level": [int(lv) if float(lv).is_integer() else lv for lv in levels]}
+                                       if levels else {}))
+    col = [c for c in fc.columns if c not in ("unique_id", "ds") and "-lo-" not in c and "-hi-" not in c][0]
+    renames = {col: "yhat"}
+    for lv in levels:
+        tag = f"{lv:g}"
+        renames[f"{col}-lo-{tag}"], renames[f"{col}-hi-{tag}"] = f"yhat_lo_{tag}", f"yhat_hi_{tag}"
+    return fc.rename(columns=renames)[["unique_id", "ds", *renames.values()]]
 
 
 def _warm_worker():
@@ -79,35 +86,43 @@ def _warm_worker():
     import tsrnn.baselines  # noqa: F401
 
 
-def timed_job(name, freq, data, seed):
+def timed_job(name, freq, data, seed, levels=()):
     """Fit + predict one model on one frequency (runs in a worker process for the statistical models)."""
     h, m = FREQS[freq]
     train = pd.read_csv(data / f"train-{freq}.csv").sort_values(["unique_id", "ds"])
     t = time.perf_counter()
-    fc = run_model(name, train, h, m, seed)
+    fc = run_model(name, train, h, m, seed, levels)
     return fc, time.perf_counter() - t
 
 
-def run_model(name, train, h, m, seed):
+def run_model(name, train, h, m, seed, levels=()):
+    extra = {"level": list(levels)} if levels else {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if name == "tsrnn" or name.startswith("tsrnn_seed"):
-            return tsrnn_model(h, m, seed).fit(train).predict(h)
+            return tsrnn_model(h, m, seed).fit(train).predict(h, **extra)
         if name in PEERS:
-            return statsforecast_forecast(name, train, h, m)
-        return baseline(name, m).fit(train).predict(h)
+            return statsforecast_forecast(name, train, h, m, levels)
+        return baseline(name, m).fit(train).predict(h, **extra)
 
 
-def score(train, test, fc, m):
-    """Per-series sMAPE and MASE of a long forecast frame (unique_id, ds, yhat)."""
+def score(train, test, fc, m, levels=()):
+    """Per-series sMAPE and MASE of a long forecast frame (unique_id, ds, yhat), and with ``levels``
+    the coverage and MSIS of its ``yhat_lo_<l>``/``yhat_hi_<l>`` intervals."""
     hist = dict(tuple(train.groupby("unique_id")["y"]))
     merged = test.merge(fc, on=["unique_id", "ds"], how="left")
     rows = []
     for uid, g in merged.groupby("unique_id", sort=False):
         if g.yhat.isna().any():
             raise ValueError(f"missing forecasts for {uid}")
-        rows.append((uid, metrics.smape(g.y, g.yhat), metrics.mase(g.y, g.yhat, hist[uid].to_numpy(), m)))
-    return pd.DataFrame(rows, columns=["unique_id", "smape", "mase"])
+        row = {"unique_id": uid, "smape": metrics.smape(g.y, g.yhat),
+               "mase": metrics.mase(g.y, g.yhat, hist[uid].to_numpy(), m)}
+        for lv in levels:
+            lo, hi = g[f"yhat_lo_{lv:g}"], g[f"yhat_hi_{lv:g}"]
+            row[f"coverage_{lv:g}"] = metrics.coverage(g.y, lo, hi)
+            row[f"msis_{lv:g}"] = metrics.msis(g.y, lo, hi, hist[uid].to_numpy(), m, lv)
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def published(data, freq, test):
@@ -123,6 +138,24 @@ def published(data, freq, test):
             f["ds"] = f["first"] + f["step"] - 1
             out[f"M4 {col}"] = f.rename(columns={col: "yhat"})[["unique_id", "ds", "yhat"]]
     return out
+
+
+def interval_table(per_series: pd.DataFrame, freqs: list[str], levels) -> str:
+    """Coverage and MSIS per frequency and overall, one row per model with intervals."""
+    lines = []
+    groups = [(f, per_series[per_series.freq == f]) for f in freqs] + [("All", per_series)]
+    for lv in levels:
+        for kind in ("coverage", "msis"):
+            col = f"{kind}_{lv:g}"
+            scored = per_series.dropna(subset=[col])
+            models = list(dict.fromkeys(scored.model))
+            lines += ["", f"**{'Coverage' if kind == 'coverage' else 'MSIS'} of the {lv:g} % intervals**", "",
+                      "| model | " + " | ".join(g for g, _ in groups) + " |", "|---|" + "---|" * len(groups)]
+            for model in models:
+                cells = [f"{d[d.model == model][col].mean():.3f}" if (d.model == model).any() else ""
+                         for _, d in groups]
+                lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
 
 def table(per_series: pd.DataFrame, freqs: list[str]) -> str:
@@ -159,6 +192,8 @@ def main(argv=None):
                     help="random_state(s) of the default Forecaster; several give tsrnn_seed<k> rows")
     ap.add_argument("--freqs", default=",".join(FREQS))
     ap.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="processes for the statistical models")
+    ap.add_argument("--level", type=float, nargs="+", default=[],
+                    help="also forecast and score intervals at these levels (coverage, MSIS), e.g. 80 95")
     args = ap.parse_args(argv)
     data = Path(args.data)
     freqs = [f for f in args.freqs.split(",") if (data / f"train-{f}.csv").exists()]
@@ -188,14 +223,15 @@ def main(argv=None):
 
         with ProcessPoolExecutor(max_workers=args.jobs, mp_context=mp.get_context("spawn"),
                                  initializer=_warm_worker) as pool:
-            futures = {pool.submit(timed_job, name, freq, data, seed): (name, freq) for name, freq, seed in stat_jobs}
+            futures = {pool.submit(timed_job, name, freq, data, seed, tuple(args.level)): (name, freq)
+                       for name, freq, seed in stat_jobs}
             for fut, key in futures.items():
                 results[key] = fut.result()
                 print(f"{key[1]:9s} {key[0]:14s} {results[key][1]:7.1f} s", flush=True)
     for freq in freqs:
         for name, seed in runs:
             if name.startswith("tsrnn"):
-                results[name, freq] = timed_job(name, freq, data, seed)
+                results[name, freq] = timed_job(name, freq, data, seed, tuple(args.level))
                 print(f"{freq:9s} {name:14s} {results[name, freq][1]:7.1f} s", flush=True)
     for freq in freqs:
         h, m = FREQS[freq]
@@ -206,7 +242,7 @@ def main(argv=None):
         for name, (fc, elapsed) in candidates:
             if elapsed is not None:
                 times[(name, freq)] = elapsed
-            s = score(train, test, fc, m)
+            s = score(train, test, fc, m, args.level if elapsed is not None else ())
             s["freq"], s["model"] = freq, name
             scores.append(s)
             forecasts.setdefault(name, []).append(fc.assign(step=fc.groupby("unique_id").cumcount() + 1))
@@ -217,7 +253,8 @@ def main(argv=None):
     text = [f"# M4 dev sample ({', '.join(freqs)}; {per_series.unique_id.nunique()} series)",
             f"command: python benchmarks/m4.py {' '.join(argv if argv is not None else sys.argv[1:])}",
             f"machine: {os.cpu_count()} CPUs; total wall time {time.time() - started:.0f} s",
-            table(per_series, freqs), "", "**Wall time, fit + predict (s)**", "",
+            table(per_series, freqs), interval_table(per_series, freqs, args.level) if args.level else "", "",
+            "**Wall time, fit + predict (s)**", "",
             wall_table.round(1).to_markdown() if _has_tabulate() else wall_table.round(1).to_string()]
     if len(args.seeds) > 1 and "tsrnn" in models:
         owas = []

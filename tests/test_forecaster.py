@@ -522,3 +522,19 @@ def test_intervals_are_nested_and_monotone_in_the_level():
         assert (fc[f"yhat_lo_{wide}"] <= fc[f"yhat_lo_{narrow}"]).all()
         assert (fc[f"yhat_hi_{narrow}"] <= fc[f"yhat_hi_{wide}"]).all()
     assert (fc.yhat_lo_50 <= fc.yhat).all() and (fc.yhat <= fc.yhat_hi_50).all()
+
+
+def test_quantiles_do_not_cross_and_are_the_interval_ends():
+    rng = np.random.default_rng(4)
+    y = pd.Series(50 + np.cumsum(rng.normal(size=200)), index=pd.date_range("2020-01-01", periods=200, freq="D"))
+    model = Forecaster(**FAST, horizon=7).fit(y)
+    qs = [0.025, 0.1, 0.5, 0.9, 0.975]
+    fc = model.predict(14, quantiles=[0.9, 0.5, 0.1, 0.975, 0.025], level=[80, 95])
+    cols = [f"yhat_q{q:g}" for q in qs]
+    values = fc[cols].to_numpy()
+    assert (np.diff(values, axis=1) >= 0).all()                       # no crossing, at every step
+    np.testing.assert_allclose(fc["yhat_q0.5"], fc.yhat)
+    np.testing.assert_allclose(fc["yhat_q0.1"], fc.yhat_lo_80)
+    np.testing.assert_allclose(fc["yhat_q0.975"], fc.yhat_hi_95)
+    with pytest.raises(ValueError, match="quantiles must be probabilities"):
+        model.predict(3, quantiles=[1.5])

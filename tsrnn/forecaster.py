@@ -36,7 +36,7 @@ from ._base import BaseEstimator, NotFittedError
 from ._validation import check_positive_int
 from .covariates import Encoding, check_calendar, check_names
 from .data import FILLS, Panel, future_rows, to_output, to_panel
-from .intervals import check_levels, conformal_halfwidth
+from .intervals import check_levels, check_quantiles, conformal_halfwidth
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
 from .persistence import load_forecaster, save_forecaster
@@ -412,7 +412,7 @@ class Forecaster(BaseEstimator):
         return np.mean([net.predict(x, x_future=xf).astype(np.float64) for net in self.networks_], axis=0)
 
     # ----------------------------------------------------------------------------------------------
-    def predict(self, h: int, y=None, level=None, future=None):
+    def predict(self, h: int, y=None, level=None, future=None, quantiles=None):
         """Forecast ``h`` steps after the end of every series.
 
         h : int >= 1
@@ -425,6 +425,10 @@ class Forecaster(BaseEstimator):
             their values at the time stamps after each series' end: ``h`` of them with the seq2seq head,
             ``h`` rounded up to a multiple of ``horizon_`` with the direct head (which reads a whole
             horizon of them at once). Other rows and columns are ignored.
+        quantiles : optional list of probabilities in (0, 1), e.g. [0.1, 0.5, 0.9]: adds ``yhat_q<q>``
+            columns (``yhat_q0.1``, ...), the ends of the central conformal intervals (the quantile q is
+            the lower end of the ``100 (1 - 2q)`` % interval below 0.5, the upper end of the
+            ``100 (2q - 1)`` % one above, the point forecast at 0.5); they never cross.
 
         Returns the input's form: a Series (for a Series or array input) indexed by the next ``h``
         timestamps, or a long DataFrame ``unique_id, ds, yhat`` (wide input: one column per series);
@@ -435,6 +439,7 @@ class Forecaster(BaseEstimator):
         self._check_is_fitted("networks_")
         h = check_positive_int("h", h)
         levels = check_levels(level)
+        probs = check_quantiles(quantiles)
         enc = self.covariates_
         if enc.past and h > self.horizon_:
             raise ValueError(f"h={h} is longer than horizon_={self.horizon_}: past covariates {list(enc.past)} are "
@@ -453,11 +458,15 @@ class Forecaster(BaseEstimator):
         rows = -(-h // self.horizon_) * self.horizon_           # whole horizons: what the network reads
         center = self._forecast_normalised(state, h, rows, self._future_channels(axis, h, rows, future))
         forecasts = state.to_original(center)
-        extra = {}
+        extra, spread = {}, state.interval_scale()[:, None]
         for lv in levels:
-            q = conformal_halfwidth(self.residuals_, lv, h, self.horizon_)[None, :] * state.interval_scale()[:, None]
+            q = conformal_halfwidth(self.residuals_, lv, h, self.horizon_)[None, :] * spread
             extra[f"yhat_lo_{lv:g}"] = state.to_original(center - q)
             extra[f"yhat_hi_{lv:g}"] = state.to_original(center + q)
+        for p in probs:
+            side = np.sign(p - 0.5)
+            q = np.zeros(h) if side == 0 else conformal_halfwidth(self.residuals_, abs(200 * p - 100), h, self.horizon_)
+            extra[f"yhat_q{p:g}"] = state.to_original(center + side * q[None, :] * spread)
         bad = np.flatnonzero(~(np.isfinite(forecasts) & (np.abs(forecasts) < _OVERFLOW)).all(axis=1))
         if len(bad):
             raise RuntimeError(f"the model produced non-finite or overflowing (>= {_OVERFLOW:g}) forecasts for "

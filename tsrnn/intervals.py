@@ -17,7 +17,7 @@ from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["check_levels", "conformal_halfwidth"]
+__all__ = ["check_levels", "check_quantiles", "conformal_halfwidth"]
 
 
 def check_levels(level) -> list[float]:
@@ -35,6 +35,23 @@ def check_levels(level) -> list[float]:
         if isinstance(lv, bool) or not isinstance(lv, numbers.Real) or not 0 < lv < 100:
             raise ValueError(f"level must be a coverage in (0, 100), e.g. [80, 95]; got {lv!r}")
     return [float(lv) for lv in levels]
+
+
+def check_quantiles(quantiles) -> list[float]:
+    """Probabilities in (0, 1) as floats, sorted and without repeats (``None`` -> none).
+
+    >>> check_quantiles([0.9, 0.1, 0.5])
+    [0.1, 0.5, 0.9]
+    """
+    if quantiles is None:
+        return []
+    if isinstance(quantiles, (str, bytes)):
+        raise ValueError(f"quantiles must be probabilities in (0, 1), e.g. [0.1, 0.5, 0.9]; got {quantiles!r}")
+    values = [quantiles] if isinstance(quantiles, numbers.Real) else list(quantiles)
+    for q in values:
+        if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0 < q < 1:
+            raise ValueError(f"quantiles must be probabilities in (0, 1), e.g. [0.1, 0.5, 0.9]; got {q!r}")
+    return sorted({float(q) for q in values})
 
 
 def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: int) -> np.ndarray:

@@ -183,7 +183,7 @@ class TsrnnForecaster(BaseForecaster):
                              f"forecast reads (first: {missing[0]})")
         return self._long(len(self.columns_), index, len(self.y_), None, found)
 
-    def _forecast(self, fh: ForecastingHorizon, X, levels) -> tuple[pd.Index, dict]:
+    def _forecast(self, fh: ForecastingHorizon, X, levels, quantiles=()) -> tuple[pd.Index, dict]:
         """(absolute index of fh, {column of the wrapped model's output: (len(fh), k) values})."""
         steps = fh.to_relative(self.cutoff).to_numpy().astype(np.int64)
         if (steps < 1).any():
@@ -191,7 +191,8 @@ class TsrnnForecaster(BaseForecaster):
         h = int(steps.max())
         history = None if len(self.y_) == self.n_fitted_ else \
             self._long(len(self.columns_), self.y_.index, 0, self.y_.to_numpy(), self.X_)
-        out = self.forecaster_.predict(h, y=history, level=levels or None, future=self._future(X, h, fh.freq))
+        out = self.forecaster_.predict(h, y=history, level=levels or None, future=self._future(X, h, fh.freq),
+                                       quantiles=list(quantiles) or None)
         if isinstance(out, pd.Series):
             out = out.to_frame("yhat")
         k = len(self.columns_)
@@ -204,15 +205,12 @@ class TsrnnForecaster(BaseForecaster):
         return pd.DataFrame(values["yhat"], index=index, columns=self.columns_)
 
     def _predict_quantiles(self, fh: ForecastingHorizon, X: pd.DataFrame | None, alpha: list[float]) -> pd.DataFrame:
-        levels = sorted({round(abs(2 * a - 1) * 100, 10) for a in alpha} - {0.0})
-        index, values = self._forecast(fh, X, levels)
+        index, values = self._forecast(fh, X, [], alpha)
         columns = pd.MultiIndex.from_product([self.columns_, alpha])
         out = pd.DataFrame(index=index, columns=columns, dtype=float)
         for j, name in enumerate(self.columns_):
             for a in alpha:
-                level = round(abs(2 * a - 1) * 100, 10)
-                key = "yhat" if level == 0 else f"yhat_{'lo' if a < 0.5 else 'hi'}_{level:g}"
-                out[(name, a)] = values[key][:, j]
+                out[(name, a)] = values[f"yhat_q{a:g}"][:, j]
         return out
 
     def _predict_interval(self, fh: ForecastingHorizon, X: pd.DataFrame | None, coverage: list[float]):

@@ -69,7 +69,7 @@ def test_plot_returns_a_figure():
     pytest.importorskip("matplotlib")
     res = tsrnn.backtest(["naive", "naive2"], panel(), horizon=3, progress=False)
     fig = res.plot(history=panel())
-    assert len(fig.axes) == 3
+    assert len(fig.axes) == 3 + 3                    # OWA, sMAPE, MASE bars; one panel per series
 
 
 @pytest.mark.parametrize("kwargs,match", [

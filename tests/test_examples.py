@@ -36,3 +36,19 @@ def test_example_runs_and_writes_its_pictures(name, tmp_path):
         path = tmp_path / picture
         assert path.exists(), f"{name} did not write {picture}"
         assert path.stat().st_size > 20_000, f"{picture} is only {path.stat().st_size} bytes"
+
+
+def test_make_demo_writes_its_report(tmp_path):
+    """The Makefile's demo command itself (read from the Makefile), with short training and another
+    output folder: it runs and writes the backtest report picture."""
+    recipe = (ROOT / "Makefile").read_text().split("\ndemo:", 1)[1].split("\n\n", 1)[0]
+    command = " ".join(line.strip().rstrip("\\") for line in recipe.splitlines()[1:])
+    args = command.split()
+    assert args[0] == "$(VENV)/bin/tsrnn" and "--output" in args
+    args[args.index("--output") + 1] = str(tmp_path / "demo")
+    res = subprocess.run([sys.executable, "-m", "tsrnn", *args[1:], "--max-epochs", "2", "--no-progress"],
+                         capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert "rank" in res.stdout and "naive2" in res.stdout
+    picture = tmp_path / "demo" / "backtest.png"
+    assert picture.exists() and picture.stat().st_size > 20_000

@@ -9,7 +9,7 @@ import importlib
 
 from . import _config  # noqa: F401  (chooses the numba cache directory before any kernel is defined)
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"
 
 _LAZY = {
     "Forecaster": "tsrnn.forecaster",

@@ -226,6 +226,12 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         shards, rows = samples(series, ends)
         calibration = _assemble(client.gather(shards), rows, len(series))
         calibration.series = series                     # the global series of each sample
+        recent = None                                   # each series' last training windows (interval scale)
+        recent_series, recent_ends = model._recent_pairs(windows)
+        if held_out and len(recent_series):
+            shards, rows = samples(recent_series, recent_ends)
+            recent = _assemble(client.gather(shards), rows, len(recent_series))
+            recent.series = recent_series
         futures = []
         for k in range(model.ensemble_size):
             rng = model._member_rng(k)
@@ -240,7 +246,8 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         members = client.gather(futures)
         tails = client.gather([client.submit(_tail, p, model.window_) for p in prepared])
         state, axis = _merge_tails(tails, order, ids)
-        model._fitted(members, calibration, state, axis, model._fallbacks(ids, lengths, needed, state.constant))
+        model._fitted(members, calibration, state, axis, model._fallbacks(ids, lengths, needed, state.constant),
+                      recent)
         return model
     except BaseException:
         model._forget()
@@ -268,7 +275,7 @@ def _merge_tails(tails: list, order: np.ndarray, ids: np.ndarray) -> tuple[Serie
     def cat(name):
         return np.concatenate([getattr(s, name) for s in stores])[order]
     state = SeriesStore(z[rows], offsets, cat("log"), cat("shift"), cat("scale"), cat("seasonal"), cat("n_obs"),
-                        spread=cat("spread"))
+                        spread=cat("spread"), error_scale=cat("error_scale"))
     lasts = [a.last for a in axes]
     last = (lasts[0].append(lasts[1:]) if isinstance(lasts[0], pd.Index) else np.concatenate(lasts))
     last = last.take(order) if isinstance(last, pd.Index) else last[order]

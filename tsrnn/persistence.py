@@ -35,14 +35,15 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 3                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates
+FORMAT_VERSION = 4                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+                                     # 4: the store's fitted interval error scale
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _FITTED = {"horizon_", "window_", "best_epoch_", "loss_history_"}
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
 _STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static",
-          "spread")
+          "spread", "error_scale")
 
 
 def _umask() -> int:
@@ -254,7 +255,7 @@ def _load_checked(cls, path, meta):
     _require(len(offsets) == n + 1 and offsets[0] == 0 and offsets[-1] == len(state.z)
              and (np.diff(offsets) >= 1).all() and (np.diff(offsets) <= window).all()
              and (np.diff(offsets) <= state.n_obs).all(), "the series store's offsets are inconsistent")
-    _require(len(state.log) == len(state.shift) == len(state.scale) == len(state.seasonal) == len(state.spread) == n
+    _require(len(state.log) == len(state.shift) == len(state.scale) == len(state.seasonal) == len(state.spread) == len(state.error_scale) == n
              and state.seasonal.ndim == 2 and state.seasonal.shape[1] == max(1, model.season_length),
              "the series store's per-series arrays disagree in length")
     _require(arrays["residuals"].ndim == 2 and arrays["residuals"].shape[1] == horizon, "residuals have the wrong shape")

@@ -67,6 +67,7 @@ class SeriesStore:
     x_scale: np.ndarray = None     # (n, C) float64 per-series scale of each channel (1: not scaled)
     static: np.ndarray = None      # (n, S) float32 static channels
     spread: np.ndarray = None      # (n,) float64 mean |z_t - z_{t-1}| of each prepared series (0: constant)
+    error_scale: np.ndarray = None  # (n,) float64 each series' interval unit relative to its spread, fitted (1: none)
 
     def __post_init__(self):
         n = len(self.offsets) - 1
@@ -79,6 +80,8 @@ class SeriesStore:
             self.static = np.zeros((n, 0), np.float32)
         if self.spread is None:
             self.spread = _spread(self.z, self.offsets)
+        if self.error_scale is None:
+            self.error_scale = np.ones(n)
 
     @classmethod
     def prepare(cls, y: np.ndarray, offsets: np.ndarray, scaler, season_length: int, deseasonalize_: bool,
@@ -115,10 +118,11 @@ class SeriesStore:
         return self.spread <= 0
 
     def interval_scale(self) -> np.ndarray:
-        """(n,) the unit of each series' prediction intervals: its spread; a constant series (or one without
-        steps) the median spread of the others (1 when there are none)."""
+        """(n,) the unit of each series' prediction intervals: its spread (a constant series, or one without
+        steps, the median spread of the others; 1 when there are none) times its fitted ``error_scale``."""
         good = self.spread > 0
-        return np.where(good, self.spread, np.median(self.spread[good]) if good.any() else 1.0)
+        base = np.where(good, self.spread, np.median(self.spread[good]) if good.any() else 1.0)
+        return base * self.error_scale
 
     def tail(self, window: int) -> "SeriesStore":
         """The same series keeping only their last ``window`` prepared points."""
@@ -127,7 +131,7 @@ class SeriesStore:
         np.cumsum(keep, out=offsets[1:])
         rows = np.repeat(self.offsets[1:] - keep - offsets[:-1], keep) + np.arange(offsets[-1])
         return SeriesStore(self.z[rows], offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs,
-                           self.x[rows], self.x_center, self.x_scale, self.static, self.spread)
+                           self.x[rows], self.x_center, self.x_scale, self.static, self.spread, self.error_scale)
 
     def extend(self, steps: int, n_past: int, future: np.ndarray | None = None) -> "SeriesStore":
         """The store with ``steps`` rows after the end of every series, to be forecast: values NaN,
@@ -147,7 +151,7 @@ class SeriesStore:
             scaled = (future.reshape(n, steps, C - n_past) - self.x_center[:, None, n_past:]) / self.x_scale[:, None, n_past:]
             x[new.ravel(), n_past:] = scaled.reshape(n * steps, C - n_past)
         return SeriesStore(z, offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs, x,
-                           self.x_center, self.x_scale, self.static, self.spread)
+                           self.x_center, self.x_scale, self.static, self.spread, self.error_scale)
 
     def to_original(self, z_adj: np.ndarray, series: np.ndarray | None = None) -> np.ndarray:
         """Forecasts (B, h) of the adjusted, scaled series ``series`` (default: all) back to the data's

@@ -247,7 +247,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         tails = client.gather([client.submit(_tail, p, model.window_) for p in prepared])
         state, axis = _merge_tails(tails, order, ids)
         model._fitted(members, calibration, state, axis, model._fallbacks(ids, lengths, needed, state.constant),
-                      recent)
+                      None if recent is None else [recent])
         return model
     except BaseException:
         model._forget()

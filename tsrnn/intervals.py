@@ -1,11 +1,13 @@
 """Prediction intervals: split-conformal half-widths from held-out absolute errors.
 
-The held-out |errors| r_ik (sample i, step k, in normalised units, each divided by its series' own
-spread, the mean |z_t - z_{t-1}| of the prepared series: ``tsrnn.store``) are divided by their step's
-mean s_k and pooled; with Q the ceil((N + 1) level)-th smallest of the N pooled values, step k of series
-j gets the half-width spread_j * s_k * Q: calm series get narrow intervals, volatile ones wide. When
-there are too few held-out errors for the level (ceil((N + 1) level) > N: a few short series), Q is the
-normal approximation z_level * RMS of the pooled values instead, and a warning says so. Steps past the network's horizon (recursive forecasts) reuse the pattern, widened by
+The held-out |errors| r_ik (sample i, step k, in normalised units, each divided by its series' unit u_j:
+the spread, the mean |z_t - z_{t-1}| of the prepared series, times the error scale fitted on the
+series' last training windows, ``Forecaster._error_scale``; ``SeriesStore.interval_scale``) are
+divided by their step's mean s_k and pooled; with Q the ceil((N + 1) level)-th smallest of the N pooled
+values, step k of series j gets the half-width u_j * s_k * Q: calm series get narrow intervals, volatile
+ones wide. When there are too few held-out errors for the level (ceil((N + 1) level) > N: a few short
+series), Q is the normal approximation z_level * RMS of the pooled values instead, and a warning says
+so. Steps past the network's horizon (recursive forecasts) reuse the pattern, widened by
 sqrt(recursion round). The held-out samples are a bounded, seeded sample of the last windows of the
 series (``tsrnn.store.Windows``), so calibration costs the same for 1,000 or 100,000 series.
 """

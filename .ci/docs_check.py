@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import functools
 import http.server
+import os
 import re
 import shutil
 import subprocess
 import sys
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
@@ -82,11 +84,43 @@ def chromium() -> str:
     sys.exit("docs-check: no chromium found (Debian: apt-get install chromium)")
 
 
-def browse(browser: str, url: str, *extra: str) -> subprocess.CompletedProcess:
+def browse(browser: str, url: str, profile: str, *extra: str) -> subprocess.CompletedProcess:
     flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
              "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={SHOTS / '.profile'}", "--window-size=1280,1600", "--virtual-time-budget=3000"]
+             f"--user-data-dir={SHOTS / '.profiles' / profile}", "--window-size=1280,1600",
+             "--virtual-time-budget=1000"]
     return subprocess.run([browser, *flags, *extra, url], capture_output=True, text=True, timeout=120)
+
+
+def look(browser: str, base: str, source: str) -> tuple[str, list[str], Page | None]:
+    """Render one nav page (its DOM, then a screenshot) and check what a reader would see."""
+    problems = []
+    html_path = SITE / Path(source).with_suffix(".html")
+    if not html_path.exists():
+        return source, [f"{source}: no page built at {html_path.relative_to(ROOT)}"], None
+    url = urljoin(base, str(Path(source).with_suffix(".html")))
+    profile = source.replace("/", "_")                  # one browser profile per page: pages run in parallel
+    rendered = browse(browser, url, profile, "--dump-dom")
+    if rendered.returncode != 0 or "<html" not in rendered.stdout:
+        return source, [f"{source}: chromium could not render {url}: {rendered.stderr.strip()[-200:]}"], None
+    page = parse(rendered.stdout)
+    text = "".join(page.text)
+    md = (ROOT / "docs" / source).read_text()
+    if not page.has_nav:
+        problems.append(f"{source}: rendered without the site navigation")
+    for pattern in RAW_MARKDOWN:
+        hit = pattern.search(text)
+        if hit:
+            problems.append(f"{source}: raw markdown in the rendered page: {hit.group(0)!r}")
+    if "```" in md and page.code_blocks == 0:
+        problems.append(f"{source}: the source has code blocks, the page shows none")
+    if "![" in md and not page.images:
+        problems.append(f"{source}: the source has pictures, the page shows none")
+    shot = SHOTS / (source.replace("/", "_").replace(".md", ".png"))
+    browse(browser, url, profile, f"--screenshot={shot}")
+    if not shot.exists() or shot.stat().st_size < 10_000:
+        problems.append(f"{source}: the screenshot {shot.name} is missing or blank")
+    return url, problems, page
 
 
 def main() -> int:
@@ -100,34 +134,11 @@ def main() -> int:
     base = f"http://127.0.0.1:{server.server_address[1]}/"
     browser = chromium()
     problems, parsed = [], {}
-    for source in pages:
-        html_path = SITE / Path(source).with_suffix(".html")
-        if not html_path.exists():
-            problems.append(f"{source}: no page built at {html_path.relative_to(ROOT)}")
-            continue
-        url = urljoin(base, str(Path(source).with_suffix(".html")))
-        rendered = browse(browser, url, "--dump-dom")
-        if rendered.returncode != 0 or "<html" not in rendered.stdout:
-            problems.append(f"{source}: chromium could not render {url}: {rendered.stderr.strip()[-200:]}")
-            continue
-        page = parse(rendered.stdout)
-        parsed[source] = (url, page)
-        text = "".join(page.text)
-        md = (ROOT / "docs" / source).read_text()
-        if not page.has_nav:
-            problems.append(f"{source}: rendered without the site navigation")
-        for pattern in RAW_MARKDOWN:
-            hit = pattern.search(text)
-            if hit:
-                problems.append(f"{source}: raw markdown in the rendered page: {hit.group(0)!r}")
-        if "```" in md and page.code_blocks == 0:
-            problems.append(f"{source}: the source has code blocks, the page shows none")
-        if "![" in md and not page.images:
-            problems.append(f"{source}: the source has pictures, the page shows none")
-        shot = SHOTS / (source.replace("/", "_").replace(".md", ".png"))
-        browse(browser, url, f"--screenshot={shot}")
-        if not shot.exists() or shot.stat().st_size < 10_000:
-            problems.append(f"{source}: the screenshot {shot.name} is missing or blank")
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:     # one browser per page at a time
+        for source, (url, found, page) in zip(pages, pool.map(lambda s: look(browser, base, s), pages)):
+            problems += found
+            if page is not None:
+                parsed[source] = (url, page)
     ids = {str(SITE / Path(s).with_suffix(".html")): p.ids for s, (_, p) in parsed.items()}
     for source, (url, page) in parsed.items():
         for ref in page.links + page.images:

@@ -6,8 +6,16 @@ set -euo pipefail
 QUICK=""; [ "${1:-}" = "--quick" ] && { QUICK=1; shift; }
 OUT="${1:-out/examples/cli}"
 mkdir -p "$OUT"
-DATA="$(python -c 'import tsrnn.datasets as d; print(d._path("m4-quarterly-40.csv"))')"
-BIKES="$(python -c 'import tsrnn.datasets as d; print(d._path("bikesharing.csv"))')"
+# the bundled data as CSV files, the way a user's own data arrives (tsrnn.datasets reads the package's copy)
+python - "$OUT" <<'PY'
+import sys
+from tsrnn.datasets import load_bikesharing, load_m4
+load_m4("Quarterly", sample="demo").train.to_csv(f"{sys.argv[1]}/quarterly.csv", index=False)
+bikes = load_bikesharing().iloc[-24 * 60:]
+bikes.iloc[:-24].to_csv(f"{sys.argv[1]}/bikes_history.csv", index=False)
+bikes.iloc[-24:].drop(columns="y").to_csv(f"{sys.argv[1]}/bikes_tomorrow.csv", index=False)
+PY
+DATA="$OUT/quarterly.csv"
 MODELS="lstm,gru,arima,ets,theta,naive2"
 EPOCHS=()
 [ -n "$QUICK" ] && { MODELS="lstm,theta,naive2"; EPOCHS=(--max-epochs 3); }
@@ -25,12 +33,6 @@ tsrnn forecast "$DATA" --horizon 8 --season-length 4 --model lstm --level 80 95 
 head -n 4 "$OUT/forecast.csv"
 
 echo "== 4. covariates: tomorrow's bike rentals from the weather forecast and the calendar"
-python - "$BIKES" "$OUT" <<'PY'
-import sys, pandas as pd
-bikes = pd.read_csv(sys.argv[1], parse_dates=["ds"]).iloc[-24 * 60:]
-bikes.iloc[:-24].to_csv(f"{sys.argv[2]}/bikes_history.csv", index=False)
-bikes.iloc[-24:].drop(columns="y").to_csv(f"{sys.argv[2]}/bikes_tomorrow.csv", index=False)
-PY
 tsrnn forecast "$OUT/bikes_history.csv" --horizon 24 --season-length 24 --model lstm \
     --future-covariates tmin,tmax,pn --calendar --future "$OUT/bikes_tomorrow.csv" "${EPOCHS[@]}" --no-progress \
     --output "$OUT/bikes_forecast.csv"

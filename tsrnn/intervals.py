@@ -28,15 +28,8 @@ def check_levels(level) -> list[float]:
     >>> check_levels([80, 95])
     [80.0, 95.0]
     """
-    if level is None:
-        return []
-    if isinstance(level, (str, bytes)):
-        raise ValueError(f"level must be a number or a list of numbers in (0, 100), e.g. [80, 95]; got {level!r}")
-    levels = [level] if isinstance(level, numbers.Real) else list(level)
-    for lv in levels:
-        if isinstance(lv, bool) or not isinstance(lv, numbers.Real) or not 0 < lv < 100:
-            raise ValueError(f"level must be a coverage in (0, 100), e.g. [80, 95]; got {lv!r}")
-    return [float(lv) for lv in levels]
+    return _numbers(level, 100, "level must be a number or a list of numbers in (0, 100), e.g. [80, 95]",
+                    "level must be a coverage in (0, 100), e.g. [80, 95]")
 
 
 def check_quantiles(quantiles) -> list[float]:
@@ -45,15 +38,21 @@ def check_quantiles(quantiles) -> list[float]:
     >>> check_quantiles([0.9, 0.1, 0.5])
     [0.1, 0.5, 0.9]
     """
-    if quantiles is None:
+    message = "quantiles must be probabilities in (0, 1), e.g. [0.1, 0.5, 0.9]"
+    return sorted(set(_numbers(quantiles, 1, message, message)))
+
+
+def _numbers(values, upper: float, not_numbers: str, out_of_range: str) -> list[float]:
+    """A number or a list of numbers strictly between 0 and ``upper``, as floats (None -> [])."""
+    if values is None:
         return []
-    if isinstance(quantiles, (str, bytes)):
-        raise ValueError(f"quantiles must be probabilities in (0, 1), e.g. [0.1, 0.5, 0.9]; got {quantiles!r}")
-    values = [quantiles] if isinstance(quantiles, numbers.Real) else list(quantiles)
-    for q in values:
-        if isinstance(q, bool) or not isinstance(q, numbers.Real) or not 0 < q < 1:
-            raise ValueError(f"quantiles must be probabilities in (0, 1), e.g. [0.1, 0.5, 0.9]; got {q!r}")
-    return sorted({float(q) for q in values})
+    if isinstance(values, (str, bytes)):
+        raise ValueError(f"{not_numbers}; got {values!r}")
+    items = [values] if isinstance(values, numbers.Real) else list(values)
+    for v in items:
+        if isinstance(v, bool) or not isinstance(v, numbers.Real) or not 0 < v < upper:
+            raise ValueError(f"{out_of_range}; got {v!r}")
+    return [float(v) for v in items]
 
 
 def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: int) -> np.ndarray:

@@ -140,14 +140,9 @@ class TsrnnForecaster(BaseForecaster):
         if self.calendar:
             stamps = self._stamps(y.index)
             freq = stamps.freq or pd.infer_freq(stamps)
-        self.forecaster_ = Forecaster(
-            cell=self.cell, hidden_size=self.hidden_size, num_layers=self.num_layers, head=self.head,
-            ensemble_size=self.ensemble_size, window=self.window, horizon=horizon,
-            season_length=self.season_length, scaler=self.scaler, deseasonalize=self.deseasonalize, loss=self.loss,
-            max_epochs=self.max_epochs, samples_per_epoch=self.samples_per_epoch, batch_size=self.batch_size,
-            learning_rate=self.learning_rate, early_stopping=self.early_stopping, calendar=self.calendar,
-            random_state=self.random_state, device=self.device, n_threads=self.n_threads, progress=self.progress,
-            future_covariates=covariates, freq=freq)
+        # every parameter of this adapter is a Forecaster parameter of the same name
+        self.forecaster_ = Forecaster(**{name: getattr(self, name) for name in self.get_param_names()},
+                                      horizon=horizon, future_covariates=covariates, freq=freq)
         self.forecaster_.fit(self._long(y.shape[1], y.index, 0, y.to_numpy(), X if covariates else None))
         self.columns_ = y.columns
         self.y_, self.X_ = y, (X if covariates else None)

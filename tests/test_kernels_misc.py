@@ -182,6 +182,28 @@ def test_nowhere_to_cache_means_no_function_tries_to(tmp_path):
     assert int(count) >= 8 and kinds == "'NullCache'" and np.isfinite(float(value))
 
 
+def test_overloads_saved_from_a_stale_index_keep_their_own_data_files(tmp_path):
+    """Two processes that read a function's cache index before either wrote it, then each add another
+    overload: numba numbered both data files 1, one overwrote the other, and the index could send a
+    signature to the other's machine code. With tsrnn's hardened cache each key has its own file."""
+    import tsrnn._config as config
+    from numba.core.caching import IndexDataCacheFile
+
+    config.harden_numba_cache()
+    first, second = (IndexDataCacheFile(str(tmp_path), "fn-1.py311", ("stamp", 1)) for _ in range(2))
+    first.save(("sig_a", "cpu"), {"code": "a"})
+    stale = second._load_index
+    second._load_index = lambda: {}             # it read the index before the first save landed
+    second.save(("sig_b", "cpu"), {"code": "b"})
+    second._load_index = stale
+    assert len(list(tmp_path.glob("fn-1.py311.*.nbc"))) == 2
+    fresh = IndexDataCacheFile(str(tmp_path), "fn-1.py311", ("stamp", 1))
+    assert fresh.load(("sig_b", "cpu")) == {"code": "b"}
+    assert fresh.load(("sig_a", "cpu")) in (None, {"code": "a"})   # dropped from the index at worst
+    first.save(("sig_a", "cpu"), {"code": "a"})          # a later run adds it back, beside b
+    assert fresh.load(("sig_a", "cpu")) == {"code": "a"} and fresh.load(("sig_b", "cpu")) == {"code": "b"}
+
+
 def test_two_processes_compiling_into_one_cache_at_once_and_a_corrupted_cache(tmp_path):
     """The numba cache under stress: two processes fill an empty cache directory at the same time, then
     every cache file is corrupted; each run works (at worst recompiling) and gives the same forecast."""

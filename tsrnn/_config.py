@@ -18,6 +18,7 @@ turned off (kernels compile in every process) instead of crashing.
 from __future__ import annotations
 
 import getpass
+import hashlib
 import os
 import tempfile
 from pathlib import Path
@@ -95,18 +96,28 @@ _HARDENED = False
 
 
 def harden_numba_cache() -> None:
-    """Make a damaged numba cache file mean "not cached" (recompile, then overwrite it) instead of an
-    error. numba 0.6x unpickles its cache index and data files without a guard: a file truncated by a
-    killed process, or corrupted on a shared filesystem, raised ``UnpicklingError`` in every later run
-    (``tests/test_kernels_misc.py`` reproduces it). Wraps ``IndexDataCacheFile._load_index`` and ``load``;
-    does nothing if numba's internals are not the expected ones."""
+    """Make numba's cache safe for several processes and damaged files.
+
+    1. A damaged cache file means "not cached" (recompile, then overwrite it) instead of an error. numba
+       0.6x unpickles its cache index and data files without a guard: a file truncated by a killed
+       process, or corrupted on a shared filesystem, raised ``UnpicklingError`` in every later run.
+    2. Each compiled overload gets a data file of its own, named by a hash of its key (signature, CPU,
+       bytecode), written before the index names it. numba numbers the files instead: two processes
+       that add different overloads of one function at once (Dask workers, pytest's CUDA-simulator
+       processes on a fresh cache) both take "the next free number", and the index can end up pointing
+       one signature at the other's machine code (a CI run on a fresh cache, most likely this: a
+       simulated RNN that matched the CPU in every loss ended 0.014 apart in its weights). Now the
+       worst a race does is drop an index entry, which costs one recompilation.
+
+    ``tests/test_kernels_misc.py`` reproduces both. Wraps ``IndexDataCacheFile._load_index``, ``load`` and
+    ``save``; does nothing if numba's internals are not the expected ones."""
     global _HARDENED
     if _HARDENED:
         return
     _HARDENED = True
     try:
         from numba.core.caching import IndexDataCacheFile
-        load_index, load = IndexDataCacheFile._load_index, IndexDataCacheFile.load
+        load_index, load, save = IndexDataCacheFile._load_index, IndexDataCacheFile.load, IndexDataCacheFile.save
     except (ImportError, AttributeError):
         return
 
@@ -122,7 +133,18 @@ def harden_numba_cache() -> None:
         except Exception:  # noqa: BLE001 - a damaged data file: compile again
             return None
 
-    IndexDataCacheFile._load_index, IndexDataCacheFile.load = _load_index, _load
+    def _save(self, key, data):
+        index_name = getattr(self, "_index_name", "")
+        if not index_name.endswith(".nbi"):           # not the internals we know: numba's own save
+            return save(self, key, data)
+        name = f"{index_name[:-4]}.{hashlib.sha256(repr(key).encode()).hexdigest()[:16]}.nbc"
+        self._save_data(name, data)                   # atomic (a temporary file renamed into place)
+        overloads = self._load_index()                # read as late as possible: fewer lost entries
+        if overloads.get(key) != name:
+            overloads[key] = name
+            self._save_index(overloads)
+
+    IndexDataCacheFile._load_index, IndexDataCacheFile.load, IndexDataCacheFile.save = _load_index, _load, _save
 
 
 def __getattr__(name: str):

@@ -1,8 +1,9 @@
 """Prediction intervals: split-conformal half-widths from held-out absolute errors.
 
 The held-out |errors| r_ik (sample i, step k, in normalised units, each divided by its series' unit u_j:
-the spread, the mean |z_t - z_{t-1}| of the prepared series, times the error scale fitted on the
-series' last training windows, ``Forecaster._error_scale``; ``SeriesStore.interval_scale``) are
+the spread, the mean |z_t - z_{t-1}| of the prepared series, times the error scale: its relative
+error on its last training windows, ``Forecaster._error_ratio``, raised to the exponent of
+``choose_exponent``; ``SeriesStore.interval_scale``) are
 divided by their step's mean s_k and pooled; with Q the ceil((N + 1) level)-th smallest of the N pooled
 values, step k of series j gets the half-width u_j * s_k * Q: calm series get narrow intervals, volatile
 ones wide. When there are too few held-out errors for the level (ceil((N + 1) level) > N: a few short
@@ -19,7 +20,11 @@ from statistics import NormalDist
 
 import numpy as np
 
-__all__ = ["check_levels", "check_quantiles", "conformal_halfwidth"]
+__all__ = ["check_levels", "check_quantiles", "conformal_halfwidth", "choose_exponent"]
+
+# The exponents tried for the error scale, and the levels whose interval scores pick one (``choose_exponent``).
+EXPONENTS = (0.0, 0.25, 0.5, 0.75, 1.0)
+SCORED_LEVELS = (80.0, 95.0)
 
 
 def check_levels(level) -> list[float]:
@@ -74,3 +79,36 @@ def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: in
                       "interval is the normal approximation from their RMS", UserWarning, stacklevel=3)
     steps = np.arange(h)
     return scale[steps % horizon] * quantile * np.sqrt(steps // horizon + 1)
+
+
+def choose_exponent(errors: np.ndarray, series: np.ndarray, ratio: np.ndarray,
+                    exponents=EXPONENTS, levels=SCORED_LEVELS) -> float:
+    """The exponent a (of ``exponents``) for which the error scale ``ratio ** a`` gives the held-out
+    samples the lowest mean interval score (Gneiting & Raftery's, summed over ``levels``).
+
+    errors (N, horizon): held-out |errors| in spread units; series (N,): each sample's series; ratio
+    (n,): each series' relative in-sample error. a = 0 is one width for all series (in spread units),
+    a = 1 trusts the in-sample errors fully; the score weighs a width against the misses it causes,
+    ``2 w + (2 / alpha) max(0, |e| - w)``, so a trades sharpness for coverage as MSIS does. One number
+    chosen from five on thousands of errors: the conformal quantile stays (nearly) exact.
+
+    >>> rng = np.random.default_rng(0)
+    >>> ratio = np.repeat([0.2, 5.0], 100); series = np.arange(200)
+    >>> errors = np.abs(rng.normal(size=(200, 3))) * ratio[:, None]  # the in-sample errors are right
+    >>> choose_exponent(errors, series, ratio)
+    1.0
+    """
+    best, best_score = exponents[0], np.inf
+    for a in exponents:
+        unit = ratio[series][:, None] ** a
+        scaled = errors / unit
+        step = scaled.mean(axis=0) + 1e-12
+        pooled = np.sort((scaled / step).ravel())
+        score = 0.0
+        for level in levels:
+            rank = min(int(np.ceil((len(pooled) + 1) * level / 100.0)), len(pooled))
+            width = unit * step * pooled[rank - 1]
+            score += np.mean(2 * width + 2 / (1 - level / 100.0) * np.maximum(errors - width, 0.0))
+        if score < best_score - 1e-12:
+            best, best_score = a, score
+    return float(best)

@@ -544,9 +544,9 @@ def test_intervals_are_narrow_where_the_network_forecasts_well_at_the_same_sprea
     """Two groups with the same step size (spread): smooth cycles the network forecasts closely, and
     random walks it cannot. The fitted error scale gives the walks wider intervals than the cycles, and
     the coverage over both groups stays near the nominal level (split conformal guarantees it over the
-    series, not per group: the square-rooted scale adapts only part-way, so here the cycles are
-    over-covered and the walks under-covered, 0.56, as with the spread alone, 0.55, where the walks'
-    intervals were even narrower than the cycles')."""
+    series, not per group: the scale adapts only part-way, so here the cycles are over-covered and
+    the walks under-covered, as with the spread alone, 0.55, where the walks' intervals were even
+    narrower than the cycles')."""
     rng = np.random.default_rng(2)
     n, h = 240, 6
     frames, test = [], []

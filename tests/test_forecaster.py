@@ -50,7 +50,7 @@ def test_fit_returns_self_sets_underscore_attributes_and_refit_forgets():
         model.predict(3)
     assert model.fit(monthly()) is model
     fitted = {k for k in vars(model) if k.endswith("_") and not k.startswith("_")}
-    assert {"networks_", "horizon_", "window_", "state_", "panel_", "loss_history_", "residuals_",
+    assert {"networks_", "horizon_", "window_", "scaler_", "state_", "panel_", "loss_history_", "residuals_",
             "fallbacks_"} <= fitted
     from sklearn.base import clone
 
@@ -385,6 +385,25 @@ def test_near_constant_series_are_forecast_on_their_own_scale():
     np.testing.assert_allclose(f * 1e8, big, rtol=1e-5)
 
 
+def _walks(n_series: int, n: int, seed: int = 3) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.concat([pd.DataFrame({"unique_id": i, "ds": np.arange(n), "y": 50.0 * (i + 1) * np.exp(np.cumsum(
+        rng.normal(0.002, 0.01 * (i + 1), size=n)))}) for i in range(n_series)])
+
+
+def test_auto_scaler_measures_long_histories_in_their_own_steps_and_stays_equivariant():
+    df = _walks(6, 400)
+    model = Forecaster(**FAST, horizon=6).fit(df)
+    assert model.scaler_ == "steps"                      # 400 points >= 5 (window + horizon) = 5 (12 + 6)
+    steps = [np.abs(np.diff(np.log(g.y.to_numpy()))).mean() for _, g in df.groupby("unique_id")]
+    np.testing.assert_allclose(model.state_.scale, steps)
+    assert Forecaster(**FAST, horizon=6).fit(df.groupby("unique_id").head(60)).scaler_ == "window"
+    assert Forecaster(**FAST, horizon=6, scaler="window").fit(df).scaler_ == "window"
+    bigger = Forecaster(**FAST, horizon=6).fit(df.assign(y=df.y * 1000.0)).predict(6, level=[80])
+    np.testing.assert_allclose(bigger[["yhat", "yhat_lo_80", "yhat_hi_80"]],
+                               1000.0 * model.predict(6, level=[80])[["yhat", "yhat_lo_80", "yhat_hi_80"]], rtol=1e-4)
+
+
 def _tamper(tmp_path, edit):
     """A saved model with its model.json changed by ``edit(meta)``."""
     model = Forecaster(**FAST).fit(monthly())
@@ -402,6 +421,7 @@ def _tamper(tmp_path, edit):
     (lambda m: m["fitted"].update(horizon_=10**10), "horizon_ does not match the network"),
     (lambda m: m["network"].update(hidden_size=10**9), r"the weights \(.*\) do not fit the network described"),
     (lambda m: m["fitted"].update(window_=10**9), "window_=1000000000 does not fit the series"),
+    (lambda m: m["fitted"].update(scaler_="robust"), "scaler_='robust' is not a scaler that scaler='auto' can"),
     (lambda m: m["network"].update(num_layers="2"), "corrupt or incomplete"),
     (lambda m: m["arrays"]["params"].update(sha256="0" * 64), "array 'params' of weights.npz is not the one"),
     (lambda m: m.update(format_version=99), "model format 99, newer than this tsrnn reads"),

@@ -5,9 +5,10 @@
   pandas frame (split into one partition per worker, series kept whole). A series split over several
   partitions is brought together by one shuffle on the id column; otherwise every partition is read
   where it lies.
-* **Fit** (``fit``). Each worker reads and prepares its partitions (validation, scaling, seasonal
-  adjustment: the series store of ``tsrnn/store.py``) and keeps them. The client sees only the ids and
-  lengths. From them it lays out every training window exactly as a local fit does, draws each ensemble
+* **Fit** (``fit``). Each worker reads and checks its partitions; the client sees only the ids and
+  lengths, settles the window, horizon and scaler from them as a local fit does, and the workers then
+  prepare their partitions (scaling, seasonal adjustment: the series store of ``tsrnn/store.py``) and
+  keep them. From the lengths the client lays out every training window exactly as a local fit does, draws each ensemble
   member's epochs from the member's own random stream (``Forecaster._member_rng``), and asks the
   workers for the samples of the drawn windows (a bounded set: at most ``max_epochs *
   samples_per_epoch`` per member), and for the held-out samples. The members then train at once, each
@@ -118,20 +119,25 @@ def _identity(x):
     return x
 
 
-def _prepare(frame: pd.DataFrame, model):
-    """One partition's series store and axis, or the error its data raises (reported by the client)."""
+def _read(frame: pd.DataFrame, model):
+    """One partition's checked series, or the error its data raises (reported by the client)."""
     try:
-        panel = model._read(frame)
+        return {"panel": model._read(frame)}
     except ValueError as exc:
         return {"error": str(exc)}
-    store = model._prepare(panel, owned=True, encoding=model.covariates_)
-    return {"store": store, "axis": panel.axis()}
 
 
-def _meta(prepared) -> dict:
-    if "error" in prepared:
-        return {"error": prepared["error"]}
-    return {"ids": prepared["axis"].ids, "lengths": prepared["store"].lengths}
+def _meta(read) -> dict:
+    if "error" in read:
+        return {"error": read["error"]}
+    return {"ids": read["panel"].ids, "lengths": read["panel"].lengths}
+
+
+def _prepare(read, model):
+    """One partition's series store and axis, with the scaling the model settled on all the lengths. A
+    copy (``owned=False``): the read partition must stay intact should Dask run this task again."""
+    panel = read["panel"]
+    return {"store": model._prepare(panel, owned=False, encoding=model.covariates_), "axis": panel.axis()}
 
 
 def _gather(prepared, series: np.ndarray, ends: np.ndarray, layout) -> Samples:
@@ -189,14 +195,14 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
                                                            "static_covariates")) or model.calendar:
             raise ValueError("covariates are not supported on a Dask cluster yet; fit the model locally")
         model.covariates_ = Encoding()
-        prepared = [client.submit(_prepare, part, model, pure=False) for part in to_partitions(data, client, model.id_col)]
-        metas = client.gather([client.submit(_meta, p) for p in prepared])
+        reads = [client.submit(_read, part, model, pure=False) for part in to_partitions(data, client, model.id_col)]
+        metas = client.gather([client.submit(_meta, r) for r in reads])
         errors = [m["error"] for m in metas if "error" in m]
         if errors:
             raise ValueError(errors[0] if len(errors) == 1 else f"{len(errors)} partitions have bad data: "
                              + " | ".join(errors[:3]))
         keep = [i for i, m in enumerate(metas) if len(m["ids"])]
-        prepared, metas = [prepared[i] for i in keep], [metas[i] for i in keep]
+        reads, metas = [reads[i] for i in keep], [metas[i] for i in keep]
         all_ids = np.concatenate([m["ids"] for m in metas])
         codes, uniques = pd.factorize(pd.Series(all_ids, dtype=object), sort=True)
         part_of = np.repeat(np.arange(len(metas)), [len(m["ids"]) for m in metas])
@@ -206,7 +212,9 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         lengths = np.concatenate([m["lengths"] for m in metas])[order]
         ids = np.empty(len(uniques), dtype=object)
         ids[:] = list(uniques)
-        needed = model._settle(lengths, ids)
+        needed = model._settle(lengths, ids)            # the window, horizon and scaler, from all lengths
+        prepared = [client.submit(_prepare, r, model, pure=False) for r in reads]
+        del reads                                       # each partition's panel becomes its store there
         layout = model._layout()
         windows = model._windows(lengths)
         held_out = windows.total_held_out > 0

@@ -49,6 +49,7 @@ __all__ = ["Forecaster", "NotFittedError"]
 SHORT_SERIES = ("fallback", "error")
 _OVERFLOW = 1e300              # |forecast| at or past this is exp(~690): the inverse log transform saturated
 _PREDICT_CHUNK = 8192          # series per recursive forecast round (the network predicts them 2,048 at a time)
+_LONG_HISTORY = 5              # scaler="auto": "steps" when the median series holds 5 (window + horizon) points
 _MIN_HELD_OUT = 200            # held-out windows a small panel keeps in all (for intervals up to 99.5 %)
 _CHUNK = 16384                 # windows per chunk when fitting the interval error scale (bounded memory)
 
@@ -82,8 +83,13 @@ class Forecaster(BaseEstimator):
         the ``h`` you will ask for; longer forecasts are made recursively, ``horizon`` steps at a time.
     season_length : int, default 1
         Period of the seasonality (12 for monthly data, 24 hourly, 7 daily, 4 quarterly).
-    scaler : {"window", "standard", "minmax", "robust", None}, default "window"
-        Per-series scaling; "window" = log (or standardise) + per-sample level normalisation.
+    scaler : {"auto", "window", "steps", "standard", "minmax", "robust", None}, default "auto"
+        Per-series scaling. "window" = log (or standardise) + per-sample level normalisation; "steps" =
+        the same in units of each series' mean absolute step; "auto" = "steps" when the median series
+        holds at least ``5 (window + horizon)`` points (long histories: hourly, weekly, daily), else
+        "window" (``scaler_``). Measured on the M4 dev sample (OWA, seeds 0 and 1): "steps" takes
+        Hourly from 0.60 to 0.52-0.53 and Weekly from 0.92-0.96 to 0.81-0.82, but Quarterly from
+        0.83-0.84 to 0.86-0.88 and Yearly from 0.83-0.84 to 0.85.
     deseasonalize : bool, default True
         Remove classical seasonal indices first (when season_length > 1 and the series is seasonal).
     loss : {"mae", "mse"}, default "mae"
@@ -146,6 +152,8 @@ class Forecaster(BaseEstimator):
         The trained networks, ``ensemble_size`` of them.
     horizon_, window_ : int
         Steps emitted at once and input length, as settled from the data.
+    scaler_ : str or None
+        The scaler used: ``scaler``, with "auto" resolved to "window" or "steps".
     state_ : SeriesStore
         The series store's tail: the last ``window_`` prepared points and the scaling of every series.
     panel_ : Axis
@@ -175,7 +183,7 @@ class Forecaster(BaseEstimator):
 
     def __init__(self, cell: str = "lstm", hidden_size: int = 32, num_layers: int = 1, bidirectional: bool = False,
                  dropout: float = 0.0, head: str = "direct", ensemble_size: int = 2, window: int | None = None, horizon: int | None = None, season_length: int = 1,
-                 scaler: str | None = "window", deseasonalize: bool = True, loss: str = "mae",
+                 scaler: str | None = "auto", deseasonalize: bool = True, loss: str = "mae",
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
                  learning_rate: float = 3e-3, clip_norm: float | None = 1.0, early_stopping: int | None = 10,
                  stride: int = 1, validation_size: int = 4096, short_series: str = "fallback",
@@ -263,7 +271,7 @@ class Forecaster(BaseEstimator):
         their covariate channels."""
         x = encoding.time_channels(panel) if encoding.n_past + encoding.n_future else None
         static = encoding.static_channels(panel) if encoding.static else None
-        return SeriesStore.prepare(panel.data, panel.offsets, self.scaler, self.season_length, self.deseasonalize,
+        return SeriesStore.prepare(panel.data, panel.offsets, self.scaler_, self.season_length, self.deseasonalize,
                                    copy=not owned, x=x, scaled=encoding.scaled_channels(), static=static)
 
     def _layout(self) -> Layout:
@@ -271,7 +279,7 @@ class Forecaster(BaseEstimator):
         return Layout(self.window_, self.horizon_, self._level_span(), enc.n_past, enc.n_future, enc.n_static)
 
     def _level_span(self) -> int:
-        return min(self.season_length, self.window_) if self.scaler == "window" else 0
+        return min(self.season_length, self.window_) if self.scaler_ in ("window", "steps") else 0
 
     def _min_inputs(self) -> int:
         return min(self.window_, max(2, self.season_length))
@@ -352,6 +360,8 @@ class Forecaster(BaseEstimator):
                              + ("" if len(short) < len(lengths) else " (every series)"))
         if self.window is None:                       # don't pad every series: cap by the longest one
             self.window_ = int(max(self._min_inputs(), min(self.window_, lengths.max() - self.horizon_)))
+        long = np.median(lengths) >= _LONG_HISTORY * (self.window_ + self.horizon_)
+        self.scaler_ = ("steps" if long else "window") if self.scaler == "auto" else self.scaler
         return needed
 
     def _windows(self, lengths: np.ndarray) -> Windows:

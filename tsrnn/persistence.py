@@ -35,11 +35,11 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 4                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
-                                     # 4: the store's fitted interval error scale
+FORMAT_VERSION = 5                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+                                     # 4: the store's fitted interval error scale; 5: the resolved scaler_
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
-_FITTED = {"horizon_", "window_", "best_epoch_", "loss_history_"}
+_FITTED = {"horizon_", "window_", "scaler_", "best_epoch_", "loss_history_"}
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
 _STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static",
@@ -146,7 +146,8 @@ def save_forecaster(model, path) -> None:
               **{f"store_{k}": getattr(state, k) for k in _STORE}}
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "version": __version__, "params": model.get_params(),
-        "fitted": {"horizon_": model.horizon_, "window_": model.window_, "best_epoch_": model.best_epoch_,
+        "fitted": {"horizon_": model.horizon_, "window_": model.window_, "scaler_": model.scaler_,
+                   "best_epoch_": model.best_epoch_,
                    "loss_history_": model.loss_history_},
         "network": {"cell": net.cell, "input_size": net.input_size, "hidden_size": net.hidden_size,
                     "num_layers": net.num_layers, "bidirectional": net.bidirectional, "dropout": net.dropout,
@@ -260,7 +261,10 @@ def _load_checked(cls, path, meta):
              "the series store's per-series arrays disagree in length")
     _require(arrays["residuals"].ndim == 2 and arrays["residuals"].shape[1] == horizon, "residuals have the wrong shape")
     _require(len(meta["axis"]["ids"]) == n == len(arrays["last"]), "the time axis and the store disagree in length")
-    model.horizon_, model.window_ = horizon, window
+    chosen = ("window", "steps") if model.scaler == "auto" else (model.scaler,)
+    _require(fitted["scaler_"] in chosen, f"scaler_={fitted['scaler_']!r} is not a scaler that scaler="
+             f"{model.scaler!r} can have chosen")
+    model.horizon_, model.window_, model.scaler_ = horizon, window, fitted["scaler_"]
     model.best_epoch_, model.loss_history_ = list(fitted["best_epoch_"]), list(fitted["loss_history_"])
     model.device_ = model._device(loading=True)
     model.networks_ = []

@@ -4,9 +4,15 @@ Series ``i`` of a store is ``y[offsets[i]:offsets[i + 1]]``; every function here
 inside one compiled call, so 100,000 series cost one call, not 100,000. Fitted on the training data only:
 
 1. Scaling, a per-series map z = (f(y) - shift) / scale with f = log or identity:
-   * ``"window"`` (default): log(y) when the series is strictly positive (errors become relative, like
-     the M4 metrics), otherwise (y - mean) / std; each window is then also centred on its own level
+   * ``"window"``: log(y) when the series is strictly positive (errors become relative, like the M4
+     metrics), otherwise (y - mean) / std; each window is then also centred on its own level
      (``tsrnn.store``), ES-RNN style.
+   * ``"steps"``: as ``"window"``, then divided by the series' mean absolute step (log(y) / mean
+     |log y_t - log y_{t-1}|, else (y - mean) / mean |y_t - y_{t-1}|): every series moves about one
+     unit per step, so a calm trend and a noisy walk are told apart by shape, not drowned in each
+     other's scale, and each series weighs the same in the loss (as in MASE).
+   * ``"auto"`` (the Forecaster's default) picks one of these two from the series' lengths
+     (``Forecaster``).
    * ``"standard"`` (y - mean) / std, ``"minmax"`` (y - min) / (max - min), ``"robust"``
      (y - median) / IQR, ``None`` identity. A (numerically) constant series is scaled by its own
      magnitude, an all-zero one by 1 (never a division by zero).
@@ -22,12 +28,12 @@ from numba import njit
 
 from ._config import JIT
 
-SCALERS = ("window", "standard", "minmax", "robust", None)
-_KIND = {"window": 0, "standard": 1, "minmax": 2, "robust": 3, None: 4}
+SCALERS = ("auto", "window", "steps", "standard", "minmax", "robust", None)
+_KIND = {"window": 0, "standard": 1, "minmax": 2, "robust": 3, None: 4, "steps": 5}
 
 
 def fit_scalers(y: np.ndarray, offsets: np.ndarray, kind) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Per-series (log, shift, scale) arrays, each (n_series,)."""
+    """Per-series (log, shift, scale) arrays, each (n_series,); ``kind`` one of ``SCALERS`` but "auto"."""
     n = len(offsets) - 1
     log, shift, scale = np.zeros(n, np.bool_), np.zeros(n), np.ones(n)
     _fit_scalers(y, offsets, _KIND[kind], log, shift, scale)
@@ -60,6 +66,15 @@ def _fit_scalers(y, offsets, kind, log, shift, scale):
             q1, q2, q3 = np.percentile(s, 25.0), np.percentile(s, 50.0), np.percentile(s, 75.0)
             shift[i] = q2
             scale[i] = _safe(q3 - q1, shift[i])
+        elif kind == 5:                                # steps: log (or centre), over the mean |step|
+            log[i] = s.min() > 0
+            if not log[i]:
+                shift[i] = s.mean()
+            total = 0.0                                # mean |f(y_t) - f(y_{t-1})|
+            for t in range(1, len(s)):
+                total += abs(np.log(s[t]) - np.log(s[t - 1])) if log[i] else abs(s[t] - s[t - 1])
+            step = total / (len(s) - 1) if len(s) > 1 else 0.0
+            scale[i] = _safe(step, 1.0) if log[i] else _safe(step, shift[i])
 
 
 @njit(**JIT)

@@ -12,7 +12,7 @@ targets z_i[e - H : e] (W = window, H = horizon, positions counted from the seri
 position before 0 is padding: it repeats the series' first value and the "padded" input channel is 1.
 No (n_windows x window) matrix ever exists: a batch is gathered by ``gather`` straight into the
 network's (T, B, I) float32 input buffer, each sample centred on its level (the mean of its last
-``span`` inputs) when the "window" scaler is used.
+``span`` inputs) when the "window" or "steps" scaler is used.
 
 Covariates (``tsrnn/covariates.py``) live in the store beside the values: ``x`` (rows, C) float32 holds
 the past channels then the future channels of every row, standardised per series, and ``static``

@@ -214,7 +214,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         ids[:] = list(uniques)
         needed = model._settle(lengths, ids)            # the window, horizon and scaler, from all lengths
         prepared = [client.submit(_prepare, r, model, pure=False) for r in reads]
-        del reads                                       # each partition's panel becomes its store there
+        del reads                                       # each read panel is freed once its store exists
         layout = model._layout()
         windows = model._windows(lengths)
         held_out = windows.total_held_out > 0

@@ -20,6 +20,8 @@ from statistics import NormalDist
 
 import numpy as np
 
+from .metrics import interval_score_rows
+
 __all__ = ["check_levels", "check_quantiles", "conformal_halfwidth", "choose_exponent"]
 
 # The exponents tried for the error scale, and the levels whose interval scores pick one (``choose_exponent``).
@@ -84,7 +86,8 @@ def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: in
 def choose_exponent(errors: np.ndarray, series: np.ndarray, ratio: np.ndarray,
                     exponents=EXPONENTS, levels=SCORED_LEVELS) -> float:
     """The exponent a (of ``exponents``) for which the error scale ``ratio ** a`` gives the held-out
-    samples the lowest mean interval score (Gneiting & Raftery's, summed over ``levels``).
+    samples the lowest mean interval score (Gneiting & Raftery's, ``metrics.interval_score_rows``, summed
+    over ``levels``) with the half-widths ``conformal_halfwidth`` gives them.
 
     errors (N, horizon): held-out |errors| in spread units; series (N,): each sample's series; ratio
     (n,): each series' relative in-sample error. a = 0 is one width for all series (in spread units),
@@ -98,17 +101,16 @@ def choose_exponent(errors: np.ndarray, series: np.ndarray, ratio: np.ndarray,
     >>> choose_exponent(errors, series, ratio)
     1.0
     """
-    best, best_score = exponents[0], np.inf
-    for a in exponents:
+    horizon = errors.shape[1]
+
+    def score(a: float) -> float:
         unit = ratio[series][:, None] ** a
-        scaled = errors / unit
-        step = scaled.mean(axis=0) + 1e-12
-        pooled = np.sort((scaled / step).ravel())
-        score = 0.0
+        total = 0.0
         for level in levels:
-            rank = min(int(np.ceil((len(pooled) + 1) * level / 100.0)), len(pooled))
-            width = unit * step * pooled[rank - 1]
-            score += np.mean(2 * width + 2 / (1 - level / 100.0) * np.maximum(errors - width, 0.0))
-        if score < best_score - 1e-12:
-            best, best_score = a, score
-    return float(best)
+            with warnings.catch_warnings():          # too few errors: the normal approximation predict uses
+                warnings.simplefilter("ignore", UserWarning)
+                width = unit * conformal_halfwidth(errors / unit, level, horizon, horizon)
+            total += interval_score_rows(errors, -width, width, level).mean()
+        return total
+
+    return float(exponents[int(np.argmin([score(a) for a in exponents]))])

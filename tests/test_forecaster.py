@@ -470,6 +470,60 @@ def test_an_interrupted_fit_leaves_the_estimator_unfitted(monkeypatch):
         model.predict(2)
 
 
+def test_members_train_at_once_and_give_what_one_thread_each_gives(monkeypatch):
+    import threading
+
+    import tsrnn.forecaster as fc
+
+    threads, real = set(), fc.train_network
+
+    def recorded(*args, **kwargs):
+        threads.add(threading.current_thread().name)
+        return real(*args, **kwargs)
+    monkeypatch.setattr(fc, "train_network", recorded)
+    settings = dict(FAST, ensemble_size=3, max_epochs=3)
+    at_once = Forecaster(**{**settings, "n_threads": 2}).fit(monthly())
+    assert len(threads) == 2 and all(name.startswith("tsrnn-member") for name in threads)
+    threads.clear()
+    one_by_one = Forecaster(**settings).fit(monthly())           # n_threads=1: in this thread, in turn
+    assert threads == {threading.current_thread().name}
+    for a, b in zip(at_once.networks_, one_by_one.networks_):
+        np.testing.assert_array_equal(a.params, b.params)
+    assert [net.n_threads for net in at_once.networks_] == [2, 2, 2]  # forecasting uses every thread
+    pd.testing.assert_series_equal(at_once.predict(3), one_by_one.predict(3))
+
+
+def test_a_failing_member_stops_the_others_within_a_batch(monkeypatch):
+    import tsrnn.forecaster as fc
+    from tsrnn.training import Stopped
+
+    real, seen = fc.train_network, []
+
+    def second_fails(net, batches, **kwargs):
+        if kwargs["bar"].k == 1:
+            raise RuntimeError("member 2 failed")
+        try:
+            return real(net, batches, **{**kwargs, "max_epochs": 10**6})   # would run for hours
+        except Stopped as stopped:
+            seen.append(stopped)
+            raise
+    monkeypatch.setattr(fc, "train_network", second_fails)
+    model = Forecaster(**{**FAST, "ensemble_size": 2, "n_threads": 2, "early_stopping": None})
+    with pytest.raises(RuntimeError, match="member 2 failed"):
+        model.fit(monthly())
+    assert len(seen) == 1                                        # member 1 was stopped, not left running
+    assert not [k for k in vars(model) if k.endswith("_") and not k.startswith("_")]
+
+
+def test_one_progress_line_for_the_whole_ensemble(capsys):
+    Forecaster(**{**FAST, "ensemble_size": 2, "n_threads": 2, "progress": True, "max_epochs": 3}).fit(monthly())
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.endswith("\n")
+    frames = [frame for frame in err.split("\r") if frame]
+    assert frames[-1].startswith("tsrnn lstm [####################] 6/6")
+    assert {f"member {k}/2" in err for k in (1, 2)} == {True}
+
+
 def test_saved_models_follow_the_umask(tmp_path):
     import os
 

@@ -22,8 +22,8 @@
   pair, the statsmodels baselines included, is one task (with ``refit=False``, every model one task).
 * **Identical results.** The same seed gives the same forecasts and metrics as a local run, whatever
   the number of workers or partitions: the windows, draws and batches are the local ones, and the
-  networks use the client's ``n_threads`` (set it to the cores of one worker for speed; the local run
-  must then use the same value). A worker lost mid-run is replaced by Dask and its tasks rerun: they
+  networks use the threads a local fit gives a member, from the client's ``n_threads`` (set it to the
+  cores of one worker for speed; the local run must then use the same value). A worker lost mid-run is replaced by Dask and its tasks rerun: they
   are pure, so the result does not change.
 
 Covariates are not supported on a cluster yet (an error says so): fit them locally.

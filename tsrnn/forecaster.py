@@ -29,10 +29,13 @@ from __future__ import annotations
 
 import numbers
 import os
+import threading
+from concurrent.futures import FIRST_EXCEPTION, ThreadPoolExecutor, wait
 
 import numpy as np
 
 from ._base import BaseEstimator, NotFittedError
+from ._progress import MemberProgress
 from ._validation import check_positive_int
 from .covariates import Encoding, check_calendar, check_names
 from .data import FILLS, Panel, future_rows, to_output, to_panel
@@ -122,7 +125,9 @@ class Forecaster(BaseEstimator):
         inputs, or by its last value when it is shorter still; ``fallbacks_`` lists them. "error":
         such a series is a ValueError naming it.
     n_threads : int or None, default None
-        Threads for the kernels (None: all cores).
+        Threads for the kernels (None: all cores). On the CPU the ensemble members train at once, up
+        to one per thread, each on ``n_threads // min(ensemble_size, n_threads)`` of them; forecasts
+        use them all.
     progress : bool, default True
         A progress line on stderr while training; ``False`` prints nothing at all.
     past_covariates : list of str or None, default None
@@ -330,12 +335,7 @@ class Forecaster(BaseEstimator):
         recent = (gather_samples(store, recent_series[a:a + _CHUNK], recent_ends[a:a + _CHUNK], layout)
                   for a in range(0, len(recent_series), _CHUNK))    # drawn lazily, one chunk at a time
         self.device_ = self._device()
-        members = []
-        for k in range(self.ensemble_size):
-            rng = self._member_rng(k)
-            net = self._network(layout, rng)
-            batches = StoreBatches(store, windows, layout, rng, self.samples_per_epoch, self.batch_size)
-            members.append((net, *self._train(net, batches, calibration if held_out else None)))
+        members = self._train_members(store, windows, layout, calibration if held_out else None)
         self._fitted(members, calibration, store.tail(W), panel.axis(),
                      self._fallbacks(panel.ids, lengths, needed, store.constant), recent)
         return self
@@ -376,21 +376,78 @@ class Forecaster(BaseEstimator):
         depend on each other, so they can train in any order or at once (``tsrnn/cluster.py``)."""
         return np.random.default_rng(None if self.random_state is None else [int(self.random_state), 2, k])
 
+    # Ensemble members train at once, one thread each (or n_threads // members each), rather than one
+    # after the other with the batch cut into chunks over all threads: the chunks of one pass wait for
+    # each other at every layer and step, two members never do. Measured on the project's 2-core machine
+    # (M4 Hourly, LSTM H=32, T=96, batch 128, 8 epochs of 2 members): 10.4 s on one thread, 7.6-7.9 s
+    # with two chunks, 5.9-6.0 s with two members at once. Passes too small to be chunked (short
+    # windows) ran on one core before; now every core has a member. A member's result depends only on
+    # its seed and its thread count, so it is the same whatever the members' timing.
+    def _concurrent_members(self) -> int:
+        """How many members train at once: up to one per thread on the CPU, one on a GPU."""
+        return 1 if self.device_ != "cpu" else max(1, min(self.ensemble_size, self._threads()))
+
     def _network(self, layout: Layout, rng: np.random.Generator) -> Network:
+        """Member network with its share of the threads (``_concurrent_members``); ``_fitted`` gives
+        the trained networks all of them for forecasting."""
         return Network(self.cell, layout.input_size, self.hidden_size, self.horizon_, num_layers=self.num_layers,
                        bidirectional=self.bidirectional, dropout=self.dropout, seed=int(rng.integers(2**31)),
-                       n_threads=self._threads(), head=self.head, device=self.device_, future_size=layout.n_future)
+                       n_threads=max(1, self._threads() // self._concurrent_members()), head=self.head,
+                       device=self.device_, future_size=layout.n_future)
 
-    def _train(self, net: Network, batches, validation) -> tuple[dict, int]:
-        return train_network(net, batches, max_epochs=self.max_epochs, learning_rate=self.learning_rate,
-                             loss=self.loss, clip_norm=self.clip_norm, patience=self.early_stopping or 0,
-                             validation=validation, progress=self.progress, desc=f"tsrnn {self.cell}")
+    def _train(self, net: Network, batches, validation, bar=None, stop=None) -> tuple[dict, int]:
+        """Train one member (``training.train_network``); ``bar``: its progress bar (default: its own
+        line), ``stop``: a ``threading.Event`` that ends it within one batch."""
+        own = bar is None
+        bar = MemberProgress(1, self.max_epochs, self.progress, desc=f"tsrnn {self.cell}").member(0) if own else bar
+        try:
+            return train_network(net, batches, max_epochs=self.max_epochs, learning_rate=self.learning_rate,
+                                 loss=self.loss, clip_norm=self.clip_norm, patience=self.early_stopping or 0,
+                                 validation=validation, bar=bar, stop=stop)
+        finally:
+            if own:
+                bar.shared.close()
+
+    def _train_members(self, store: SeriesStore, windows: Windows, layout: Layout, validation) -> list:
+        """Train the ensemble members, ``_concurrent_members()`` at a time, each on its own random stream;
+        returns (network, loss history, best epoch) per member, in member order. An error or an
+        interruption in any member stops the others within one batch and is raised."""
+        progress = MemberProgress(self.ensemble_size, self.max_epochs, self.progress, desc=f"tsrnn {self.cell}")
+        stop = threading.Event()
+
+        def member(k: int):
+            rng = self._member_rng(k)
+            net = self._network(layout, rng)
+            batches = StoreBatches(store, windows, layout, rng, self.samples_per_epoch, self.batch_size)
+            return (net, *self._train(net, batches, validation, progress.member(k), stop))
+
+        try:
+            workers = self._concurrent_members()
+            if workers == 1:
+                return [member(k) for k in range(self.ensemble_size)]
+            with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="tsrnn-member") as pool:
+                futures = [pool.submit(member, k) for k in range(self.ensemble_size)]
+                try:
+                    wait(futures, return_when=FIRST_EXCEPTION)
+                    for future in futures:
+                        if future.done() and future.exception() is not None:
+                            raise future.exception()
+                    return [future.result() for future in futures]
+                except BaseException:
+                    stop.set()                        # the running members end within a batch
+                    for future in futures:
+                        future.cancel()
+                    raise
+        finally:
+            progress.close()
 
     def _fitted(self, members: list, calibration, state: SeriesStore, axis, fallbacks, recent=None) -> None:
         """Set the fitted attributes from the trained members (network, history, best epoch), and the
         intervals' calibration: each series' error scale from ``recent`` (its last training windows),
         then the held-out errors in those units."""
         self.networks_ = [net for net, _, _ in members]
+        for net in self.networks_:                       # trained on a share of the threads, forecast on all
+            net.n_threads = self._threads()
         self.loss_history_ = [history for _, history, _ in members]
         self.best_epoch_ = [best for _, _, best in members]
         unit = state.interval_scale()                    # the spread: error_scale is still 1

@@ -17,11 +17,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._progress import Progress
 from .optim import Adam
 from .store import Layout, SeriesStore, Windows, gather
 
-__all__ = ["Samples", "gather_samples", "train_network", "StoreBatches", "PoolBatches", "epoch_orders"]
+__all__ = ["Samples", "gather_samples", "train_network", "StoreBatches", "PoolBatches", "epoch_orders", "Stopped"]
+
+
+class Stopped(Exception):
+    """Training was stopped from outside (``train_network``'s ``stop``): another ensemble member
+    failed or the fit was interrupted."""
 
 
 class Samples:
@@ -90,18 +94,20 @@ class PoolBatches:
 
 
 def train_network(net, batches, *, max_epochs: int, learning_rate: float, loss: str, clip_norm: float | None,
-                  patience: int, validation: Samples | None, progress: bool, desc: str) -> tuple[dict, int]:
+                  patience: int, validation: Samples | None, bar, stop=None) -> tuple[dict, int]:
     """Train ``net`` in place on the epochs of ``batches`` (``StoreBatches`` or ``PoolBatches``; its best
     weights are kept); returns the loss history ``{"train": [...], "validation": [...]}`` and the epoch
-    whose weights were kept."""
+    whose weights were kept. ``bar``: a progress bar (``update(epoch, **values)``, ``close()``);
+    ``stop``: a ``threading.Event`` checked before every batch (set: ``Stopped`` is raised)."""
     opt = Adam(lr=float(learning_rate))
     best, best_params, best_epoch, waited = np.inf, None, 0, 0
     history = {"train": [], "validation": []}
-    bar = Progress(max_epochs, progress, desc=desc)
     try:
         for epoch in range(1, max_epochs + 1):
             losses = []
             for batch in batches.epoch():
+                if stop is not None and stop.is_set():
+                    raise Stopped("training stopped: another ensemble member failed or the fit was interrupted")
                 losses.append(net.train_step(batch.x, batch.y, opt, loss, clip_norm, x_future=batch.xf))
             train_loss = float(np.mean(losses))
             history["train"].append(train_loss)

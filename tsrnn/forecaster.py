@@ -398,15 +398,14 @@ class Forecaster(BaseEstimator):
     def _train(self, net: Network, batches, validation, bar=None, stop=None) -> tuple[dict, int]:
         """Train one member (``training.train_network``); ``bar``: its progress bar (default: its own
         line), ``stop``: a ``threading.Event`` that ends it within one batch."""
-        own = bar is None
-        bar = MemberProgress(1, self.max_epochs, self.progress, desc=f"tsrnn {self.cell}").member(0) if own else bar
+        own = MemberProgress(1, self.max_epochs, self.progress, desc=f"tsrnn {self.cell}") if bar is None else None
         try:
             return train_network(net, batches, max_epochs=self.max_epochs, learning_rate=self.learning_rate,
                                  loss=self.loss, clip_norm=self.clip_norm, patience=self.early_stopping or 0,
-                                 validation=validation, bar=bar, stop=stop)
+                                 validation=validation, bar=bar if own is None else own.member(0), stop=stop)
         finally:
-            if own:
-                bar.shared.close()
+            if own is not None:
+                own.close()
 
     def _train_members(self, store: SeriesStore, windows: Windows, layout: Layout, validation) -> list:
         """Train the ensemble members, ``_concurrent_members()`` at a time, each on its own random stream;

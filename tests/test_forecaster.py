@@ -475,18 +475,23 @@ def test_members_train_at_once_and_give_what_one_thread_each_gives(monkeypatch):
 
     import tsrnn.forecaster as fc
 
-    threads, real = set(), fc.train_network
+    threads, real, lock = [], fc.train_network, threading.Lock()
+    both = threading.Barrier(2, timeout=60)           # the first two members must be running together
 
     def recorded(*args, **kwargs):
-        threads.add(threading.current_thread().name)
+        with lock:
+            threads.append(threading.current_thread().name)
+            first_two = len(threads) <= 2
+        if first_two and kwargs["bar"].shared.n > 1 and threading.current_thread() is not threading.main_thread():
+            both.wait()                                # BrokenBarrierError if they ran one after the other
         return real(*args, **kwargs)
     monkeypatch.setattr(fc, "train_network", recorded)
     settings = dict(FAST, ensemble_size=3, max_epochs=3)
     at_once = Forecaster(**{**settings, "n_threads": 2}).fit(monthly())
-    assert len(threads) == 2 and all(name.startswith("tsrnn-member") for name in threads)
+    assert len(threads) == 3 and all(name.startswith("tsrnn-member") for name in threads)
     threads.clear()
     one_by_one = Forecaster(**settings).fit(monthly())           # n_threads=1: in this thread, in turn
-    assert threads == {threading.current_thread().name}
+    assert set(threads) == {threading.current_thread().name}
     for a, b in zip(at_once.networks_, one_by_one.networks_):
         np.testing.assert_array_equal(a.params, b.params)
     assert [net.n_threads for net in at_once.networks_] == [2, 2, 2]  # forecasting uses every thread

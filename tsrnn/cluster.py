@@ -23,14 +23,12 @@
 * **Identical results.** The same seed gives the same forecasts and metrics as a local run, whatever
   the number of workers or partitions: the windows, draws and batches are the local ones, and the
   networks use the threads a local fit gives a member, from the client's ``n_threads`` (set it to the
-  cores of one worker for speed; the local run must then use the same value). A worker lost mid-run is replaced by Dask and its tasks rerun: they
-  are pure, so the result does not change.
+  cores of one worker for speed; the local run must then use the same value). A worker lost mid-run
+  is replaced by Dask and its tasks rerun: they are pure, so the result does not change.
 
 Covariates are not supported on a cluster yet (an error says so): fit them locally.
 """
 from __future__ import annotations
-
-import copy
 
 import numpy as np
 import pandas as pd
@@ -149,7 +147,8 @@ def _tail(prepared, window: int):
 
 
 def _train_member(model, net, shards: list, rows: list, keys: np.ndarray, orders: list, validation):
-    """Train one ensemble member on its pre-gathered samples (``PoolBatches``), as a local fit would."""
+    """Train one ensemble member on its pre-gathered samples (``PoolBatches``), as a local fit would
+    (silently: no progress bar on a worker)."""
     pool = _assemble(shards, rows, len(keys))
     batches = PoolBatches(pool, keys, orders, model.batch_size)
     history, best = model._train(net, batches, validation)
@@ -247,9 +246,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
             orders = epoch_orders(windows, rng, model.samples_per_epoch, model.max_epochs)
             keys = np.unique(np.concatenate(orders))
             shards, rows = samples(*windows.train_pairs(keys))
-            quiet = copy.copy(model)
-            quiet.progress = False
-            futures.append(client.submit(_train_member, quiet, net, shards, rows, keys, orders,
+            futures.append(client.submit(_train_member, model, net, shards, rows, keys, orders,
                                          calibration if held_out else None, pure=False))
         members = client.gather(futures)
         tails = client.gather([client.submit(_tail, p, model.window_) for p in prepared])

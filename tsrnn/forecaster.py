@@ -396,16 +396,11 @@ class Forecaster(BaseEstimator):
                        device=self.device_, future_size=layout.n_future)
 
     def _train(self, net: Network, batches, validation, bar=None, stop=None) -> tuple[dict, int]:
-        """Train one member (``training.train_network``); ``bar``: its progress bar (default: its own
-        line), ``stop``: a ``threading.Event`` that ends it within one batch."""
-        own = MemberProgress(1, self.max_epochs, self.progress, desc=f"tsrnn {self.cell}") if bar is None else None
-        try:
-            return train_network(net, batches, max_epochs=self.max_epochs, learning_rate=self.learning_rate,
-                                 loss=self.loss, clip_norm=self.clip_norm, patience=self.early_stopping or 0,
-                                 validation=validation, bar=bar if own is None else own.member(0), stop=stop)
-        finally:
-            if own is not None:
-                own.close()
+        """Train one member (``training.train_network``); ``bar``: its progress bar (None: silent),
+        ``stop``: a ``threading.Event`` that ends it within one batch."""
+        return train_network(net, batches, max_epochs=self.max_epochs, learning_rate=self.learning_rate,
+                             loss=self.loss, clip_norm=self.clip_norm, patience=self.early_stopping or 0,
+                             validation=validation, bar=bar, stop=stop)
 
     def _train_members(self, store: SeriesStore, windows: Windows, layout: Layout, validation) -> list:
         """Train the ensemble members, ``_concurrent_members()`` at a time, each on its own random stream;

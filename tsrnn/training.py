@@ -94,10 +94,10 @@ class PoolBatches:
 
 
 def train_network(net, batches, *, max_epochs: int, learning_rate: float, loss: str, clip_norm: float | None,
-                  patience: int, validation: Samples | None, bar, stop=None) -> tuple[dict, int]:
+                  patience: int, validation: Samples | None, bar=None, stop=None) -> tuple[dict, int]:
     """Train ``net`` in place on the epochs of ``batches`` (``StoreBatches`` or ``PoolBatches``; its best
     weights are kept); returns the loss history ``{"train": [...], "validation": [...]}`` and the epoch
-    whose weights were kept. ``bar``: a progress bar (``update(epoch, **values)``, ``close()``);
+    whose weights were kept. ``bar``: a progress bar (``update(epoch, **values)``, ``close()``; None: silent);
     ``stop``: a ``threading.Event`` checked before every batch (set: ``Stopped`` is raised)."""
     opt = Adam(lr=float(learning_rate))
     best, best_params, best_epoch, waited = np.inf, None, 0, 0
@@ -124,10 +124,12 @@ def train_network(net, batches, *, max_epochs: int, learning_rate: float, loss: 
                 best, best_params, waited, best_epoch = score, net.params.copy(), 0, epoch
             else:
                 waited += 1
-            bar.update(epoch, loss=train_loss, **({"val": score} if validation is not None and patience else {}))
+            if bar is not None:
+                bar.update(epoch, loss=train_loss, **({"val": score} if validation is not None and patience else {}))
             if patience and waited >= patience:
                 break
     finally:
-        bar.close()
+        if bar is not None:
+            bar.close()
     net.params = best_params
     return history, best_epoch

@@ -63,7 +63,8 @@ def test_bad_parameters_are_reported_at_fit():
     for params, match in [(dict(cell="tcn"), "cell"), (dict(hidden_size=0), "hidden_size"),
                           (dict(scaler="log"), "scaler"), (dict(head="attention"), "head"), (dict(loss="huber"), "loss"),
                           (dict(device="gpu"), "device"), (dict(early_stopping=-1), "early_stopping"),
-                          (dict(learning_rate=0), "learning_rate"), (dict(fill="mean"), "fill")]:
+                          (dict(learning_rate=0), "learning_rate"), (dict(fill="mean"), "fill"),
+                          (dict(blend="ets"), "blend")]:
         with pytest.raises(ValueError, match=match):
             Forecaster(**{**FAST, **params}).fit(monthly())
 
@@ -647,3 +648,48 @@ def test_intervals_are_narrow_where_the_network_forecasts_well_at_the_same_sprea
     cycles, walks = fc[fc.unique_id < 30], fc[fc.unique_id >= 30]
     assert walks.width.mean() > 1.5 * cycles.width.mean()
     assert 0.7 <= fc.inside.mean() <= 0.9 and walks.inside.mean() >= 0.5, (cycles.inside.mean(), walks.inside.mean())
+
+
+# ---------------------------------------------------------------------------------------------------
+# the Theta blend
+def trends(n_series=40, n=30, seed=0):
+    """Short, noisy, trending series (yearly-like): what the Theta method forecasts well."""
+    rng = np.random.default_rng(seed)
+    parts = [pd.DataFrame({"unique_id": f"t{k}", "ds": np.arange(n), "y": 50 + rng.normal(0, 3) * np.arange(n)
+                           + rng.normal(0, 4, n)}) for k in range(n_series)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_the_blend_is_the_networks_forecast_and_theta_mixed_by_the_chosen_weight():
+    from tsrnn.theta import line_forecasts
+
+    df = trends()
+    params = dict(FAST, horizon=4, max_epochs=2, scaler="standard")     # a weak network: Theta earns a share
+    alone = Forecaster(**params, blend=None).fit(df)
+    blended = Forecaster(**params).fit(df)
+    assert alone.theta_weight_ == 0.0 and blended.theta_weight_ in (0.25, 0.5, 0.75)
+    w = blended.theta_weight_
+    theta = blended.state_.to_original(line_forecasts(blended.state_.theta, 1, 4))
+    want = (1 - w) * alone.predict(4).yhat.to_numpy().reshape(-1, 4) + w * theta
+    np.testing.assert_allclose(blended.predict(4).yhat.to_numpy().reshape(-1, 4), want, rtol=1e-9)
+    # recursive steps past the horizon follow the line on: still finite, and the blend's own forecast is fed back
+    assert np.isfinite(blended.predict(10).yhat).all()
+
+
+def test_the_blend_weight_is_zero_where_theta_cannot_follow_the_pattern():
+    """A clean cycle the network learns, with no seasonal adjustment: Theta's line through it only
+    adds error on the held-out windows, so it gets no share."""
+    t = np.arange(120)
+    df = pd.concat([pd.DataFrame({"unique_id": k, "ds": t, "y": 10 + np.sin(2 * np.pi * (t + k) / 6)})
+                    for k in range(6)], ignore_index=True)
+    model = Forecaster(**dict(FAST, max_epochs=30, hidden_size=16), horizon=6, window=12).fit(df)
+    assert model.theta_weight_ == 0.0
+
+
+def test_the_blend_weight_and_lines_survive_save_and_load(tmp_path):
+    model = Forecaster(**dict(FAST, max_epochs=2), horizon=4).fit(trends(10))
+    model.save(tmp_path / "m")
+    back = Forecaster.load(tmp_path / "m")
+    assert back.theta_weight_ == model.theta_weight_
+    np.testing.assert_array_equal(back.state_.theta, model.state_.theta)
+    pd.testing.assert_frame_equal(back.predict(6), model.predict(6))

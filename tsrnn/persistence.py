@@ -35,15 +35,16 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 5                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
-                                     # 4: the store's fitted interval error scale; 5: the resolved scaler_
+FORMAT_VERSION = 6                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+                                     # 4: the store's fitted interval error scale; 5: the resolved scaler_;
+                                     # 6: the Theta blend (the store's lines, theta_weight_)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
-_FITTED = {"horizon_", "window_", "scaler_", "best_epoch_", "loss_history_"}
+_FITTED = {"horizon_", "window_", "scaler_", "theta_weight_", "best_epoch_", "loss_history_"}
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
 _STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static",
-          "spread", "error_scale")
+          "spread", "error_scale", "theta")
 
 
 def _umask() -> int:
@@ -147,6 +148,7 @@ def save_forecaster(model, path) -> None:
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "version": __version__, "params": model.get_params(),
         "fitted": {"horizon_": model.horizon_, "window_": model.window_, "scaler_": model.scaler_,
+                   "theta_weight_": model.theta_weight_,
                    "best_epoch_": model.best_epoch_,
                    "loss_history_": model.loss_history_},
         "network": {"cell": net.cell, "input_size": net.input_size, "hidden_size": net.hidden_size,
@@ -259,12 +261,17 @@ def _load_checked(cls, path, meta):
     _require(len(state.log) == len(state.shift) == len(state.scale) == len(state.seasonal) == len(state.spread) == len(state.error_scale) == n
              and state.seasonal.ndim == 2 and state.seasonal.shape[1] == max(1, model.season_length),
              "the series store's per-series arrays disagree in length")
+    _require(state.theta.shape == (n, 2), "the series store's Theta lines have the wrong shape")
+    weight = fitted["theta_weight_"]
+    _require(isinstance(weight, (int, float)) and not isinstance(weight, bool) and 0 <= weight < 1
+             and (weight == 0 or model.blend == "theta"), f"theta_weight_={weight!r} is not a blend weight")
     _require(arrays["residuals"].ndim == 2 and arrays["residuals"].shape[1] == horizon, "residuals have the wrong shape")
     _require(len(meta["axis"]["ids"]) == n == len(arrays["last"]), "the time axis and the store disagree in length")
     chosen = ("window", "steps") if model.scaler == "auto" else (model.scaler,)
     _require(fitted["scaler_"] in chosen, f"scaler_={fitted['scaler_']!r} is not a scaler that scaler="
              f"{model.scaler!r} can have chosen")
     model.horizon_, model.window_, model.scaler_ = horizon, window, fitted["scaler_"]
+    model.theta_weight_ = float(weight)
     model.best_epoch_, model.loss_history_ = list(fitted["best_epoch_"]), list(fitted["loss_history_"])
     model.device_ = model._device(loading=True)
     model.networks_ = []

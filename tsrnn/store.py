@@ -4,8 +4,8 @@ training samples drawn from it on the fly.
 ``SeriesStore`` holds, for n series, the prepared values ``z`` (scaled and seasonally adjusted, see
 ``tsrnn/preprocessing.py``) series after series, the per-series scaling parameters and seasonal
 indices, and each series' full length (the seasonal phase of its next point). After ``fit`` only the
-last ``window`` prepared points of each series are kept (``tail``): that, not the history, is what
-forecasting needs.
+last ``window`` prepared points of each series are kept (``tail``): that, and each series' Theta line
+(``theta``, two numbers fitted on the whole history), not the history, is what forecasting needs.
 
 ``Windows`` describes every sample as a pair (series i, end e): inputs are z_i[e - H - W : e - H],
 targets z_i[e - H : e] (W = window, H = horizon, positions counted from the series' start). An input
@@ -46,6 +46,7 @@ from numba import njit
 
 from ._config import JIT
 from .preprocessing import deseasonalize, fit_scalers, scale_into, series_spread, standardize_channels, unscale
+from .theta import store_lines
 
 __all__ = ["SeriesStore", "Windows", "Layout", "gather"]
 
@@ -68,6 +69,7 @@ class SeriesStore:
     static: np.ndarray = None      # (n, S) float32 static channels
     spread: np.ndarray = None      # (n,) float64 mean |z_t - z_{t-1}| of each prepared series (0: constant)
     error_scale: np.ndarray = None  # (n,) float64 each series' interval unit relative to its spread, fitted (1: none)
+    theta: np.ndarray = None   # (n, 2) float64 each series' Theta line after its end, f_k = a + slope k (``tsrnn/theta.py``; 0: none)
 
     def __post_init__(self):
         n = len(self.offsets) - 1
@@ -82,14 +84,17 @@ class SeriesStore:
             self.spread = _spread(self.z, self.offsets)
         if self.error_scale is None:
             self.error_scale = np.ones(n)
+        if self.theta is None:
+            self.theta = np.zeros((n, 2))
 
     @classmethod
     def prepare(cls, y: np.ndarray, offsets: np.ndarray, scaler, season_length: int, deseasonalize_: bool,
                 copy: bool = True, x: np.ndarray | None = None, scaled: np.ndarray | None = None,
-                static: np.ndarray | None = None) -> "SeriesStore":
+                static: np.ndarray | None = None, theta: bool = False) -> "SeriesStore":
         """Fit each series' scaler and seasonal indices on ``y`` and transform it (in place when
         ``copy`` is False: ``y`` then becomes the store's ``z``). ``x`` (rows, C) float32: covariate
-        channels, standardised in place per series where ``scaled``; ``static`` (n, S)."""
+        channels, standardised in place per series where ``scaled``; ``static`` (n, S); ``theta``: fit
+        each series' Theta line on its whole prepared history (what its forecasts blend with)."""
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         log, shift, scale = fit_scalers(y, offsets, scaler)
         z = np.empty_like(y) if copy else y
@@ -103,7 +108,8 @@ class SeriesStore:
         if x is not None:
             center, spread = np.zeros((n, x.shape[1])), np.ones((n, x.shape[1]))
             standardize_channels(x, offsets, np.ascontiguousarray(scaled, dtype=np.bool_), center, spread)
-        return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets), x, center, spread, static)
+        lines = store_lines(z, offsets) if theta else None
+        return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets), x, center, spread, static, theta=lines)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -131,7 +137,8 @@ class SeriesStore:
         np.cumsum(keep, out=offsets[1:])
         rows = np.repeat(self.offsets[1:] - keep - offsets[:-1], keep) + np.arange(offsets[-1])
         return SeriesStore(self.z[rows], offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs,
-                           self.x[rows], self.x_center, self.x_scale, self.static, self.spread, self.error_scale)
+                           self.x[rows], self.x_center, self.x_scale, self.static, self.spread, self.error_scale,
+                           self.theta)
 
     def extend(self, steps: int, n_past: int, future: np.ndarray | None = None) -> "SeriesStore":
         """The store with ``steps`` rows after the end of every series, to be forecast: values NaN,
@@ -151,7 +158,7 @@ class SeriesStore:
             scaled = (future.reshape(n, steps, C - n_past) - self.x_center[:, None, n_past:]) / self.x_scale[:, None, n_past:]
             x[new.ravel(), n_past:] = scaled.reshape(n * steps, C - n_past)
         return SeriesStore(z, offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs, x,
-                           self.x_center, self.x_scale, self.static, self.spread, self.error_scale)
+                           self.x_center, self.x_scale, self.static, self.spread, self.error_scale, self.theta)
 
     def to_original(self, z_adj: np.ndarray, series: np.ndarray | None = None) -> np.ndarray:
         """Forecasts (B, h) of the adjusted, scaled series ``series`` (default: all) back to the data's

@@ -138,8 +138,8 @@ def _prepare(read, model):
     return {"store": model._prepare(panel, owned=False, encoding=model.covariates_), "axis": panel.axis()}
 
 
-def _gather(prepared, series: np.ndarray, ends: np.ndarray, layout, theta: bool = False) -> Samples:
-    return gather_samples(prepared["store"], series, ends, layout, theta=theta)
+def _gather(prepared, series: np.ndarray, ends: np.ndarray, layout, theta: bool = False, stats: bool = False) -> Samples:
+    return gather_samples(prepared["store"], series, ends, layout, theta=theta, stats=stats)
 
 
 def _tail(prepared, window: int):
@@ -163,6 +163,8 @@ def _assemble(shards: list, rows: list, n: int) -> Samples:
     level, series = np.empty(n), np.empty(n, np.int64)
     xf = None if first.xf is None else np.empty((first.xf.shape[0], n, first.xf.shape[2]), np.float32)
     theta = None if first.theta is None else np.empty((n, first.theta.shape[1]))
+    spread = None if first.spread is None else np.empty(n)
+    steps = None if first.steps is None else np.empty((n, first.steps.shape[1]))
     for shard, where in zip(shards, rows):
         if not len(where):
             continue
@@ -171,7 +173,9 @@ def _assemble(shards: list, rows: list, n: int) -> Samples:
             xf[:, where] = shard.xf
         if theta is not None:
             theta[where] = shard.theta
-    return Samples(x, y, level, xf, series, theta)
+        if spread is not None:
+            spread[where], steps[where] = shard.spread, shard.steps
+    return Samples(x, y, level, xf, series, theta, spread, steps)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -222,23 +226,25 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         held_out = windows.total_held_out > 0
         model.device_ = model._device()
 
-        def samples(series: np.ndarray, ends: np.ndarray, theta: bool = False):
+        def samples(series: np.ndarray, ends: np.ndarray, theta: bool = False, stats: bool = False):
             """Futures of the samples of global (series, end) pairs, per partition, and their positions
-            (``theta``: with the Theta forecasts of their targets, for the blend)."""
+            (``theta``: with the Theta forecasts of their targets, for the blend; ``stats``: with the
+            interval statistics of the points before them)."""
             where = order[series]
             parts, rows = [], []
             for p in range(len(prepared)):
                 mine = np.flatnonzero(part_of[where] == p)
                 rows.append(mine)
-                parts.append(client.submit(_gather, prepared[p], local_of[where[mine]], ends[mine], layout, theta))
+                parts.append(client.submit(_gather, prepared[p], local_of[where[mine]], ends[mine], layout, theta,
+                                           stats))
             return parts, rows
 
         series, ends = model._calibration_pairs(windows, held_out)
         blend = model.blend == "theta"
-        shards, rows = samples(series, ends, blend)
+        shards, rows = samples(series, ends, blend, stats=True)
         calibration = _assemble(client.gather(shards), rows, len(series))
         calibration.series = series                     # the global series of each sample
-        recent = None                                   # each series' last training windows (interval scale)
+        recent = None                                   # each series' last training windows (its in-sample error)
         recent_series, recent_ends = model._recent_pairs(windows)
         if held_out and len(recent_series):
             shards, rows = samples(recent_series, recent_ends, blend)
@@ -285,7 +291,7 @@ def _merge_tails(tails: list, order: np.ndarray, ids: np.ndarray) -> tuple[Serie
     def cat(name):
         return np.concatenate([getattr(s, name) for s in stores])[order]
     state = SeriesStore(z[rows], offsets, cat("log"), cat("shift"), cat("scale"), cat("seasonal"), cat("n_obs"),
-                        spread=cat("spread"), error_scale=cat("error_scale"), theta=cat("theta"))
+                        spread=cat("spread"), step_error=cat("step_error"), theta=cat("theta"))
     lasts = [a.last for a in axes]
     last = (lasts[0].append(lasts[1:]) if isinstance(lasts[0], pd.Index) else np.concatenate(lasts))
     last = last.take(order) if isinstance(last, pd.Index) else last[order]

@@ -7,8 +7,9 @@ place, so that ``model.json`` and ``weights.npz`` always belong together):
   network shape, the fallback series, the time axis of the fitted series (ids, frequency, kind) and
   the covariate encoding (kinds, categories, calendar features, static scaling);
 * ``weights.npz`` (``np.savez``, read with ``allow_pickle=False``): the network weights, the calibration
-  residuals and the series store's tail (the last ``window`` prepared points and covariate channels,
-  offsets, per-series scaling and seasonal indices, full lengths) plus each series' last time stamp as
+  scores and the interval unit's coefficients (``intervals.ErrorScale``), the series store's tail (the
+  last ``window`` prepared points and covariate channels, offsets, per-series scaling, seasonal
+  indices, Theta lines and interval statistics, full lengths) plus each series' last time stamp as
   integers.
 
 ``model.json`` carries a format version and, for every array of ``weights.npz``, its shape, dtype and
@@ -29,22 +30,24 @@ import numpy as np
 
 from . import __version__
 from .data import Axis
+from .intervals import ErrorScale
 from .network import Network
 from .store import SeriesStore
 
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 6                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+FORMAT_VERSION = 7                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
                                      # 4: the store's fitted interval error scale; 5: the resolved scaler_;
-                                     # 6: the Theta blend (the store's lines, theta_weight_)
+                                     # 6: the Theta blend (the store's lines, theta_weight_); 7: the interval
+                                     # unit model (error_scale_, the store's step and in-sample errors)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _FITTED = {"horizon_", "window_", "scaler_", "theta_weight_", "best_epoch_", "loss_history_"}
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
 _STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static",
-          "spread", "error_scale", "theta")
+          "spread", "step_error", "insample_error", "theta")
 
 
 def _umask() -> int:
@@ -143,8 +146,10 @@ def save_forecaster(model, path) -> None:
     net = model.networks_[0]
     axis_meta, last = _axis_meta(model.panel_)
     state = model.state_
+    scale = model.error_scale_
     arrays = {"params": np.stack([n.params for n in model.networks_]), "residuals": model.residuals_, "last": last,
-              **{f"store_{k}": getattr(state, k) for k in _STORE}}
+              "scale_intercepts": scale.intercepts, "scale_slopes": scale.slopes,
+              "scale_fill": np.array([scale.insample_fill]), **{f"store_{k}": getattr(state, k) for k in _STORE}}
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "version": __version__, "params": model.get_params(),
         "fitted": {"horizon_": model.horizon_, "window_": model.window_, "scaler_": model.scaler_,
@@ -258,9 +263,13 @@ def _load_checked(cls, path, meta):
     _require(len(offsets) == n + 1 and offsets[0] == 0 and offsets[-1] == len(state.z)
              and (np.diff(offsets) >= 1).all() and (np.diff(offsets) <= window).all()
              and (np.diff(offsets) <= state.n_obs).all(), "the series store's offsets are inconsistent")
-    _require(len(state.log) == len(state.shift) == len(state.scale) == len(state.seasonal) == len(state.spread) == len(state.error_scale) == n
+    _require(len(state.log) == len(state.shift) == len(state.scale) == len(state.seasonal) == len(state.spread)
+             == len(state.insample_error) == n
              and state.seasonal.ndim == 2 and state.seasonal.shape[1] == max(1, model.season_length),
              "the series store's per-series arrays disagree in length")
+    _require(state.step_error.shape == (n, horizon) and arrays["scale_intercepts"].shape == (horizon,)
+             and arrays["scale_slopes"].shape == (3,) and arrays["scale_fill"].shape == (1,),
+             "the interval unit's arrays have the wrong shape")
     _require(state.theta.shape == (n, 2), "the series store's Theta lines have the wrong shape")
     weight = fitted["theta_weight_"]
     _require(isinstance(weight, (int, float)) and not isinstance(weight, bool) and 0 <= weight < 1
@@ -280,6 +289,7 @@ def _load_checked(cls, path, meta):
         net.params = params
         model.networks_.append(net)
     model.residuals_ = arrays["residuals"]
+    model.error_scale_ = ErrorScale(arrays["scale_intercepts"], arrays["scale_slopes"], float(arrays["scale_fill"][0]))
     model.covariates_ = encoding
     model.state_ = state
     model.panel_ = _axis_from(meta["axis"], arrays["last"])

@@ -4,8 +4,10 @@ training samples drawn from it on the fly.
 ``SeriesStore`` holds, for n series, the prepared values ``z`` (scaled and seasonally adjusted, see
 ``tsrnn/preprocessing.py``) series after series, the per-series scaling parameters and seasonal
 indices, and each series' full length (the seasonal phase of its next point). After ``fit`` only the
-last ``window`` prepared points of each series are kept (``tail``): that, and each series' Theta line
-(``theta``, two numbers fitted on the whole history), not the history, is what forecasting needs.
+last ``window`` prepared points of each series are kept (``tail``): that, each series' Theta line
+(``theta``, two numbers fitted on the whole history) and its interval statistics (``spread``,
+``step_error``, ``insample_error``; see ``tsrnn/intervals.py``), not the history, is what forecasting
+needs.
 
 ``Windows`` describes every sample as a pair (series i, end e): inputs are z_i[e - H - W : e - H],
 targets z_i[e - H : e] (W = window, H = horizon, positions counted from the series' start). An input
@@ -46,9 +48,10 @@ from numba import njit
 
 from ._config import JIT
 from .preprocessing import deseasonalize, fit_scalers, scale_into, series_spread, standardize_channels, unscale
+from .intervals import SPAN, window_stats
 from .theta import store_lines
 
-__all__ = ["SeriesStore", "Windows", "Layout", "gather"]
+__all__ = ["SeriesStore", "Windows", "Layout", "gather", "positive_spread"]
 
 _PERMUTE_LIMIT = 1 << 20
 
@@ -68,7 +71,8 @@ class SeriesStore:
     x_scale: np.ndarray = None     # (n, C) float64 per-series scale of each channel (1: not scaled)
     static: np.ndarray = None      # (n, S) float32 static channels
     spread: np.ndarray = None      # (n,) float64 mean |z_t - z_{t-1}| of each prepared series (0: constant)
-    error_scale: np.ndarray = None  # (n,) float64 each series' interval unit relative to its spread, fitted (1: none)
+    step_error: np.ndarray = None  # (n, H) float64 each series' k-step drift error d_jk (``intervals.window_stats``; (n, 0): none)
+    insample_error: np.ndarray = None  # (n,) float64 the forecast's mean error on its last training windows, in spread units (NaN: none)
     theta: np.ndarray = None   # (n, 2) float64 each series' Theta line after its end, f_k = a + slope k (``tsrnn/theta.py``; 0: none)
 
     def __post_init__(self):
@@ -82,19 +86,23 @@ class SeriesStore:
             self.static = np.zeros((n, 0), np.float32)
         if self.spread is None:
             self.spread = _spread(self.z, self.offsets)
-        if self.error_scale is None:
-            self.error_scale = np.ones(n)
+        if self.step_error is None:
+            self.step_error = np.zeros((n, 0))
+        if self.insample_error is None:
+            self.insample_error = np.full(n, np.nan)
         if self.theta is None:
             self.theta = np.zeros((n, 2))
 
     @classmethod
     def prepare(cls, y: np.ndarray, offsets: np.ndarray, scaler, season_length: int, deseasonalize_: bool,
                 copy: bool = True, x: np.ndarray | None = None, scaled: np.ndarray | None = None,
-                static: np.ndarray | None = None, theta: bool = False) -> "SeriesStore":
+                static: np.ndarray | None = None, theta: bool = False, horizon: int = 0) -> "SeriesStore":
         """Fit each series' scaler and seasonal indices on ``y`` and transform it (in place when
         ``copy`` is False: ``y`` then becomes the store's ``z``). ``x`` (rows, C) float32: covariate
         channels, standardised in place per series where ``scaled``; ``static`` (n, S); ``theta``: fit
-        each series' Theta line on its whole prepared history (what its forecasts blend with)."""
+        each series' Theta line on its whole prepared history (what its forecasts blend with);
+        ``horizon``: measure each series' spread and k-step drift errors, k = 1 .. horizon, on its whole
+        prepared history (what its intervals scale with)."""
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         log, shift, scale = fit_scalers(y, offsets, scaler)
         z = np.empty_like(y) if copy else y
@@ -109,7 +117,10 @@ class SeriesStore:
             center, spread = np.zeros((n, x.shape[1])), np.ones((n, x.shape[1]))
             standardize_channels(x, offsets, np.ascontiguousarray(scaled, dtype=np.bool_), center, spread)
         lines = store_lines(z, offsets) if theta else None
-        return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets), x, center, spread, static, theta=lines)
+        spread_z, steps = np.empty(n), np.empty((n, int(horizon)))
+        window_stats(z, offsets, np.arange(n, dtype=np.int64), np.diff(offsets), SPAN, spread_z, steps)
+        return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets), x, center, spread, static, spread_z,
+                   steps, theta=lines)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -123,12 +134,10 @@ class SeriesStore:
         """(n,) bool: the series' prepared history does not vary."""
         return self.spread <= 0
 
-    def interval_scale(self) -> np.ndarray:
-        """(n,) the unit of each series' prediction intervals: its spread (a constant series, or one without
-        steps, the median spread of the others; 1 when there are none) times its fitted ``error_scale``."""
-        good = self.spread > 0
-        base = np.where(good, self.spread, np.median(self.spread[good]) if good.any() else 1.0)
-        return base * self.error_scale
+    def interval_spread(self) -> np.ndarray:
+        """(n,) each series' spread as the base of its intervals: a constant series, or one without steps,
+        gets the median spread of the others (1 when there are none)."""
+        return positive_spread(self.spread)
 
     def tail(self, window: int) -> "SeriesStore":
         """The same series keeping only their last ``window`` prepared points."""
@@ -137,8 +146,8 @@ class SeriesStore:
         np.cumsum(keep, out=offsets[1:])
         rows = np.repeat(self.offsets[1:] - keep - offsets[:-1], keep) + np.arange(offsets[-1])
         return SeriesStore(self.z[rows], offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs,
-                           self.x[rows], self.x_center, self.x_scale, self.static, self.spread, self.error_scale,
-                           self.theta)
+                           self.x[rows], self.x_center, self.x_scale, self.static, self.spread, self.step_error,
+                           self.insample_error, self.theta)
 
     def extend(self, steps: int, n_past: int, future: np.ndarray | None = None) -> "SeriesStore":
         """The store with ``steps`` rows after the end of every series, to be forecast: values NaN,
@@ -158,7 +167,8 @@ class SeriesStore:
             scaled = (future.reshape(n, steps, C - n_past) - self.x_center[:, None, n_past:]) / self.x_scale[:, None, n_past:]
             x[new.ravel(), n_past:] = scaled.reshape(n * steps, C - n_past)
         return SeriesStore(z, offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs, x,
-                           self.x_center, self.x_scale, self.static, self.spread, self.error_scale, self.theta)
+                           self.x_center, self.x_scale, self.static, self.spread, self.step_error,
+                           self.insample_error, self.theta)
 
     def to_original(self, z_adj: np.ndarray, series: np.ndarray | None = None) -> np.ndarray:
         """Forecasts (B, h) of the adjusted, scaled series ``series`` (default: all) back to the data's
@@ -168,6 +178,14 @@ class SeriesStore:
         phase = (self.n_obs[series, None] + np.arange(z_adj.shape[1])) % m
         z = z_adj + np.take_along_axis(self.seasonal[series], phase, axis=1)
         return unscale(z, self.log[series], self.shift[series], self.scale[series])
+
+
+def positive_spread(spread: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
+    """``spread`` with each 0 (a constant series or prefix) replaced by the median positive spread of
+    ``reference`` (default: ``spread`` itself; 1 when it has none)."""
+    ref = spread if reference is None else reference
+    good = ref > 0
+    return np.where(spread > 0, spread, np.median(ref[good]) if good.any() else 1.0)
 
 
 def _spread(z: np.ndarray, offsets: np.ndarray) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .intervals import SPAN, window_stats
 from .optim import Adam
 from .store import Layout, SeriesStore, Windows, gather
 from .theta import line_forecasts, theta_lines
@@ -32,33 +33,41 @@ class Stopped(Exception):
 class Samples:
     """A fixed set of gathered samples: network inputs x (T, N, I) float32, targets y (N, H) float32
     (both centred on the sample's level, ``level``), the decoder's future inputs ``xf`` (H, N, F) or
-    None, which series each sample comes from, and ``theta`` (N, H) the Theta method's forecast of its
-    targets from the series' points before them, in the same centred units (``tsrnn/theta.py``), or
-    None when not asked for."""
+    None, which series each sample comes from, ``theta`` (N, H) the Theta method's forecast of its
+    targets from the series' points before them, in the same centred units (``tsrnn/theta.py``), and
+    ``spread`` (N,), ``steps`` (N, H) the interval statistics of those points (``intervals.window_stats``),
+    or None when not asked for."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, level: np.ndarray, xf: np.ndarray | None, series: np.ndarray,
-                 theta: np.ndarray | None = None):
+                 theta: np.ndarray | None = None, spread: np.ndarray | None = None, steps: np.ndarray | None = None):
         self.x, self.y, self.level, self.xf, self.series, self.theta = x, y, level, xf, series, theta
+        self.spread, self.steps = spread, steps
 
     def __len__(self) -> int:
         return len(self.series)
 
 
 def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, layout: Layout,
-                   out: tuple | None = None, targets: bool = True, theta: bool = False) -> Samples:
+                   out: tuple | None = None, targets: bool = True, theta: bool = False,
+                   stats: bool = False) -> Samples:
     """Samples (series, end) of ``store`` (see ``tsrnn.store``); ``out`` reuses (x, y, level, xf)
     buffers (``Layout.buffers``); ``targets=False`` gathers the inputs only (forecasting); ``theta``:
-    also the Theta forecast of each sample's targets, fitted on the series up to its inputs' end."""
+    also the Theta forecast of each sample's targets, fitted on the series up to its inputs' end;
+    ``stats``: also the interval statistics of the series up to its inputs' end (never its targets)."""
     x, y, level, xf = out if out is not None else layout.buffers(len(series), targets)
     gather(store.z, store.x, store.static, store.offsets, series, ends, layout.window, layout.horizon, layout.span,
            layout.n_past, x, y, level, xf)
-    forecast = None
+    series64 = np.ascontiguousarray(series, dtype=np.int64)
+    cuts = np.ascontiguousarray(ends - layout.horizon, dtype=np.int64)
+    forecast = spread = steps = None
     if theta:
         lines = np.empty((len(series), 2))
-        theta_lines(store.z, store.offsets, np.ascontiguousarray(series, dtype=np.int64),
-                    np.ascontiguousarray(ends - layout.horizon, dtype=np.int64), lines)
+        theta_lines(store.z, store.offsets, series64, cuts, lines)
         forecast = line_forecasts(lines, 1, layout.horizon) - level[:, None]
-    return Samples(x, y, level, xf if layout.n_future else None, series, forecast)
+    if stats:
+        spread, steps = np.empty(len(series)), np.empty((len(series), layout.horizon))
+        window_stats(store.z, store.offsets, series64, cuts, SPAN, spread, steps)
+    return Samples(x, y, level, xf if layout.n_future else None, series, forecast, spread, steps)
 
 
 def epoch_orders(windows: Windows, rng: np.random.Generator, samples_per_epoch: int, epochs: int) -> list:

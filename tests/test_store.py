@@ -258,6 +258,32 @@ def test_validation_and_calibration_are_bounded_whatever_the_number_of_series():
     assert model.state_.z.size <= 600 * model.window_               # only the tails are kept
 
 
+def test_early_stopping_scores_an_even_spread_of_at_most_1024_held_out_windows(monkeypatch):
+    """All held-out windows calibrate the intervals; early stopping scores at most 1,024 of them each
+    epoch, spread evenly over the series, and the validation loss it records is theirs."""
+    import tsrnn.forecaster as fc
+
+    seen = {}
+    train = fc.Forecaster._train_members
+
+    def spy(self, store, windows, layout, validation):
+        seen["validation"] = validation
+        return train(self, store, windows, layout, validation)
+
+    monkeypatch.setattr(fc.Forecaster, "_train_members", spy)
+    df = random_panel(300, seed=5, low=40, high=60, shuffle=False)
+    model = Forecaster(**FAST, season_length=12, horizon=6).fit(df)
+    validation = seen["validation"]
+    assert model.residuals_.shape[0] > 1024 and len(validation) == 1024
+    assert len(np.unique(validation.series)) > 250                   # spread over the series
+    net = model.networks_[0]
+    best = model.best_epoch_[0]
+    kept, _ = net.loss(net.predict(validation.x), validation.y, "mae")
+    assert kept == pytest.approx(model.loss_history_[0]["validation"][best - 1], rel=1e-6)
+    small = Forecaster._stopping_set(validation.take(np.arange(10)))
+    assert len(small) == 10 and (small.series == validation.series[:10]).all()
+
+
 def test_chunked_predict_equals_one_pass(monkeypatch):
     import tsrnn.forecaster as fc
 

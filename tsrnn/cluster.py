@@ -250,6 +250,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
             shards, rows = samples(recent_series, recent_ends, blend)
             recent = _assemble(client.gather(shards), rows, len(recent_series))
             recent.series = recent_series
+        stopping = model._stopping_set(calibration) if held_out else None
         futures = []
         for k in range(model.ensemble_size):
             rng = model._member_rng(k)
@@ -258,7 +259,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
             keys = np.unique(np.concatenate(orders))
             shards, rows = samples(*windows.train_pairs(keys))
             futures.append(client.submit(_train_member, model, net, shards, rows, keys, orders,
-                                         calibration if held_out else None, pure=False))
+                                         stopping, pure=False))
         members = client.gather(futures)
         tails = client.gather([client.submit(_tail, p, model.window_) for p in prepared])
         state, axis = _merge_tails(tails, order, ids)

@@ -11,8 +11,9 @@ What the default does, step by step (see ``docs/forecaster.md``):
    each centred on its own level (mean of its last season), left-padded (with a "padded" input channel)
    when the series is short; no matrix of all windows is ever built;
 4. the end of every long-enough series is held out (up to ``horizon`` windows whose targets lie in its
-   last 2 * horizon - 1 points); a fixed, seeded sample of at most ``validation_size`` of them serves
-   early stopping (the best weights are restored) and the calibration of the prediction intervals;
+   last 2 * horizon - 1 points); a fixed, seeded sample of at most ``validation_size`` of them
+   calibrates the prediction intervals, and at most 1,024 of those, spread evenly over them, serve early
+   stopping (the best weights are restored);
 5. the network reads the window and emits all ``horizon`` steps at once (a direct multi-output head),
    trained on the mean absolute error of the normalised values with Adam and gradient clipping
    (``tsrnn/training.py``);
@@ -58,6 +59,12 @@ _PREDICT_CHUNK = 8192          # series per recursive forecast round (the networ
 _LONG_HISTORY = 5              # scaler="auto": "steps" when the median series holds 5 (window + horizon) points
 _MIN_HELD_OUT = 200            # held-out windows a small panel keeps in all (for intervals up to 99.5 %)
 _CHUNK = 16384                 # windows per chunk when measuring the in-sample errors (bounded memory)
+# Early stopping scores at most this many held-out windows per epoch, spread evenly over the calibration
+# sample (series after series, origin after origin), which keeps them all for the intervals. Measured on
+# the M4 dev sample (3 seeds): Hourly keeps the same best epochs and forecasts with 1,024 of its 2,400
+# windows at 15-23 % less fit time, Monthly (3,600 windows) 35 % less at OWA 0.880-0.897 either way; an
+# epoch's validation pass had cost a quarter of it.
+_STOPPING_WINDOWS = 1024
 
 
 class Forecaster(BaseEstimator):
@@ -127,8 +134,9 @@ class Forecaster(BaseEstimator):
         "cuda" trains on an NVIDIA GPU (``pip install tsrnn[cuda]``) and raises a clear error when none
         is usable; "auto" takes the GPU when there is one, else the CPU, silently.
     validation_size : int, default 4096
-        Most held-out windows scored each epoch (a fixed, seeded sample spread over the series), so an
-        epoch costs the same for 1,000 or 100,000 series. They also calibrate the intervals.
+        Most held-out windows kept (a fixed, seeded sample spread over the series): they calibrate the
+        intervals, and at most 1,024 of them, spread evenly, are scored each epoch for early stopping,
+        so an epoch costs the same for 1,000 or 100,000 series.
     short_series : {"fallback", "error"}, default "fallback"
         "fallback": a series too short to train on is left out of training and forecast from padded
         inputs, or by its last value when it is shorter still; ``fallbacks_`` lists them. "error":
@@ -356,7 +364,7 @@ class Forecaster(BaseEstimator):
         recent = (gather_samples(store, recent_series[a:a + _CHUNK], recent_ends[a:a + _CHUNK], layout, theta=blend)
                   for a in range(0, len(recent_series), _CHUNK))    # drawn lazily, one chunk at a time
         self.device_ = self._device()
-        members = self._train_members(store, windows, layout, calibration if held_out else None)
+        members = self._train_members(store, windows, layout, self._stopping_set(calibration) if held_out else None)
         self._fitted(members, calibration, store.tail(W), panel.axis(),
                      self._fallbacks(panel.ids, lengths, needed, store.constant), recent)
         return self
@@ -540,6 +548,14 @@ class Forecaster(BaseEstimator):
             seed = None if self.random_state is None else [int(self.random_state), 1]
             pick = np.sort(np.random.default_rng(seed).choice(total, size=self.validation_size, replace=False))
         return (windows.held_out_pairs if held_out else windows.train_pairs)(pick)
+
+    @staticmethod
+    def _stopping_set(calibration):
+        """The held-out samples early stopping scores: all of them up to ``_STOPPING_WINDOWS``, else that
+        many spread evenly over them."""
+        if len(calibration) <= _STOPPING_WINDOWS:
+            return calibration
+        return calibration.take(np.linspace(0, len(calibration) - 1, _STOPPING_WINDOWS).round().astype(np.int64))
 
     def _fallbacks(self, ids, lengths: np.ndarray, needed: int, constant: np.ndarray):
         """The series that a short-series rule or the constant-series rule applies to, with the rule."""

@@ -46,6 +46,13 @@ class Samples:
     def __len__(self) -> int:
         return len(self.series)
 
+    def take(self, rows: np.ndarray) -> "Samples":
+        """The samples ``rows`` (a copy)."""
+        def pick(a, axis=0):
+            return None if a is None else np.ascontiguousarray(np.take(a, rows, axis=axis))
+        return Samples(pick(self.x, 1), pick(self.y), pick(self.level), pick(self.xf, 1), pick(self.series),
+                       pick(self.theta), pick(self.spread), pick(self.steps))
+
 
 def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, layout: Layout,
                    out: tuple | None = None, targets: bool = True, theta: bool = False,

@@ -129,3 +129,15 @@ def test_new_series_get_intervals_from_their_own_history():
     width = (fc.yhat_hi_90 - fc.yhat_lo_90).groupby(fc.unique_id).mean()
     assert width["wild"] > 5 * width["calm"]
     pd.testing.assert_frame_equal(model.predict(6, level=[90]), before)
+
+
+def test_the_scale_model_does_not_depend_on_the_units_of_the_data():
+    """Errors, spreads and step errors all in units a million times larger (scaler=None on big numbers):
+    the same slopes and scores, and a unit a million times larger."""
+    errors, spread, steps, insample, series = heteroscedastic()
+    scale, scores = ErrorScale.fit(errors, spread, steps, insample, series)
+    big, big_scores = ErrorScale.fit(errors * 1e6, spread * 1e6, steps * 1e6, insample, series)
+    np.testing.assert_allclose(big.slopes, scale.slopes, rtol=1e-6, atol=1e-9)
+    np.testing.assert_allclose(big_scores, scores, rtol=1e-6)
+    np.testing.assert_allclose(big.unit(spread[:5] * 1e6, steps[:5] * 1e6, insample[:5]),
+                               1e6 * scale.unit(spread[:5], steps[:5], insample[:5]), rtol=1e-6)

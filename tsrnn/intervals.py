@@ -10,7 +10,8 @@ network's normalised units. The interval of series j at step k is
   series' own k-step drift error, the mean |z_{t+k} - z_t - k mu| over its last ``SPAN`` origins (mu: its
   mean step; ``window_stats``), which tells a steady trend from an erratic one and how fast errors grow
   with the step; log(r_j), the forecast's mean error on the series' own last training windows in
-  spread units (what the network finds hard); and log(spread_j) itself;
+  spread units (what the network finds hard); and log(spread_j) itself, less the median over the
+  held-out windows (so that the model is the same whatever the data's units);
 * ``a_k, c``: a least-squares fit of log(|e_ik| / spread_i) on per-step intercepts and the features, the
   slopes shrunk towards 0 (a ridge worth ``KAPPA`` series, so a panel of a few series gets intervals
   proportional to the spread: ``ErrorScale.fit``);
@@ -28,7 +29,7 @@ the pattern of the last horizon, widened by sqrt(recursion round). The held-out 
 seeded sample (``tsrnn.store.Windows``), so calibration costs the same for 1,000 or 100,000 series.
 
 Measured on the M4 dev sample (``docs/intervals.md``): 95 % MSIS 15.1-15.2 against 16.8-17.1 with the
-previous error scale (the spread times a power of the in-sample error), coverage 0.955-0.958.
+previous error scale (the spread times a power of the in-sample error), coverage 0.956-0.958.
 """
 from __future__ import annotations
 
@@ -156,7 +157,8 @@ def window_stats(z, offsets, series, cuts, span, spread, steps):
 class ErrorScale:
     """The interval unit of each series and step, sigma_jk = spread_j * exp(a_k + c . x_jk) (module
     docstring): ``intercepts`` a (H,), ``slopes`` c (3,), ``insample_fill`` the log in-sample error
-    given to a series that has none (the median of those that have one).
+    given to a series that has none (the median of those that have one), ``spread_center`` the median
+    log spread of the held-out windows (the log spread feature is relative to it).
 
     >>> rng = np.random.default_rng(0)
     >>> n, H = 400, 2
@@ -169,11 +171,13 @@ class ErrorScale:
     intercepts: np.ndarray
     slopes: np.ndarray
     insample_fill: float
+    spread_center: float
 
     @staticmethod
-    def features(spread: np.ndarray, steps: np.ndarray, insample: np.ndarray, fill: float) -> np.ndarray:
-        """(n, H, 3) x_jk: log(d_jk / spread_j), log r_j (``fill`` where r_j is NaN), log spread_j;
-        ``spread`` must be positive (``SeriesStore.interval_spread``)."""
+    def features(spread: np.ndarray, steps: np.ndarray, insample: np.ndarray, fill: float,
+                 center: float) -> np.ndarray:
+        """(n, H, 3) x_jk: log(d_jk / spread_j), log r_j (``fill`` where r_j is NaN), log spread_j -
+        ``center``; ``spread`` must be positive (``SeriesStore.interval_spread``)."""
         n, H = steps.shape
         log_insample = np.log(np.where(np.isfinite(insample) & (insample > 0), insample, 1.0))
         log_insample = np.where(np.isfinite(insample) & (insample > 0), log_insample, fill)
@@ -181,12 +185,12 @@ class ErrorScale:
         with np.errstate(divide="ignore"):
             x[..., 0] = np.log(steps / spread[:, None])
         x[..., 1] = log_insample[:, None]
-        x[..., 2] = np.log(spread)[:, None]
+        x[..., 2] = (np.log(spread) - center)[:, None]
         return np.clip(x, -_LOG_LIMIT, _LOG_LIMIT, out=x)
 
     def unit(self, spread: np.ndarray, steps: np.ndarray, insample: np.ndarray) -> np.ndarray:
         """(n, H) sigma_jk of series with these spreads, step errors and in-sample errors."""
-        x = self.features(spread, steps, insample, self.insample_fill)
+        x = self.features(spread, steps, insample, self.insample_fill, self.spread_center)
         return spread[:, None] * np.exp(self.intercepts[None, :] + x @ self.slopes)
 
     @classmethod
@@ -202,31 +206,33 @@ class ErrorScale:
         _, first = np.unique(series, return_index=True)     # one value per series for the median
         known = insample[first][np.isfinite(insample[first]) & (insample[first] > 0)]
         fill = float(np.median(np.log(known))) if len(known) else 0.0
-        x = cls.features(spread, steps, insample, fill)
+        center = float(np.median(np.log(spread))) if len(spread) else 0.0
+        x = cls.features(spread, steps, insample, fill, center)
         target = np.log(np.maximum(errors, 1e-300) / spread[:, None])
         used = errors > 1e-12 * spread[:, None]          # an exact hit has no log; it still gets a score
-        full = cls._solve(x, target, used, series, fill)
+        full = cls._solve(x, target, used, series, fill, center)
         scores = np.empty_like(errors)
         fold = series % 2
         if (fold == 0).any() and (fold == 1).any():
             for f in (0, 1):
-                part = cls._solve(x[fold != f], target[fold != f], used[fold != f], series[fold != f], fill)
+                part = cls._solve(x[fold != f], target[fold != f], used[fold != f], series[fold != f], fill, center)
                 scores[fold == f] = errors[fold == f] / part.unit(spread[fold == f], steps[fold == f], insample[fold == f])
         else:
             scores = errors / full.unit(spread, steps, insample)
         return full, scores
 
     @classmethod
-    def _solve(cls, x: np.ndarray, target: np.ndarray, used: np.ndarray, series: np.ndarray, fill: float):
+    def _solve(cls, x: np.ndarray, target: np.ndarray, used: np.ndarray, series: np.ndarray, fill: float,
+               center: float):
         """Ridge least squares of ``target`` on per-step intercepts and the features' slopes."""
         N, H, p = x.shape
         design = np.concatenate([np.broadcast_to(np.eye(H), (N, H, H)), x], axis=2)[used]
         y = target[used]
         if not len(y):
-            return cls(np.zeros(H), np.zeros(p), fill)
+            return cls(np.zeros(H), np.zeros(p), fill, center)
         penalty = np.zeros(H + p)
         penalty[H:] = KAPPA * len(y) / max(len(np.unique(series)), 1)
         gram = design.T @ design + np.diag(penalty)
         gram[:H, :H] += 1e-9 * np.eye(H) * len(y)          # a step without any usable error gets a = 0
         beta = np.linalg.solve(gram, design.T @ y)
-        return cls(beta[:H], beta[H:], fill)
+        return cls(beta[:H], beta[H:], fill, center)

@@ -149,7 +149,8 @@ def save_forecaster(model, path) -> None:
     scale = model.error_scale_
     arrays = {"params": np.stack([n.params for n in model.networks_]), "residuals": model.residuals_, "last": last,
               "scale_intercepts": scale.intercepts, "scale_slopes": scale.slopes,
-              "scale_fill": np.array([scale.insample_fill]), **{f"store_{k}": getattr(state, k) for k in _STORE}}
+              "scale_centers": np.array([scale.insample_fill, scale.spread_center]),
+              **{f"store_{k}": getattr(state, k) for k in _STORE}}
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "version": __version__, "params": model.get_params(),
         "fitted": {"horizon_": model.horizon_, "window_": model.window_, "scaler_": model.scaler_,
@@ -268,7 +269,7 @@ def _load_checked(cls, path, meta):
              and state.seasonal.ndim == 2 and state.seasonal.shape[1] == max(1, model.season_length),
              "the series store's per-series arrays disagree in length")
     _require(state.step_error.shape == (n, horizon) and arrays["scale_intercepts"].shape == (horizon,)
-             and arrays["scale_slopes"].shape == (3,) and arrays["scale_fill"].shape == (1,),
+             and arrays["scale_slopes"].shape == (3,) and arrays["scale_centers"].shape == (2,),
              "the interval unit's arrays have the wrong shape")
     _require(state.theta.shape == (n, 2), "the series store's Theta lines have the wrong shape")
     weight = fitted["theta_weight_"]
@@ -289,7 +290,7 @@ def _load_checked(cls, path, meta):
         net.params = params
         model.networks_.append(net)
     model.residuals_ = arrays["residuals"]
-    model.error_scale_ = ErrorScale(arrays["scale_intercepts"], arrays["scale_slopes"], float(arrays["scale_fill"][0]))
+    model.error_scale_ = ErrorScale(arrays["scale_intercepts"], arrays["scale_slopes"], *map(float, arrays["scale_centers"]))
     model.covariates_ = encoding
     model.state_ = state
     model.panel_ = _axis_from(meta["axis"], arrays["last"])

@@ -298,14 +298,14 @@ class Forecaster(BaseEstimator):
     def _read(self, y, columns=(), static=()) -> Panel:
         return to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill, columns, static)
 
-    def _prepare(self, panel: Panel, owned: bool, encoding: Encoding) -> SeriesStore:
+    def _prepare(self, panel: Panel, owned: bool, encoding: Encoding, intervals: bool = True) -> SeriesStore:
         """The store of ``panel``'s series (its values are transformed in place when ``owned``), with
-        their covariate channels."""
+        their covariate channels and, with ``intervals``, the k-step errors their intervals scale with."""
         x = encoding.time_channels(panel) if encoding.n_past + encoding.n_future else None
         static = encoding.static_channels(panel) if encoding.static else None
         return SeriesStore.prepare(panel.data, panel.offsets, self.scaler_, self.season_length, self.deseasonalize,
                                    copy=not owned, x=x, scaled=encoding.scaled_channels(), static=static,
-                                   theta=self.blend == "theta", horizon=self.horizon_)
+                                   theta=self.blend == "theta", horizon=self.horizon_ if intervals else 0)
 
     def _layout(self) -> Layout:
         enc = self.covariates_
@@ -486,7 +486,7 @@ class Forecaster(BaseEstimator):
         self.panel_ = axis
         self.fallbacks_ = fallbacks
 
-    def _theta_weight(self, network: np.ndarray, calibration, unit: np.ndarray) -> float:
+    def _theta_weight(self, network: np.ndarray, calibration, spread: np.ndarray) -> float:
         """The Theta method's share of the blend (``blend="theta"``): the one of ``_THETA_WEIGHTS`` whose
         blend has the least mean absolute held-out error, each error in its series' spread (MASE-like, so
         every series counts alike); 0 without the blend or without held-out windows.
@@ -500,7 +500,7 @@ class Forecaster(BaseEstimator):
         Theta never takes the whole forecast (at most 0.75): the network stays the model."""
         if calibration.theta is None or not len(calibration):
             return 0.0
-        scale = unit[calibration.series][:, None]
+        scale = spread[calibration.series][:, None]
         score = [np.mean(np.abs(self._blended(network, calibration.theta, w) - calibration.y) / scale)
                  for w in _THETA_WEIGHTS]
         return float(_THETA_WEIGHTS[int(np.argmin(score))])
@@ -616,7 +616,8 @@ class Forecaster(BaseEstimator):
                 raise ValueError(f"{len(short)} series are too short to forecast (need at least "
                                  f"{self._min_inputs()} points): {[panel.ids[i] for i in short[:10]]}")
             axis = panel.axis()
-            state = self._prepare(panel, owned=not isinstance(y, Panel), encoding=enc).tail(self.window_)
+            state = self._prepare(panel, owned=not isinstance(y, Panel), encoding=enc,
+                                  intervals=bool(levels or probs)).tail(self.window_)
         rows = -(-h // self.horizon_) * self.horizon_           # whole horizons: what the network reads
         center = self._forecast_normalised(state, h, rows, self._future_channels(axis, h, rows, future))
         forecasts = state.to_original(center)

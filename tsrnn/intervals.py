@@ -114,7 +114,7 @@ def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: in
 @njit(**JIT)
 def window_stats(z, offsets, series, cuts, span, spread, steps):
     """For each j, the prefix z[a : a + cuts[j]] of store series ``series[j]`` (a = offsets[series[j]]):
-    spread[j] = mean |z_t - z_{t-1}| (0 below 1e-12, as the store's spread), and steps[j, k-1] = d_jk,
+    spread[j] = mean |z_t - z_{t-1}| (0 below 1e-12: constant), and steps[j, k-1] = d_jk,
     the mean |z_{t+k} - z_t - k mu| over the last ``span`` origins t of the prefix (mu = its mean step),
     for k = 1 .. steps.shape[1]. Where fewer than two origins have a k-step change, d_jk carries on
     from d_j(k-1) by sqrt(k / (k - 1)) (d_j1 = the spread). A prefix of fewer than two points gives 0.
@@ -179,12 +179,11 @@ class ErrorScale:
         """(n, H, 3) x_jk: log(d_jk / spread_j), log r_j (``fill`` where r_j is NaN), log spread_j -
         ``center``; ``spread`` must be positive (``SeriesStore.interval_spread``)."""
         n, H = steps.shape
-        log_insample = np.log(np.where(np.isfinite(insample) & (insample > 0), insample, 1.0))
-        log_insample = np.where(np.isfinite(insample) & (insample > 0), log_insample, fill)
+        known = np.isfinite(insample) & (insample > 0)
         x = np.empty((n, H, 3))
         with np.errstate(divide="ignore"):
             x[..., 0] = np.log(steps / spread[:, None])
-        x[..., 1] = log_insample[:, None]
+        x[..., 1] = np.where(known, np.log(np.where(known, insample, 1.0)), fill)[:, None]
         x[..., 2] = (np.log(spread) - center)[:, None]
         return np.clip(x, -_LOG_LIMIT, _LOG_LIMIT, out=x)
 

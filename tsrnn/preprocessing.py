@@ -87,19 +87,6 @@ def scale_into(y, offsets, log, shift, scale, out):
 
 
 @njit(**JIT)
-def series_spread(z, offsets, out):
-    """out[i] = mean |z_t - z_{t-1}| over series i (its in-sample naive error), 0 for a constant series
-    or one without steps; one pass, no temporaries."""
-    for i in range(len(offsets) - 1):
-        a, b = offsets[i], offsets[i + 1]
-        s = 0.0
-        for t in range(a + 1, b):
-            s += abs(z[t] - z[t - 1])
-        v = s / (b - a - 1) if b - a > 1 else 0.0
-        out[i] = v if v > 1e-12 else 0.0
-
-
-@njit(**JIT)
 def standardize_channels(x, offsets, scaled, center, scale):
     """Covariate channels x (rows, C) float32, in place: per series i and channel c with ``scaled[c]``,
     x = (x - mean) / std over the series' rows (center[i, c], scale[i, c] record them; ``_safe`` for a

@@ -47,7 +47,7 @@ import numpy as np
 from numba import njit
 
 from ._config import JIT
-from .preprocessing import deseasonalize, fit_scalers, scale_into, series_spread, standardize_channels, unscale
+from .preprocessing import deseasonalize, fit_scalers, scale_into, standardize_channels, unscale
 from .intervals import SPAN, window_stats
 from .theta import store_lines
 
@@ -85,7 +85,7 @@ class SeriesStore:
         if self.static is None:
             self.static = np.zeros((n, 0), np.float32)
         if self.spread is None:
-            self.spread = _spread(self.z, self.offsets)
+            self.spread, _ = series_stats(self.z, self.offsets, 0)
         if self.step_error is None:
             self.step_error = np.zeros((n, 0))
         if self.insample_error is None:
@@ -117,8 +117,7 @@ class SeriesStore:
             center, spread = np.zeros((n, x.shape[1])), np.ones((n, x.shape[1]))
             standardize_channels(x, offsets, np.ascontiguousarray(scaled, dtype=np.bool_), center, spread)
         lines = store_lines(z, offsets) if theta else None
-        spread_z, steps = np.empty(n), np.empty((n, int(horizon)))
-        window_stats(z, offsets, np.arange(n, dtype=np.int64), np.diff(offsets), SPAN, spread_z, steps)
+        spread_z, steps = series_stats(z, offsets, horizon)
         return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets), x, center, spread, static, spread_z,
                    steps, theta=lines)
 
@@ -188,12 +187,15 @@ def positive_spread(spread: np.ndarray, reference: np.ndarray | None = None) -> 
     return np.where(spread > 0, spread, np.median(ref[good]) if good.any() else 1.0)
 
 
-def _spread(z: np.ndarray, offsets: np.ndarray) -> np.ndarray:
-    """Each series' mean absolute step |z_t - z_{t-1}| (its in-sample naive error on the prepared scale);
-    0 for a constant series or one without steps."""
-    out = np.empty(len(offsets) - 1)
-    series_spread(z, np.ascontiguousarray(offsets, dtype=np.int64), out)
-    return out
+def series_stats(z: np.ndarray, offsets: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each whole series' spread, its mean absolute step |z_t - z_{t-1}| (its in-sample naive error on
+    the prepared scale; 0 for a constant series or one without steps), and its k-step drift errors for
+    k = 1 .. ``horizon`` ((n, 0) for 0): ``intervals.window_stats`` with every series' full length."""
+    offsets = np.ascontiguousarray(offsets, dtype=np.int64)
+    n = len(offsets) - 1
+    spread, steps = np.empty(n), np.empty((n, int(horizon)))
+    window_stats(z, offsets, np.arange(n, dtype=np.int64), np.diff(offsets), SPAN, spread, steps)
+    return spread, steps
 
 
 class Windows:

@@ -264,6 +264,7 @@ def main(argv=None):
                                     mm.loc["naive2", "smape"], mm.loc["naive2", "mase"]))
         text += ["", f"Default Forecaster overall OWA by seed {args.seeds}: {', '.join(f'{o:.3f}' for o in owas)} "
                  f"(spread {max(owas) - min(owas):.3f})"]
+    text += peer_ratios(per_series, wall_table, freqs, args.level)
     out = "\n".join(text)
     print(out)
     if args.out:
@@ -273,6 +274,39 @@ def main(argv=None):
             frame = pd.concat(parts)[["unique_id", "step", "yhat"]].rename(columns={"yhat": name.replace(" ", "_")})
             frame.to_csv(target / f"forecasts-{name.replace(' ', '_')}.csv", index=False)
         (target / "results.md").write_text(out + "\n")
+
+
+def peer_ratios(per_series: pd.DataFrame, wall: pd.DataFrame, freqs: list[str], levels) -> list[str]:
+    """Each tsrnn row against the statsforecast peers of the same run: fit+predict time and MSIS over
+    AutoETS's, and per frequency its OWA less the best peer's OWA (below 0: tsrnn ahead)."""
+    ours = [m for m in dict.fromkeys(per_series.model) if m.startswith("tsrnn")]
+    peers = [m for m in PEERS if m in set(per_series.model)]
+    if not ours or not peers:
+        return []
+
+    def owa(d: pd.DataFrame, model: str) -> float:
+        mm = d.groupby("model")[["smape", "mase"]].mean()
+        return metrics.owa(mm.loc[model, "smape"], mm.loc[model, "mase"], mm.loc["naive2", "smape"],
+                           mm.loc["naive2", "mase"])
+
+    lines = ["", "**Against the statsforecast peers of this run** (time and MSIS: tsrnn / AutoETS; OWA: tsrnn "
+             "less the best peer on that frequency)", "",
+             "| " + " | ".join(["model", "time / sf_ets", *(f"MSIS {lv:g} % / sf_ets" for lv in levels),
+                               *(f"OWA - best peer, {f}" for f in freqs)]) + " |",
+             "|---|---|" + "---|" * (len(levels) + len(freqs))]
+    for model in ours:
+        cells = [f"{wall.loc[model, 'total'] / wall.loc['sf_ets', 'total']:.2f}" if "sf_ets" in wall.index else ""]
+        for lv in levels:
+            col = f"msis_{lv:g}"
+            have = "sf_ets" in peers and col in per_series and per_series[per_series.model == "sf_ets"][col].notna().all()
+            cells.append(f"{per_series[per_series.model == model][col].mean() / per_series[per_series.model == 'sf_ets'][col].mean():.2f}"
+                         if have else "")
+        for f in freqs:
+            d = per_series[per_series.freq == f]
+            best = min(peers, key=lambda p: owa(d, p))
+            cells.append(f"{owa(d, model) - owa(d, best):+.3f} ({best})")
+        lines.append(f"| {model} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _has_tabulate() -> bool:

@@ -5,24 +5,25 @@ import pandas as pd
 import pytest
 
 from tsrnn import Forecaster
-from tsrnn.intervals import SPAN, ErrorScale, window_stats
+from tsrnn.intervals import RECENT, SPAN, ErrorScale, recent_spans, window_stats
 from tsrnn.store import Layout, SeriesStore
 from tsrnn.training import gather_samples
 
 
-def reference_stats(x: np.ndarray, H: int, span: int):
-    """Spread and k-step drift errors of one prefix, written the obvious way."""
+def reference_stats(x: np.ndarray, H: int, span: int, spans=()):
+    """Spread, k-step drift errors and recent spreads of one prefix, written the obvious way."""
     if len(x) < 2:
-        return 0.0, np.zeros(H)
+        return 0.0, np.zeros(H), np.zeros(len(spans))
     dx = np.diff(x)
     mu, spread = dx.mean(), np.abs(dx).mean()
+    recent = np.array([np.abs(dx[-s:]).mean() for s in spans])
     steps = np.empty(H)
     for k in range(1, H + 1):
         if len(x) - k >= 2:
             steps[k - 1] = np.abs(x[k:] - x[:-k] - k * mu)[-span:].mean()
         else:
             steps[k - 1] = spread if k == 1 else steps[k - 2] * np.sqrt(k / (k - 1))
-    return (spread if spread > 1e-12 else 0.0), steps
+    return (spread if spread > 1e-12 else 0.0), steps, recent
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -33,13 +34,20 @@ def test_window_stats_match_numpy_on_every_prefix(seed):
     z, offsets = np.concatenate(parts), np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     series = np.repeat(np.arange(6), 3).astype(np.int64)
     cuts = np.minimum(rng.integers(1, 60, size=18), lengths[series]).astype(np.int64)
-    H, span = 7, 20
-    spread, steps = np.empty(18), np.empty((18, H))
-    window_stats(z, offsets, series, cuts, span, spread, steps)
+    H, span, spans = 7, 20, np.array([3, 10, 40])
+    spread, steps, recent = np.empty(18), np.empty((18, H)), np.empty((18, 3))
+    window_stats(z, offsets, series, cuts, span, spans, spread, steps, recent)
     for j in range(18):
-        want_spread, want_steps = reference_stats(parts[series[j]][:cuts[j]], H, span)
+        want_spread, want_steps, want_recent = reference_stats(parts[series[j]][:cuts[j]], H, span, spans)
         np.testing.assert_allclose(spread[j], want_spread, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(steps[j], want_steps, rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(recent[j], want_recent, rtol=1e-10, atol=1e-15)
+
+
+def test_recent_spans_are_whole_seasons_of_at_least_eight_steps():
+    assert recent_spans(1).tolist() == [8, 16, 32]
+    assert recent_spans(24).tolist() == [24, 48, 96]
+    assert len(recent_spans(7)) == len(RECENT) == ErrorScale.FEATURES - 4
 
 
 def test_a_held_out_window_is_described_by_its_series_points_before_its_targets_only():
@@ -54,35 +62,55 @@ def test_a_held_out_window_is_described_by_its_series_points_before_its_targets_
     other = SeriesStore.prepare(changed, np.array([0, 80]), None, 1, False, horizon=6)
     a = gather_samples(store, np.array([0]), np.array([66]), layout, stats=True)
     b = gather_samples(other, np.array([0]), np.array([66]), layout, stats=True)
-    np.testing.assert_array_equal(a.spread, b.spread)
-    np.testing.assert_array_equal(a.steps, b.steps)
+    for name in ("spread", "steps", "recent", "history"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+    assert a.history.tolist() == [60]                   # the points before the targets
     assert not np.allclose(a.y, b.y)                    # the targets did change
-    whole = np.empty(1), np.empty((1, 6))               # and the store's own statistics use the whole series
-    window_stats(z, np.array([0, 80]), np.array([0]), np.array([80]), SPAN, *whole)
+    whole = np.empty(1), np.empty((1, 6)), np.empty((1, 3))   # and the store's own statistics use the whole series
+    window_stats(z, np.array([0, 80]), np.array([0]), np.array([80]), SPAN, recent_spans(1), *whole)
     np.testing.assert_allclose(store.step_error, whole[1])
+    np.testing.assert_allclose(store.recent_spread, whole[2])
 
 
-def heteroscedastic(n_series=300, H=3, seed=0):
-    """Windows whose errors scale with their series' step error (slope 1) and not with the rest."""
+def heteroscedastic(n_series=300, H=3, seed=0, driver="steps"):
+    """Windows whose errors scale (slope 1) with their series' step error, or with its first recent
+    spread (``driver="recent"``), and not with the rest. Returns ErrorScale.fit's arguments."""
     rng = np.random.default_rng(seed)
     series = np.repeat(np.arange(n_series), 2)
     level = np.exp(rng.uniform(-1.5, 1.5, n_series))[series]
     spread = np.exp(rng.normal(0, 0.3, n_series))[series]
-    steps = spread[:, None] * level[:, None] * np.sqrt(np.arange(1, H + 1))
-    errors = np.abs(rng.standard_t(5, size=(len(series), H))) * steps
+    steps = spread[:, None] * np.exp(rng.normal(0, 0.3, n_series))[series, None] * np.sqrt(np.arange(1, H + 1))
+    recent = spread[:, None] * np.exp(rng.normal(0, 0.3, (n_series, len(RECENT))))[series]
+    if driver == "steps":
+        steps = steps * level[:, None]
+        size = steps
+    else:
+        recent[:, 0] *= level
+        size = recent[:, :1] * np.sqrt(np.arange(1, H + 1))
+    errors = np.abs(rng.standard_t(5, size=(len(series), H))) * size
     insample = np.exp(rng.normal(0, 0.5, n_series))[series]    # unrelated to the errors
-    return errors, spread, steps, insample, series
+    history = rng.integers(10, 500, n_series)[series]          # unrelated to the errors
+    return errors, spread, steps, insample, history, recent, series
 
 
-def test_the_scale_model_finds_the_feature_the_errors_follow():
-    errors, spread, steps, insample, series = heteroscedastic()
-    scale, scores = ErrorScale.fit(errors, spread, steps, insample, series)
-    assert 0.85 < scale.slopes[0] < 1.15                 # d / spread: the driver
-    assert abs(scale.slopes[1]) < 0.15                   # the in-sample error: noise here
+def unit(scale, args, rows=slice(None)):
+    """``scale.unit`` of the windows ``rows`` of heteroscedastic's ``args``."""
+    _, spread, steps, insample, history, recent, _ = args
+    return scale.unit(spread[rows], steps[rows], insample[rows], history[rows], recent[rows])
+
+
+@pytest.mark.parametrize("driver, feature", [("steps", 0), ("recent", 4)])
+def test_the_scale_model_finds_the_feature_the_errors_follow(driver, feature):
+    args = heteroscedastic(driver=driver)
+    errors = args[0]
+    scale, scores = ErrorScale.fit(*args)
+    assert 0.8 < scale.slopes[feature] < 1.15            # the driver
+    others = np.delete(scale.slopes, [feature, 2])       # (the log spread shares the driver's spread)
+    assert np.abs(others).max() < 0.2                    # the rest: noise here
     assert scores.shape == errors.shape and (scores >= 0).all()
     # the scores are errors over units fitted on the *other* half of the series: they differ from the
     # in-sample ones, and each half's units come from a model that never saw it
-    in_sample = errors / scale.unit(spread, steps, insample)
+    in_sample = errors / unit(scale, args)
     assert not np.allclose(scores, in_sample)
     assert 0.7 < np.median(scores) / np.median(in_sample) < 1.4
 
@@ -90,10 +118,9 @@ def test_the_scale_model_finds_the_feature_the_errors_follow():
 def test_a_handful_of_series_keeps_intervals_proportional_to_the_spread():
     """The slopes are shrunk by a ridge worth KAPPA series: with 3 series (however many windows each)
     the data cannot outweigh it, so the unit stays close to spread * exp(a_k)."""
-    errors, spread, steps, insample, series = heteroscedastic(n_series=3)
-    many = np.repeat(np.arange(len(series)), 50)          # 50 windows per series: still 3 series
-    errors, spread, steps, insample, series = errors[many], spread[many], steps[many], insample[many], series[many]
-    small, _ = ErrorScale.fit(errors, spread, steps, insample, series)
+    args = heteroscedastic(n_series=3)
+    many = np.repeat(np.arange(len(args[0])), 50)         # 50 windows per series: still 3 series
+    small, _ = ErrorScale.fit(*(a[many] for a in args))
     big, _ = ErrorScale.fit(*heteroscedastic(n_series=600))
     assert np.abs(small.slopes).max() < 0.5 * abs(big.slopes[0])
 
@@ -101,17 +128,25 @@ def test_a_handful_of_series_keeps_intervals_proportional_to_the_spread():
 def test_one_series_is_scored_in_sample_and_a_missing_in_sample_error_takes_the_median():
     rng = np.random.default_rng(1)
     errors = np.abs(rng.normal(size=(40, 4)))
-    spread, steps = np.ones(40), np.ones((40, 4))
+    spread, steps, history, recent = np.ones(40), np.ones((40, 4)), np.full(40, 30), np.ones((40, len(RECENT)))
     insample = np.full(40, 0.5)
-    scale, scores = ErrorScale.fit(errors, spread, steps, insample, np.zeros(40, np.int64))
-    np.testing.assert_allclose(scores, errors / scale.unit(spread, steps, insample))
+    one = np.zeros(40, np.int64)
+    scale, scores = ErrorScale.fit(errors, spread, steps, insample, history, recent, one)
+    np.testing.assert_allclose(scores, errors / scale.unit(spread, steps, insample, history, recent))
     assert scale.insample_fill == pytest.approx(np.log(0.5))
-    np.testing.assert_allclose(scale.unit(spread[:1], steps[:1], np.array([np.nan])),
-                               scale.unit(spread[:1], steps[:1], np.array([0.5])))
+    np.testing.assert_allclose(scale.unit(spread[:1], steps[:1], np.array([np.nan]), history[:1], recent[:1]),
+                               scale.unit(spread[:1], steps[:1], np.array([0.5]), history[:1], recent[:1]))
     exact = errors.copy()
     exact[:5] = 0.0                                        # exact hits: no log, but a score of 0
-    _, scores = ErrorScale.fit(exact, spread, steps, insample, np.zeros(40, np.int64))
+    _, scores = ErrorScale.fit(exact, spread, steps, insample, history, recent, one)
     assert (scores[:5] == 0).all() and np.isfinite(scores).all()
+
+
+def test_a_long_history_counts_as_the_span_its_statistics_rest_on():
+    """History enters as log min(n, SPAN): a series of 10,000 points is described like one of SPAN."""
+    x = ErrorScale.features(np.ones(3), np.ones((3, 2)), np.ones(3), np.array([12, SPAN, 10_000]),
+                            np.ones((3, len(RECENT))), 0.0, 0.0)
+    assert x[0, 0, 3] == pytest.approx(np.log(12)) and x[1, 0, 3] == x[2, 0, 3] == pytest.approx(np.log(SPAN))
 
 
 def test_new_series_get_intervals_from_their_own_history():
@@ -132,12 +167,13 @@ def test_new_series_get_intervals_from_their_own_history():
 
 
 def test_the_scale_model_does_not_depend_on_the_units_of_the_data():
-    """Errors, spreads and step errors all in units a million times larger (scaler=None on big numbers):
-    the same slopes and scores, and a unit a million times larger."""
-    errors, spread, steps, insample, series = heteroscedastic()
-    scale, scores = ErrorScale.fit(errors, spread, steps, insample, series)
-    big, big_scores = ErrorScale.fit(errors * 1e6, spread * 1e6, steps * 1e6, insample, series)
+    """Errors, spreads, step errors and recent spreads all in units a million times larger (scaler=None
+    on big numbers): the same slopes and scores, and a unit a million times larger."""
+    args = heteroscedastic()
+    errors, spread, steps, insample, history, recent, series = args
+    scale, scores = ErrorScale.fit(*args)
+    big_args = (errors * 1e6, spread * 1e6, steps * 1e6, insample, history, recent * 1e6, series)
+    big, big_scores = ErrorScale.fit(*big_args)
     np.testing.assert_allclose(big.slopes, scale.slopes, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(big_scores, scores, rtol=1e-6)
-    np.testing.assert_allclose(big.unit(spread[:5] * 1e6, steps[:5] * 1e6, insample[:5]),
-                               1e6 * scale.unit(spread[:5], steps[:5], insample[:5]), rtol=1e-6)
+    np.testing.assert_allclose(unit(big, big_args, slice(5)), 1e6 * unit(scale, args, slice(5)), rtol=1e-6)

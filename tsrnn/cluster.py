@@ -165,6 +165,8 @@ def _assemble(shards: list, rows: list, n: int) -> Samples:
     theta = None if first.theta is None else np.empty((n, first.theta.shape[1]))
     spread = None if first.spread is None else np.empty(n)
     steps = None if first.steps is None else np.empty((n, first.steps.shape[1]))
+    recent = None if first.recent is None else np.empty((n, first.recent.shape[1]))
+    history = None if first.history is None else np.empty(n, np.int64)
     for shard, where in zip(shards, rows):
         if not len(where):
             continue
@@ -174,8 +176,8 @@ def _assemble(shards: list, rows: list, n: int) -> Samples:
         if theta is not None:
             theta[where] = shard.theta
         if spread is not None:
-            spread[where], steps[where] = shard.spread, shard.steps
-    return Samples(x, y, level, xf, series, theta, spread, steps)
+            spread[where], steps[where], recent[where], history[where] = shard.spread, shard.steps, shard.recent, shard.history
+    return Samples(x, y, level, xf, series, theta, spread, steps, recent, history)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -292,7 +294,8 @@ def _merge_tails(tails: list, order: np.ndarray, ids: np.ndarray) -> tuple[Serie
     def cat(name):
         return np.concatenate([getattr(s, name) for s in stores])[order]
     state = SeriesStore(z[rows], offsets, cat("log"), cat("shift"), cat("scale"), cat("seasonal"), cat("n_obs"),
-                        spread=cat("spread"), step_error=cat("step_error"), theta=cat("theta"))
+                        spread=cat("spread"), step_error=cat("step_error"), theta=cat("theta"),
+                        recent_spread=cat("recent_spread"))
     lasts = [a.last for a in axes]
     last = (lasts[0].append(lasts[1:]) if isinstance(lasts[0], pd.Index) else np.concatenate(lasts))
     last = last.take(order) if isinstance(last, pd.Index) else last[order]

@@ -30,24 +30,25 @@ import numpy as np
 
 from . import __version__
 from .data import Axis
-from .intervals import ErrorScale
+from .intervals import RECENT, ErrorScale
 from .network import Network
 from .store import SeriesStore
 
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 7                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+FORMAT_VERSION = 8                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
                                      # 4: the store's fitted interval error scale; 5: the resolved scaler_;
                                      # 6: the Theta blend (the store's lines, theta_weight_); 7: the interval
-                                     # unit model (error_scale_, the store's step and in-sample errors)
+                                     # unit model (error_scale_, the store's step and in-sample errors);
+                                     # 8: the unit's history and recent-spread features (the store's recent spreads)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _FITTED = {"horizon_", "window_", "scaler_", "theta_weight_", "best_epoch_", "loss_history_"}
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
 _STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static",
-          "spread", "step_error", "insample_error", "theta")
+          "spread", "step_error", "insample_error", "theta", "recent_spread")
 
 
 def _umask() -> int:
@@ -268,8 +269,9 @@ def _load_checked(cls, path, meta):
              == len(state.insample_error) == n
              and state.seasonal.ndim == 2 and state.seasonal.shape[1] == max(1, model.season_length),
              "the series store's per-series arrays disagree in length")
-    _require(state.step_error.shape == (n, horizon) and arrays["scale_intercepts"].shape == (horizon,)
-             and arrays["scale_slopes"].shape == (3,) and arrays["scale_centers"].shape == (2,),
+    _require(state.step_error.shape == (n, horizon) and state.recent_spread.shape == (n, len(RECENT))
+             and arrays["scale_intercepts"].shape == (horizon,)
+             and arrays["scale_slopes"].shape == (ErrorScale.FEATURES,) and arrays["scale_centers"].shape == (2,),
              "the interval unit's arrays have the wrong shape")
     _require(state.theta.shape == (n, 2), "the series store's Theta lines have the wrong shape")
     weight = fitted["theta_weight_"]

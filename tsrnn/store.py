@@ -48,7 +48,7 @@ from numba import njit
 
 from ._config import JIT
 from .preprocessing import deseasonalize, fit_scalers, scale_into, standardize_channels, unscale
-from .intervals import SPAN, window_stats
+from .intervals import SPAN, recent_spans, window_stats
 from .theta import store_lines
 
 __all__ = ["SeriesStore", "Windows", "Layout", "gather", "positive_spread"]
@@ -74,6 +74,7 @@ class SeriesStore:
     step_error: np.ndarray = None  # (n, H) float64 each series' k-step drift error d_jk (``intervals.window_stats``; (n, 0): none)
     insample_error: np.ndarray = None  # (n,) float64 the forecast's mean error on its last training windows, in spread units (NaN: none)
     theta: np.ndarray = None   # (n, 2) float64 each series' Theta line after its end, f_k = a + slope k (``tsrnn/theta.py``; 0: none)
+    recent_spread: np.ndarray = None  # (n, R) float64 each series' mean |step| over its last ``intervals.recent_spans`` steps
 
     def __post_init__(self):
         n = len(self.offsets) - 1
@@ -85,13 +86,15 @@ class SeriesStore:
         if self.static is None:
             self.static = np.zeros((n, 0), np.float32)
         if self.spread is None:
-            self.spread, _ = series_stats(self.z, self.offsets, 0)
+            self.spread, _, _ = series_stats(self.z, self.offsets, 0, self.seasonal.shape[1])
         if self.step_error is None:
             self.step_error = np.zeros((n, 0))
         if self.insample_error is None:
             self.insample_error = np.full(n, np.nan)
         if self.theta is None:
             self.theta = np.zeros((n, 2))
+        if self.recent_spread is None:
+            _, _, self.recent_spread = series_stats(self.z, self.offsets, 0, self.seasonal.shape[1])
 
     @classmethod
     def prepare(cls, y: np.ndarray, offsets: np.ndarray, scaler, season_length: int, deseasonalize_: bool,
@@ -102,7 +105,7 @@ class SeriesStore:
         channels, standardised in place per series where ``scaled``; ``static`` (n, S); ``theta``: fit
         each series' Theta line on its whole prepared history (what its forecasts blend with);
         ``horizon``: measure each series' spread and k-step drift errors, k = 1 .. horizon, on its whole
-        prepared history (what its intervals scale with)."""
+        prepared history (what its intervals scale with, with its recent spreads, measured always)."""
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         log, shift, scale = fit_scalers(y, offsets, scaler)
         z = np.empty_like(y) if copy else y
@@ -117,9 +120,9 @@ class SeriesStore:
             center, spread = np.zeros((n, x.shape[1])), np.ones((n, x.shape[1]))
             standardize_channels(x, offsets, np.ascontiguousarray(scaled, dtype=np.bool_), center, spread)
         lines = store_lines(z, offsets) if theta else None
-        spread_z, steps = series_stats(z, offsets, horizon)
+        spread_z, steps, recent = series_stats(z, offsets, horizon, m)
         return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets), x, center, spread, static, spread_z,
-                   steps, theta=lines)
+                   steps, theta=lines, recent_spread=recent)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -146,7 +149,7 @@ class SeriesStore:
         rows = np.repeat(self.offsets[1:] - keep - offsets[:-1], keep) + np.arange(offsets[-1])
         return SeriesStore(self.z[rows], offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs,
                            self.x[rows], self.x_center, self.x_scale, self.static, self.spread, self.step_error,
-                           self.insample_error, self.theta)
+                           self.insample_error, self.theta, self.recent_spread)
 
     def extend(self, steps: int, n_past: int, future: np.ndarray | None = None) -> "SeriesStore":
         """The store with ``steps`` rows after the end of every series, to be forecast: values NaN,
@@ -167,7 +170,7 @@ class SeriesStore:
             x[new.ravel(), n_past:] = scaled.reshape(n * steps, C - n_past)
         return SeriesStore(z, offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs, x,
                            self.x_center, self.x_scale, self.static, self.spread, self.step_error,
-                           self.insample_error, self.theta)
+                           self.insample_error, self.theta, self.recent_spread)
 
     def to_original(self, z_adj: np.ndarray, series: np.ndarray | None = None) -> np.ndarray:
         """Forecasts (B, h) of the adjusted, scaled series ``series`` (default: all) back to the data's
@@ -187,15 +190,18 @@ def positive_spread(spread: np.ndarray, reference: np.ndarray | None = None) -> 
     return np.where(spread > 0, spread, np.median(ref[good]) if good.any() else 1.0)
 
 
-def series_stats(z: np.ndarray, offsets: np.ndarray, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+def series_stats(z: np.ndarray, offsets: np.ndarray, horizon: int,
+                 season_length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Each whole series' spread, its mean absolute step |z_t - z_{t-1}| (its in-sample naive error on
-    the prepared scale; 0 for a constant series or one without steps), and its k-step drift errors for
-    k = 1 .. ``horizon`` ((n, 0) for 0): ``intervals.window_stats`` with every series' full length."""
+    the prepared scale; 0 for a constant series or one without steps), its k-step drift errors for
+    k = 1 .. ``horizon`` ((n, 0) for 0) and its recent spreads (n, R) (``intervals.recent_spans``):
+    ``intervals.window_stats`` with every series' full length."""
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     n = len(offsets) - 1
-    spread, steps = np.empty(n), np.empty((n, int(horizon)))
-    window_stats(z, offsets, np.arange(n, dtype=np.int64), np.diff(offsets), SPAN, spread, steps)
-    return spread, steps
+    spans = recent_spans(season_length)
+    spread, steps, recent = np.empty(n), np.empty((n, int(horizon))), np.empty((n, len(spans)))
+    window_stats(z, offsets, np.arange(n, dtype=np.int64), np.diff(offsets), SPAN, spans, spread, steps, recent)
+    return spread, steps, recent
 
 
 class Windows:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .intervals import SPAN, window_stats
+from .intervals import SPAN, recent_spans, window_stats
 from .optim import Adam
 from .store import Layout, SeriesStore, Windows, gather
 from .theta import line_forecasts, theta_lines
@@ -35,13 +35,14 @@ class Samples:
     (both centred on the sample's level, ``level``), the decoder's future inputs ``xf`` (H, N, F) or
     None, which series each sample comes from, ``theta`` (N, H) the Theta method's forecast of its
     targets from the series' points before them, in the same centred units (``tsrnn/theta.py``), and
-    ``spread`` (N,), ``steps`` (N, H) the interval statistics of those points (``intervals.window_stats``),
-    or None when not asked for."""
+    ``spread`` (N,), ``steps`` (N, H), ``recent`` (N, R) the interval statistics of those points
+    (``intervals.window_stats``) and ``history`` (N,) their number, or None when not asked for."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, level: np.ndarray, xf: np.ndarray | None, series: np.ndarray,
-                 theta: np.ndarray | None = None, spread: np.ndarray | None = None, steps: np.ndarray | None = None):
+                 theta: np.ndarray | None = None, spread: np.ndarray | None = None, steps: np.ndarray | None = None,
+                 recent: np.ndarray | None = None, history: np.ndarray | None = None):
         self.x, self.y, self.level, self.xf, self.series, self.theta = x, y, level, xf, series, theta
-        self.spread, self.steps = spread, steps
+        self.spread, self.steps, self.recent, self.history = spread, steps, recent, history
 
     def __len__(self) -> int:
         return len(self.series)
@@ -51,7 +52,7 @@ class Samples:
         def pick(a, axis=0):
             return None if a is None else np.ascontiguousarray(np.take(a, rows, axis=axis))
         return Samples(pick(self.x, 1), pick(self.y), pick(self.level), pick(self.xf, 1), pick(self.series),
-                       pick(self.theta), pick(self.spread), pick(self.steps))
+                       pick(self.theta), pick(self.spread), pick(self.steps), pick(self.recent), pick(self.history))
 
 
 def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, layout: Layout,
@@ -66,15 +67,17 @@ def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, lay
            layout.n_past, x, y, level, xf)
     series64 = np.ascontiguousarray(series, dtype=np.int64)
     cuts = np.ascontiguousarray(ends - layout.horizon, dtype=np.int64)
-    forecast = spread = steps = None
+    forecast = spread = steps = recent = history = None
     if theta:
         lines = np.empty((len(series), 2))
         theta_lines(store.z, store.offsets, series64, cuts, lines)
         forecast = line_forecasts(lines, 1, layout.horizon) - level[:, None]
     if stats:
-        spread, steps = np.empty(len(series)), np.empty((len(series), layout.horizon))
-        window_stats(store.z, store.offsets, series64, cuts, SPAN, spread, steps)
-    return Samples(x, y, level, xf if layout.n_future else None, series, forecast, spread, steps)
+        spans = recent_spans(store.seasonal.shape[1])
+        spread, steps, recent = np.empty(len(series)), np.empty((len(series), layout.horizon)), np.empty((len(series), len(spans)))
+        window_stats(store.z, store.offsets, series64, cuts, SPAN, spans, spread, steps, recent)
+        history = cuts
+    return Samples(x, y, level, xf if layout.n_future else None, series, forecast, spread, steps, recent, history)
 
 
 def epoch_orders(windows: Windows, rng: np.random.Generator, samples_per_epoch: int, epochs: int) -> list:

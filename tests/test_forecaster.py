@@ -426,6 +426,8 @@ def _tamper(tmp_path, edit):
     (lambda m: m["network"].update(num_layers="2"), "corrupt or incomplete"),
     (lambda m: m["arrays"]["params"].update(sha256="0" * 64), "array 'params' of weights.npz is not the one"),
     (lambda m: m.update(format_version=99), "model format 99, newer than this tsrnn reads"),
+    (lambda m: m.update(format_version=7), "model format 7, older than this tsrnn reads .*refit the model"),
+    (lambda m: m.update(format_version=0), "unknown model format 0"),
     (lambda m: m["params"].update(hidden_size=-1), "hidden_size must be a positive integer"),
 ])
 def test_load_refuses_tampered_model_files_with_a_clear_error(tmp_path, edit, match):

@@ -208,6 +208,9 @@ def load_forecaster(cls, path):
     if isinstance(version, int) and not isinstance(version, bool) and version > FORMAT_VERSION:
         raise ValueError(f"{path} has model format {version}, newer than this tsrnn reads ({FORMAT_VERSION}): "
                          "upgrade tsrnn")
+    if isinstance(version, int) and not isinstance(version, bool) and 1 <= version < FORMAT_VERSION:
+        raise ValueError(f"{path} has model format {version}, older than this tsrnn reads ({FORMAT_VERSION}): "
+                         "refit the model and save it again")
     try:
         model = _load_checked(cls, path, meta)
     except (KeyError, TypeError, ValueError, OSError, IndexError, EOFError, OverflowError) as exc:

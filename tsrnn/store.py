@@ -85,16 +85,16 @@ class SeriesStore:
             self.x_center, self.x_scale = np.zeros((n, C)), np.ones((n, C))
         if self.static is None:
             self.static = np.zeros((n, 0), np.float32)
-        if self.spread is None:
-            self.spread, _, _ = series_stats(self.z, self.offsets, 0, self.seasonal.shape[1])
+        if self.spread is None or self.recent_spread is None:
+            spread, _, recent = series_stats(self.z, self.offsets, 0, self.seasonal.shape[1])
+            self.spread = spread if self.spread is None else self.spread
+            self.recent_spread = recent if self.recent_spread is None else self.recent_spread
         if self.step_error is None:
             self.step_error = np.zeros((n, 0))
         if self.insample_error is None:
             self.insample_error = np.full(n, np.nan)
         if self.theta is None:
             self.theta = np.zeros((n, 2))
-        if self.recent_spread is None:
-            _, _, self.recent_spread = series_stats(self.z, self.offsets, 0, self.seasonal.shape[1])
 
     @classmethod
     def prepare(cls, y: np.ndarray, offsets: np.ndarray, scaler, season_length: int, deseasonalize_: bool,

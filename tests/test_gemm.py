@@ -75,3 +75,22 @@ def test_portable_target_uses_narrow_vectors(tmp_path):
     env = dict(os.environ, NUMBA_CPU_NAME="generic", NUMBA_CACHE_DIR=str(tmp_path))
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]
+
+
+@pytest.mark.parametrize("dtype,tol", DTYPES)
+def test_the_linear_head_forward_and_backward_match_numpy(dtype, tol):
+    """``kernels/cpu/linear.py``: y = x W^T + b, dW = dy^T x, db = column sums, dx = dy W, on the head's
+    shapes (one row: single-series forecasts; N = 1: the seq2seq head; K = 216: 24 steps x 9 future
+    inputs) and ragged ones."""
+    from tsrnn.kernels.cpu.linear import linear, linear_backward
+
+    rng = np.random.default_rng(2)
+    for M, K, N in ((1, 32, 24), (7, 5, 1), (128, 216, 24), (MR + 3, 33, 13), (64, 32, 1)):
+        x, W, b = (rng.normal(size=s).astype(dtype) for s in ((M, K), (N, K), (N,)))
+        dy = rng.normal(size=(M, N)).astype(dtype)
+        x64, W64, dy64 = (a.astype(np.float64) for a in (x, W, dy))
+        assert _rel_err(linear(x, W, b), x64 @ W64.T + b) <= tol
+        dW, db = np.full((N, K), np.nan, dtype), np.full(N, np.nan, dtype)   # written, not added to
+        dx = linear_backward(dy, x, W, dW, db)
+        assert _rel_err(dW, dy64.T @ x64) <= tol * 10 and _rel_err(db, dy64.sum(axis=0)) <= tol * 10
+        assert _rel_err(dx, dy64 @ W64) <= tol

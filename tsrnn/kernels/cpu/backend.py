@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import optim
+from . import linear, optim
 
 __all__ = ["CpuBackend"]
 
@@ -65,15 +65,13 @@ class CpuBackend:
     def transpose(self, a):
         return np.ascontiguousarray(a.T)
 
-    # the linear head: y = x W^T + b
+    # the linear head: y = x W^T + b (``linear.py``: our GEMM, not OpenBLAS's threads)
     def linear(self, x, W, b):
-        return x @ W.T + b
+        return linear.linear(np.ascontiguousarray(x), W, b)
 
     def linear_backward(self, dy, x, W, dW, db):
         """dW = dy^T x and db = column sums of dy (written); returns dL/dx = dy W."""
-        dW[...] = dy.T @ x
-        db[...] = dy.sum(axis=0)
-        return dy @ W
+        return linear.linear_backward(np.ascontiguousarray(dy), np.ascontiguousarray(x), W, dW, db)
 
     # training
     def loss(self, pred, target, kind: str):

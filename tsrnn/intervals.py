@@ -38,7 +38,7 @@ seeded sample (``tsrnn.store.Windows``), so calibration costs the same for 1,000
 
 Measured on the M4 dev sample (``docs/intervals.md``): 95 % MSIS 15.1-15.2 with the first three
 features against 16.8-17.1 with the previous error scale (the spread times a power of the in-sample
-error), and 13.9-14.1 with all six (coverage 0.958-0.960).
+error), and 13.9-14.0 with all six (coverage 0.957-0.960).
 """
 from __future__ import annotations
 

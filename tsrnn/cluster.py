@@ -176,7 +176,8 @@ def _assemble(shards: list, rows: list, n: int) -> Samples:
         if theta is not None:
             theta[where] = shard.theta
         if spread is not None:
-            spread[where], steps[where], recent[where], history[where] = shard.spread, shard.steps, shard.recent, shard.history
+            spread[where], steps[where] = shard.spread, shard.steps
+            recent[where], history[where] = shard.recent, shard.history
     return Samples(x, y, level, xf, series, theta, spread, steps, recent, history)
 
 

@@ -162,16 +162,17 @@ def window_stats(z, offsets, series, cuts, span, spans, spread, steps, recent):
                 recent[j, r] = 0.0
             continue
         total = 0.0
-        for t in range(a + 1, a + n):
-            total += abs(z[t] - z[t - 1])
+        for t in range(a + n - 1, a, -1):                # the steps from the newest back, so that each
+            total += abs(z[t] - z[t - 1])                # v_jr (the mean |step| over the last spans[r]
+            count = a + n - t                            # steps) is read on the way
+            for r in range(len(spans)):
+                if spans[r] == count:
+                    recent[j, r] = total / count
         sp = total / (n - 1)
+        for r in range(len(spans)):
+            if spans[r] > n - 1:                         # a prefix shorter than the span: all its steps
+                recent[j, r] = sp
         spread[j] = sp if sp > 1e-12 else 0.0
-        for r in range(len(spans)):                      # v_jr: the mean |step| over the last spans[r] steps
-            first = max(a + 1, a + n - spans[r])
-            acc = 0.0
-            for t in range(first, a + n):
-                acc += abs(z[t] - z[t - 1])
-            recent[j, r] = acc / (a + n - first)
         mu = (z[a + n - 1] - z[a]) / (n - 1)             # the mean step
         for k in range(1, H + 1):
             pairs = n - k                                 # origins t with a k-step change z_{t+k} - z_t

@@ -296,17 +296,18 @@ def peer_ratios(per_series: pd.DataFrame, wall: pd.DataFrame, freqs: list[str], 
              "| " + " | ".join(["model", "time / sf_ets", *(f"MSIS {lv:g} % / sf_ets" for lv in levels),
                                *(f"OWA - best peer, {f}" for f in freqs)]) + " |",
              "|---|---|" + "---|" * (len(levels) + len(freqs))]
+    ets = per_series[per_series.model == "sf_ets"]
+    msis = {lv: f"msis_{lv:g}" for lv in levels}
+    ets_msis = {lv: ets[col].mean() if len(ets) and col in ets and ets[col].notna().all() else None
+                for lv, col in msis.items()}
+    best = {f: min(peers, key=lambda p: owa(per_series[per_series.freq == f], p)) for f in freqs}
     for model in ours:
+        mine = per_series[per_series.model == model]
         cells = [f"{wall.loc[model, 'total'] / wall.loc['sf_ets', 'total']:.2f}" if "sf_ets" in wall.index else ""]
-        for lv in levels:
-            col = f"msis_{lv:g}"
-            have = "sf_ets" in peers and col in per_series and per_series[per_series.model == "sf_ets"][col].notna().all()
-            cells.append(f"{per_series[per_series.model == model][col].mean() / per_series[per_series.model == 'sf_ets'][col].mean():.2f}"
-                         if have else "")
+        cells += [f"{mine[msis[lv]].mean() / ets_msis[lv]:.2f}" if ets_msis[lv] else "" for lv in levels]
         for f in freqs:
             d = per_series[per_series.freq == f]
-            best = min(peers, key=lambda p: owa(d, p))
-            cells.append(f"{owa(d, model) - owa(d, best):+.3f} ({best})")
+            cells.append(f"{owa(d, model) - owa(d, best[f]):+.3f} ({best[f]})")
         lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return lines
 

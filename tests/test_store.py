@@ -9,7 +9,7 @@ import pytest
 
 import tsrnn
 from tsrnn import Forecaster
-from tsrnn.data import series_stamps, to_panel
+from tsrnn.data import read_future, series_stamps, to_panel
 from tsrnn.store import Layout, SeriesStore, Windows, gather
 from tsrnn.training import gather_samples
 
@@ -56,6 +56,35 @@ def test_reader_does_not_share_memory_with_the_caller():
     panel = to_panel(df)
     panel.data[:] = -1.0
     assert (df.y > 0).all()
+
+
+@pytest.mark.parametrize("dtype", ["Float64", "Int64", "object", "str", "float64[pyarrow]"])
+def test_long_frames_of_nullable_object_string_or_arrow_values_read_and_forecast_like_floats(dtype):
+    if "pyarrow" in dtype:
+        pytest.importorskip("pyarrow")
+    df = random_panel(4, low=40, high=60, shuffle=False).assign(y=lambda d: d.y.round())   # sorted: no reorder copy
+    values = df.y.astype("Int64").astype(dtype) if dtype == "Int64" else df.y.astype(dtype)
+    typed = df.assign(y=values)
+    before = typed.copy()
+    panel = to_panel(typed)
+    assert panel.data.flags.writeable and not np.shares_memory(panel.data, df.y.to_numpy())
+    assert panel.data.tolist() == to_panel(df).data.tolist()
+    got = Forecaster(horizon=2, **FAST).fit(typed).predict(2)      # a read-only array broke the scaling kernel
+    want = Forecaster(horizon=2, **FAST).fit(df).predict(2)
+    np.testing.assert_allclose(got.yhat, want.yhat)
+    pd.testing.assert_frame_equal(typed, before)
+
+
+def test_a_long_frame_may_hold_its_ids_and_times_in_the_index():
+    df = random_panel(5)
+    indexed = df.set_index(["unique_id", "ds"])
+    before = indexed.copy()
+    assert to_panel(indexed).data.tolist() == to_panel(df).data.tolist()
+    assert to_panel(df.set_index("ds")).offsets.tolist() == to_panel(df).offsets.tolist()
+    pd.testing.assert_frame_equal(indexed, before)
+    hist = to_panel(pd.DataFrame({"unique_id": "a", "ds": [1, 2, 3], "y": [1.0, 2, 3], "p": [5.0, 6, 7]}), columns=["p"])
+    future = pd.DataFrame({"unique_id": "a", "ds": [4, 5], "p": [8.0, 9.0]}).set_index(["unique_id", "ds"])
+    assert read_future(future, hist, 2, ["p"]).columns["p"].values.tolist() == [8.0, 9.0]
 
 
 @pytest.mark.parametrize("freq,tz", [("MS", None), ("W-SUN", None), ("h", None), ("D", "Europe/Berlin"),

@@ -298,6 +298,9 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
              freq=None, fill=None, columns=(), static=()) -> Panel:
     """Validate ``y`` (any accepted form) and return a :class:`Panel`. ``y`` itself is never modified.
 
+    A long frame may hold its ids and time stamps as index levels named ``id_col`` and ``time_col`` (a
+    frame after ``set_index(["unique_id", "ds"])``).
+
     ``columns``: covariate columns of a long frame to read along (any other column is an error);
     ``static``: those among them that must be constant within each series. A NaN in a numeric covariate
     is an error naming the series and the column, or is filled by ``fill`` like the target.
@@ -327,6 +330,7 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
     if isinstance(y, pd.DataFrame):
         if y.empty or len(y.columns) == 0:
             raise ValueError("the DataFrame is empty")
+        y = _levels_as_columns(y, id_col, time_col)
         if id_col in y.columns or time_col in y.columns or target_col in y.columns:
             return _long_panel(y, id_col, time_col, target_col, freq, fill, columns, static)
         if columns:
@@ -372,6 +376,13 @@ def _wide_panel(df: pd.DataFrame, freq, fill) -> Panel:
 
 # ------------------------------------------------------------------------------------------------------
 # long frames: whole-frame operations
+def _levels_as_columns(df: pd.DataFrame, id_col, time_col) -> pd.DataFrame:
+    """``df`` with the id and time index levels (a frame after ``set_index([id_col, time_col])``) as
+    columns: a new frame, or ``df`` itself when there are none."""
+    levels = [c for c in (id_col, time_col) if c in df.index.names and c not in df.columns]
+    return df.reset_index(levels) if levels else df
+
+
 class _Problems:
     """Bad series found while reading a frame, reported together in one error."""
 
@@ -571,7 +582,9 @@ def _long_values(target: pd.Series, target_col, order, offsets, problems) -> np.
             problems.add(series, describe)            # reported with the frame's other problems
     if order is not None:
         return raw[order]
-    return raw.copy() if target.dtype == np.float64 else raw    # to_numpy gave a view of the caller's column
+    # to_numpy may give a view of the caller's column (float64, pyarrow float64) or a read-only view of
+    # pandas' converted copy (object or string values): either way the store needs its own writable array
+    return raw if raw.flags.owndata and raw.flags.writeable else raw.copy()
 
 
 def _long_step(index, ticks, offsets, codes, order, freq, datetime, problems):
@@ -696,6 +709,7 @@ def read_future(df, axis: Axis, steps: int, columns, id_col: str = "unique_id", 
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"future must be a long DataFrame with columns {id_col!r}, {time_col!r} and the future "
                          f"covariates {columns}, got {type(df).__name__}")
+    df = _levels_as_columns(df, id_col, time_col)
     missing = [c for c in [id_col, time_col, *columns] if c not in df.columns]
     if missing:
         raise ValueError(f"the future frame lacks column(s) {missing}; it has {list(df.columns)}")

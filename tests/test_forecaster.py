@@ -237,6 +237,25 @@ def test_save_load_round_trip(tmp_path):
     pd.testing.assert_series_equal(series.predict(3), Forecaster.load(tmp_path / "s").predict(3))
 
 
+def test_save_replaces_an_earlier_model_but_never_other_files(tmp_path):
+    model = Forecaster(**FAST).fit(monthly())
+    model.save(tmp_path / "m")
+    Forecaster(**{**FAST, "random_state": 1}).fit(monthly()).save(tmp_path / "m")      # an earlier model: replaced
+    assert Forecaster.load(tmp_path / "m").random_state == 1
+    (tmp_path / "empty").mkdir()
+    model.save(tmp_path / "empty")
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "important.csv").write_text("data")
+    with pytest.raises(ValueError, match=r"holds other files \(important.csv\)"):
+        model.save(tmp_path / "results")
+    (tmp_path / "data.csv").write_text("data")
+    with pytest.raises(ValueError, match="is a file"):
+        model.save(tmp_path / "data.csv")
+    assert (tmp_path / "results" / "important.csv").read_text() == "data"
+    assert (tmp_path / "data.csv").read_text() == "data"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["data.csv", "empty", "m", "results"]   # no leftovers
+
+
 def test_load_rejects_corrupt_foreign_and_other_version_files(tmp_path):
     model = Forecaster(**FAST).fit(monthly())
     model.save(tmp_path / "m")

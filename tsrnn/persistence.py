@@ -44,6 +44,7 @@ FORMAT_VERSION = 8                   # 1: tsrnn 0.1 (per-series dicts); 2: the s
                                      # 8: the unit's history and recent-spread features (the store's recent spreads)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
+_MODEL_FILES = ("model.json", "weights.npz")     # all that a model directory holds
 _FITTED = {"horizon_", "window_", "scaler_", "theta_weight_", "best_epoch_", "loss_history_"}
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
@@ -142,8 +143,10 @@ def _digest(a: np.ndarray) -> str:
 
 
 def save_forecaster(model, path) -> None:
-    """Write a fitted Forecaster to the directory ``path`` (replaced as a whole if it exists)."""
+    """Write a fitted Forecaster to the directory ``path``. An earlier model there is replaced as a whole;
+    a file, or a directory holding anything else, is left alone and is a ValueError."""
     path = Path(path)
+    _check_replaceable(path)
     net = model.networks_[0]
     axis_meta, last = _axis_meta(model.panel_)
     state = model.state_
@@ -183,6 +186,24 @@ def save_forecaster(model, path) -> None:
     finally:
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _check_replaceable(path: Path) -> None:
+    """``path`` may be written: it does not exist, or it is an empty directory or a saved model's (no
+    other files, which replacing it would delete)."""
+    if path.is_symlink():
+        raise ValueError(f"cannot save the model to {path}: it is a symbolic link; save to the directory it "
+                         "points to, or choose another path")
+    if not path.exists():
+        return
+    if not path.is_dir():
+        raise ValueError(f"cannot save the model to {path}: it is a file, not a model directory; "
+                         "choose another path or remove it")
+    others = sorted(p.name for p in path.iterdir() if p.name not in _MODEL_FILES)
+    if others:
+        listed = ", ".join(others[:5]) + (f" and {len(others) - 5} more" if len(others) > 5 else "")
+        raise ValueError(f"cannot save the model to {path}: the directory holds other files ({listed}), which "
+                         "replacing it would delete; choose another path or remove them")
 
 
 def _require(ok: bool, message: str) -> None:

@@ -1,11 +1,13 @@
 """The interval unit (``tsrnn/intervals.py``): the window statistics against plain numpy, their
 leak-freedom, the scale model's fit, shrinkage and cross-fitting, and their use by the Forecaster."""
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from tsrnn import Forecaster
-from tsrnn.intervals import RECENT, SPAN, ErrorScale, recent_spans, window_stats
+from tsrnn.intervals import RECENT, SPAN, ErrorScale, check_levels, recent_spans, window_stats
 from tsrnn.store import Layout, SeriesStore
 from tsrnn.training import gather_samples
 
@@ -177,3 +179,11 @@ def test_the_scale_model_does_not_depend_on_the_units_of_the_data():
     np.testing.assert_allclose(big.slopes, scale.slopes, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(big_scores, scores, rtol=1e-6)
     np.testing.assert_allclose(unit(big, big_args, slice(5)), 1e6 * unit(scale, args, slice(5)), rtol=1e-6)
+
+
+def test_a_level_below_1_is_warned_about_as_a_probability_meant_as_a_percentage():
+    with pytest.warns(UserWarning, match="for 95 % pass 95"):
+        assert check_levels(0.95) == [0.95]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert check_levels([1, 50, 99.5]) == [1.0, 50.0, 99.5]

@@ -72,13 +72,19 @@ _LOG_LIMIT = 5.0          # feature ratios are clipped to e^-5 .. e^5 (a constan
 
 
 def check_levels(level) -> list[float]:
-    """Coverage levels in (0, 100) as floats (``None`` -> no interval).
+    """Coverage levels in (0, 100) as floats (``None`` -> no interval). A level below 1 is most likely a
+    probability meant as a percentage (0.95 for 95), so it is kept but warned about.
 
     >>> check_levels([80, 95])
     [80.0, 95.0]
     """
-    return _numbers(level, 100, "level must be a number or a list of numbers in (0, 100), e.g. [80, 95]",
-                    "level must be a coverage in (0, 100), e.g. [80, 95]")
+    levels = _numbers(level, 100, "level must be a number or a list of numbers in (0, 100), e.g. [80, 95]",
+                      "level must be a coverage in (0, 100), e.g. [80, 95]")
+    for v in levels:
+        if v < 1:
+            warnings.warn(f"level {v:g} asks for a {v:g} % interval; levels are percentages: for {100 * v:g} % "
+                          f"pass {100 * v:g}", UserWarning, stacklevel=3)
+    return levels
 
 
 def check_quantiles(quantiles) -> list[float]:

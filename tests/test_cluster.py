@@ -47,6 +47,8 @@ def test_fit_and_predict_from_a_dask_dataframe_equal_the_pandas_path(client, fra
     got = out.compute().sort_values(["unique_id", "ds"]).reset_index(drop=True)
     np.testing.assert_allclose(got.yhat, expected.yhat, rtol=1e-6)
     assert list(got.unique_id.unique()) == list(expected.unique_id.unique())
+    indexed = frame.set_index(["unique_id", "ds"])          # ids and times as index levels, as locally
+    pd.testing.assert_frame_equal(cluster.fit(Forecaster(**KW), indexed, client).predict(8, level=[80]), expected)
 
 
 def test_backtest_metrics_are_identical_locally_and_at_one_and_two_workers(client, frame):

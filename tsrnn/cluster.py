@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import Axis
+from .data import Axis, levels_as_columns
 from .store import SeriesStore
 from .training import PoolBatches, Samples, epoch_orders, gather_samples
 
@@ -77,7 +77,7 @@ def connect(client=None, scheduler: str | None = None, workers: int | None = Non
         raise ValueError("no Dask client: pass client=, scheduler= or workers= (or start a Client first)") from None
 
 
-def to_partitions(data, client, id_col: str = "unique_id") -> list:
+def to_partitions(data, client, id_col: str = "unique_id", time_col: str = "ds") -> list:
     """``data`` as pandas partitions on the workers (futures), each holding whole series: a pandas frame
     is cut by series into one partition per worker and handed over inside the tasks that read them (so
     Dask can rerun a lost one); a dask frame is shuffled on ``id_col`` only when a series spans
@@ -93,6 +93,7 @@ def to_partitions(data, client, id_col: str = "unique_id") -> list:
     2
     """
     if isinstance(data, pd.DataFrame):
+        data = levels_as_columns(data, id_col, time_col)
         if id_col not in data.columns:
             raise ValueError(f"the long DataFrame lacks the id column {id_col!r}")
         codes, _ = pd.factorize(data[id_col], sort=True)
@@ -204,7 +205,8 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
                                                            "static_covariates")) or model.calendar:
             raise ValueError("covariates are not supported on a Dask cluster yet; fit the model locally")
         model.covariates_ = Encoding()
-        reads = [client.submit(_read, part, model, pure=False) for part in to_partitions(data, client, model.id_col)]
+        partitions = to_partitions(data, client, model.id_col, model.time_col)
+        reads = [client.submit(_read, part, model, pure=False) for part in partitions]
         metas = client.gather([client.submit(_meta, r) for r in reads])
         errors = [m["error"] for m in metas if "error" in m]
         if errors:
@@ -326,7 +328,8 @@ def predict(model, h: int, data=None, client=None, scheduler: str | None = None,
         import dask.dataframe as dd
 
         shared = client.scatter(model, broadcast=True)
-        parts = [client.submit(_predict_part, shared, part, h, level) for part in to_partitions(data, client, model.id_col)]
+        parts = [client.submit(_predict_part, shared, part, h, level)
+                 for part in to_partitions(data, client, model.id_col, model.time_col)]
         meta = model.predict(h, y=_tiny(model), level=level).iloc[:0]
         out = dd.from_delayed(parts, meta=meta, verify_meta=False)
         return out.compute() if compute else out.persist()
@@ -374,8 +377,9 @@ def forecast(model, data, h: int, client=None, scheduler: str | None = None, wor
             if future is not None:
                 raise ValueError("covariates are not supported on a Dask cluster yet; forecast locally")
             return fit(model, data, client).predict(h, level=level)
+        columns = getattr(model, "id_col", "unique_id"), getattr(model, "time_col", "ds")
         parts = client.gather([client.submit(_fit_predict, model, part, h, level, pure=False)
-                               for part in to_partitions(data, client, getattr(model, "id_col", "unique_id"))])
+                               for part in to_partitions(data, client, *columns)])
         out = pd.concat([p for p in parts if len(p)], ignore_index=True)
         return out.sort_values("unique_id", kind="stable").reset_index(drop=True)
     finally:

@@ -330,7 +330,7 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
     if isinstance(y, pd.DataFrame):
         if y.empty or len(y.columns) == 0:
             raise ValueError("the DataFrame is empty")
-        y = _levels_as_columns(y, id_col, time_col)
+        y = levels_as_columns(y, id_col, time_col)
         if id_col in y.columns or time_col in y.columns or target_col in y.columns:
             return _long_panel(y, id_col, time_col, target_col, freq, fill, columns, static)
         if columns:
@@ -376,7 +376,7 @@ def _wide_panel(df: pd.DataFrame, freq, fill) -> Panel:
 
 # ------------------------------------------------------------------------------------------------------
 # long frames: whole-frame operations
-def _levels_as_columns(df: pd.DataFrame, id_col, time_col) -> pd.DataFrame:
+def levels_as_columns(df: pd.DataFrame, id_col, time_col) -> pd.DataFrame:
     """``df`` with the id and time index levels (a frame after ``set_index([id_col, time_col])``) as
     columns: a new frame, or ``df`` itself when there are none."""
     levels = [c for c in (id_col, time_col) if c in df.index.names and c not in df.columns]
@@ -709,7 +709,7 @@ def read_future(df, axis: Axis, steps: int, columns, id_col: str = "unique_id", 
     if not isinstance(df, pd.DataFrame):
         raise ValueError(f"future must be a long DataFrame with columns {id_col!r}, {time_col!r} and the future "
                          f"covariates {columns}, got {type(df).__name__}")
-    df = _levels_as_columns(df, id_col, time_col)
+    df = levels_as_columns(df, id_col, time_col)
     missing = [c for c in [id_col, time_col, *columns] if c not in df.columns]
     if missing:
         raise ValueError(f"the future frame lacks column(s) {missing}; it has {list(df.columns)}")

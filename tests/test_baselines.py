@@ -88,6 +88,19 @@ def test_auto_arima_rejects_degenerate_fits():
     assert np.max(np.abs(g / test - 1)) < 0.2
 
 
+def test_auto_arima_fits_a_constant_series_or_a_seasonally_constant_one_without_kpss():
+    """KPSS divides by the variance: on a constant series (or one whose seasonal difference is constant)
+    it failed with 'cannot convert float NaN to integer' and the series fell back to Naive2 for that
+    reason. A constant series needs no differencing."""
+    for y in (np.full(60, 5.0), 5.0 + 0.5 * np.arange(60.0)):
+        model = AutoARIMA(season_length=12)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            f = model.fit(pd.Series(y)).predict(3, level=[80])
+        assert not model.fallbacks_
+        np.testing.assert_allclose(f.yhat, y[-1] + (y[-1] - y[-2]) * np.arange(1, 4), rtol=1e-3)
+
+
 def test_baseline_argument_checks():
     with pytest.raises(ValueError, match="season_length"):
         Naive2(season_length=0).fit(series())

@@ -362,7 +362,7 @@ class AutoARIMA(_Baseline):
         D = 1 if m > 1 and len(y) >= 3 * m and seasonality_test(y, m) else 0
         x = y[m:] - y[:-m] if D else y
         d = 0
-        while d < 2 and len(x) > 10:
+        while d < 2 and len(x) > 10 and np.ptp(x) > 0:     # constant: stationary (and KPSS would divide by 0)
             stat, pvalue, *_ = kpss(x, regression="c", nlags="auto")
             if pvalue >= 0.05:
                 break

@@ -88,10 +88,10 @@ def test_auto_arima_rejects_degenerate_fits():
     assert np.max(np.abs(g / test - 1)) < 0.2
 
 
-def test_auto_arima_fits_a_constant_series_or_a_seasonally_constant_one_without_kpss():
-    """KPSS divides by the variance: on a constant series (or one whose seasonal difference is constant)
-    it failed with 'cannot convert float NaN to integer' and the series fell back to Naive2 for that
-    reason. A constant series needs no differencing."""
+def test_auto_arima_fits_a_constant_series_or_one_that_differencing_makes_constant():
+    """KPSS divides by the variance: on a constant series (or a straight line once differenced) it
+    failed with 'cannot convert float NaN to integer' and the series fell back to Naive2 for that
+    reason. A constant series needs no (more) differencing."""
     for y in (np.full(60, 5.0), 5.0 + 0.5 * np.arange(60.0)):
         model = AutoARIMA(season_length=12)
         with warnings.catch_warnings():

@@ -26,14 +26,14 @@ calendar features), then static channels. ``tsrnn/store.py`` lays them out next 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from .data import (CALENDAR, Axis, Panel, calendar_features, check_calendar_axis, default_calendar, row_stamps,
                    series_stamps)
 
-__all__ = ["Encoding", "MAX_CATEGORIES", "check_names", "check_calendar"]
+__all__ = ["Encoding", "MAX_CATEGORIES", "calendar_names", "check_names", "check_kinds", "check_calendar"]
 
 MAX_CATEGORIES = 64     # one-hot width limit: a column with more categories is an error (see docs/forecaster.md)
 
@@ -53,6 +53,15 @@ def check_names(param: str, value) -> tuple:
     return names
 
 
+def check_kinds(past: tuple, future: tuple, static: tuple) -> tuple:
+    """Every covariate column named, each as one kind only."""
+    named = (*past, *future, *static)
+    twice = sorted({c for c in named if named.count(c) > 1})
+    if twice:
+        raise ValueError(f"column(s) {twice} are named as two kinds of covariate; each is past, future or static")
+    return named
+
+
 @dataclass
 class Encoding:
     """The fitted encoding of a model's covariates (see the module docstring)."""
@@ -70,33 +79,38 @@ class Encoding:
     def fit(cls, panel: Panel, past: tuple, future: tuple, static: tuple, calendar) -> "Encoding":
         """Kinds and categories of the named columns of ``panel``, the calendar features, and the
         cross-series scaling of numeric static columns."""
-        named = [*past, *future, *static]
-        twice = sorted({c for c in named if named.count(c) > 1})
-        if twice:
-            raise ValueError(f"column(s) {twice} are named as two kinds of covariate; each is past, future or static")
-        kinds, categories = {}, {}
+        named = check_kinds(past, future, static)
+        kinds = {name: panel.columns[name].kind for name in named}
+        categories = {}
         for name in named:
-            col = panel.columns[name]
-            kinds[name] = col.kind
-            if col.kind == "category":
-                used = np.unique(col.values)
-                cats = tuple(col.categories[i] for i in used)
-                if len(cats) > MAX_CATEGORIES:
-                    raise ValueError(f"categorical covariate {name!r} has {len(cats)} categories; one-hot "
-                                     f"encoding takes at most {MAX_CATEGORIES} (group rare ones, or pass codes "
-                                     "as a numeric column)")
-                categories[name] = cats
-        enc = cls(tuple(past), tuple(future), tuple(static), _calendar_names(calendar, panel), kinds, categories)
-        if static:
-            values = enc._static_raw(panel)
-            numeric = enc._numeric_mask(static)
-            center, scale = np.zeros(values.shape[1]), np.ones(values.shape[1])
-            if len(panel) and numeric.any():
-                center[numeric] = values[:, numeric].mean(axis=0)
-                spread = values[:, numeric].std(axis=0)
-                scale[numeric] = np.where(spread > 1e-12 * np.maximum(np.abs(center[numeric]), 1.0), spread, 1.0)
-            enc.static_center, enc.static_scale = center, scale
-        return enc
+            if kinds[name] == "category":
+                col = panel.columns[name]
+                categories[name] = tuple(col.categories[i] for i in np.unique(col.values))   # the used ones
+        enc = cls.of(past, future, static, calendar_names(calendar, panel), kinds, categories)
+        return enc.scaling_statics(enc.static_raw(panel))
+
+    @classmethod
+    def of(cls, past: tuple, future: tuple, static: tuple, calendar: tuple, kinds: dict,
+           categories: dict) -> "Encoding":
+        """The encoding of columns of these kinds and categories (in their order), static ones unscaled
+        (``scaling_statics``). What ``fit`` settles from one panel, or a cluster fit from its partitions'."""
+        for name, cats in categories.items():
+            if len(cats) > MAX_CATEGORIES:
+                raise ValueError(f"categorical covariate {name!r} has {len(cats)} categories; one-hot "
+                                 f"encoding takes at most {MAX_CATEGORIES} (group rare ones, or pass codes "
+                                 "as a numeric column)")
+        return cls(tuple(past), tuple(future), tuple(static), tuple(calendar), dict(kinds), dict(categories))
+
+    def scaling_statics(self, raw: np.ndarray) -> "Encoding":
+        """This encoding with its numeric static channels standardised across the series whose raw static
+        channels are ``raw`` (n, n_static; ``static_raw``)."""
+        numeric = self._numeric_mask(self.static)
+        center, scale = np.zeros(raw.shape[1]), np.ones(raw.shape[1])
+        if len(raw) and numeric.any():
+            center[numeric] = raw[:, numeric].mean(axis=0)
+            spread = raw[:, numeric].std(axis=0)
+            scale[numeric] = np.where(spread > 1e-12 * np.maximum(np.abs(center[numeric]), 1.0), spread, 1.0)
+        return replace(self, static_center=center, static_scale=scale)
 
     @property
     def any(self) -> bool:
@@ -165,9 +179,10 @@ class Encoding:
 
     def static_channels(self, panel: Panel) -> np.ndarray:
         """(n, n_static) float32: each series' static channels, numeric ones scaled across series."""
-        return ((self._static_raw(panel) - self.static_center) / self.static_scale).astype(np.float32)
+        return ((self.static_raw(panel) - self.static_center) / self.static_scale).astype(np.float32)
 
-    def _static_raw(self, panel: Panel) -> np.ndarray:
+    def static_raw(self, panel: Panel) -> np.ndarray:
+        """(n, n_static) float64: each series' static channels before the cross-series scaling."""
         first = panel.offsets[:-1]
         parts = [self._encode(panel, name, first) for name in self.static]
         return _stack(parts, len(panel)).astype(np.float64)
@@ -223,7 +238,7 @@ class Encoding:
         return enc
 
 
-def _calendar_names(calendar, axis: Axis) -> tuple:
+def calendar_names(calendar, axis: Axis) -> tuple:
     """``calendar`` (False/None, True, or a list of feature names) as the features to derive."""
     if calendar is None or calendar is False:
         return ()

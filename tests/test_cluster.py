@@ -51,6 +51,15 @@ def test_fit_and_predict_from_a_dask_dataframe_equal_the_pandas_path(client, fra
     pd.testing.assert_frame_equal(cluster.fit(Forecaster(**KW), indexed, client).predict(8, level=[80]), expected)
 
 
+def test_partitions_left_empty_by_the_shuffle_are_skipped(client, frame):
+    two = frame[frame.unique_id.isin(frame.unique_id.unique()[:2])]
+    ddf = dd.from_pandas(two, npartitions=4, sort=False)        # two series over four partitions: two left empty
+    expected = Forecaster(**KW).fit(two).predict(8)
+    pd.testing.assert_frame_equal(cluster.fit(Forecaster(**KW), ddf, client).predict(8), expected)
+    with pytest.raises(ValueError, match="empty"):
+        cluster.fit(Forecaster(**KW), dd.from_pandas(two.iloc[:0], npartitions=1), client)
+
+
 def test_backtest_metrics_are_identical_locally_and_at_one_and_two_workers(client, frame):
     kw = dict(horizon=8, n_windows=2, season_length=4, progress=False, max_epochs=3, hidden_size=8, random_state=0,
               n_threads=1)
@@ -99,9 +108,48 @@ def test_a_bad_series_in_one_partition_gets_the_local_error(client, frame):
     assert "contains NaN values" in str(remote.value)
 
 
-def test_covariates_on_a_cluster_are_a_clear_error(client, frame):
-    with pytest.raises(ValueError, match="covariates are not supported on a Dask cluster"):
-        cluster.fit(Forecaster(future_covariates=["x"], **KW), frame, client)
+def with_covariates(frame, h=8):
+    """The series with a covariate of every kind, as training rows and the next ``h`` rows' future values."""
+    rng = np.random.default_rng(0)
+    ids = frame.unique_id.unique()
+    quarters = pd.period_range("1980Q1", periods=frame.ds.max(), freq="Q").to_timestamp()
+    frame = frame.assign(ds=quarters[frame.ds.to_numpy() - 1])              # dates, for the calendar features
+    region = pd.Categorical(rng.choice(["south", "north", "east"], len(ids)), categories=["south", "north", "east"])
+    df = frame.assign(price=rng.normal(size=len(frame)), promo=rng.random(len(frame)) < 0.3,
+                      weather=rng.normal(size=len(frame)),
+                      region=frame.unique_id.map(dict(zip(ids, region))).astype(region.dtype),
+                      size=frame.unique_id.map(dict(zip(ids, rng.uniform(1, 9, len(ids))))))
+    last = df.groupby("unique_id").cumcount(ascending=False) < h
+    return df[~last].reset_index(drop=True), df[last][["unique_id", "ds", "price", "promo"]].reset_index(drop=True)
+
+
+COVARIATES = dict(past_covariates=["weather"], future_covariates=["price", "promo"],
+                  static_covariates=["region", "size"], calendar=True)
+
+
+def test_covariates_of_every_kind_fit_and_forecast_on_a_cluster_as_locally(client, frame):
+    train, future = with_covariates(frame)
+    local = Forecaster(**COVARIATES, **KW).fit(train)
+    expected = local.predict(8, level=[80], future=future)
+    ddf = dd.from_pandas(train, npartitions=3, sort=False)           # series split over partitions: shuffled
+    fitted = cluster.fit(Forecaster(**COVARIATES, **KW), ddf, client)
+    assert fitted.covariates_.categories == local.covariates_.categories == {"region": ("south", "north", "east")}
+    np.testing.assert_array_equal(fitted.covariates_.static_scale, local.covariates_.static_scale)
+    pd.testing.assert_frame_equal(fitted.predict(8, level=[80], future=future), expected)
+    assert fitted.loss_history_ == local.loss_history_
+    # new histories forecast where they lie, each partition reading its series' future rows
+    got = cluster.predict(fitted, 8, data=ddf, client=client, level=[80], future=future, compute=True)
+    got = got.sort_values(["unique_id", "ds"]).reset_index(drop=True)
+    np.testing.assert_allclose(got.yhat, expected.yhat, rtol=1e-6)
+    forecast = cluster.forecast(Forecaster(**COVARIATES, **KW), train, 8, client=client, future=future)
+    pd.testing.assert_frame_equal(forecast, expected.drop(columns=["yhat_lo_80", "yhat_hi_80"]))
+
+
+def test_a_covariate_of_two_kinds_across_partitions_is_a_clear_error():
+    metas = [{"kinds": {"promo": "bool"}, "values": {}, "calendar": ()},
+             {"kinds": {"promo": "category"}, "values": {"promo": pd.Series(["yes"])}, "calendar": ()}]
+    with pytest.raises(ValueError, match="'promo' is bool in some partitions and category in others"):
+        cluster._encoding(metas, (), ("promo",), (), np.arange(2), lambda enc: None)
 
 
 def test_cli_backtest_and_forecast_on_workers(tmp_path, capsys, frame):

@@ -25,14 +25,17 @@
   networks use the threads a local fit gives a member, from the client's ``n_threads`` (set it to the
   cores of one worker for speed; the local run must then use the same value). A worker lost mid-run
   is replaced by Dask and its tasks rerun: they are pure, so the result does not change.
-
-Covariates are not supported on a cluster yet (an error says so): fit them locally.
+* **Covariates.** The workers read the covariate columns with the series; the client settles the
+  encoding a local fit would from each column's kind, the distinct values of the categorical ones (in
+  their own dtype: the categories come out in the local order) and each series' static values
+  (``_encoding``); forecasts are then identical to a local fit's, as above.
 """
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from .covariates import Encoding, calendar_names, check_kinds, check_names
 from .data import Axis, levels_as_columns
 from .store import SeriesStore
 from .training import PoolBatches, Samples, epoch_orders, gather_samples
@@ -118,25 +121,75 @@ def _identity(x):
     return x
 
 
-def _read(frame: pd.DataFrame, model):
-    """One partition's checked series, or the error its data raises (reported by the client)."""
+def _read(frame: pd.DataFrame, model, columns: tuple = (), static: tuple = ()):
+    """One partition's checked series (with the covariate ``columns``) and the values of its categorical
+    covariates (in their own dtype, so that the client orders the categories as a local fit does), or the
+    error its data raises (reported by the client). An empty partition (a shuffle leaves some) has none."""
+    if not len(frame):
+        return {"panel": None}
     try:
-        return {"panel": model._read(frame)}
+        panel = model._read(frame, columns, static)
     except ValueError as exc:
         return {"error": str(exc)}
+    categorical = [name for name, col in panel.columns.items() if col.kind == "category"]
+    return {"panel": panel, "values": {name: frame[name].drop_duplicates() for name in categorical}}
 
 
-def _meta(read) -> dict:
+def _meta(read, calendar) -> dict:
+    """What the client settles the fit from: the partition's ids and lengths, its covariates' kinds and
+    categorical values, and its calendar features."""
     if "error" in read:
         return {"error": read["error"]}
-    return {"ids": read["panel"].ids, "lengths": read["panel"].lengths}
+    panel = read["panel"]
+    if panel is None:
+        return {"ids": np.empty(0, object), "lengths": np.empty(0, np.int64)}
+    try:
+        names = calendar_names(calendar, panel)
+    except ValueError as exc:
+        return {"error": str(exc)}
+    kinds = {name: col.kind for name, col in panel.columns.items()}
+    return {"ids": panel.ids, "lengths": panel.lengths, "kinds": kinds, "values": read["values"], "calendar": names}
+
+
+def _static_raw(read, encoding: Encoding) -> np.ndarray:
+    return encoding.static_raw(read["panel"])
 
 
 def _prepare(read, model):
-    """One partition's series store and axis, with the scaling the model settled on all the lengths. A
-    copy (``owned=False``): the read partition must stay intact should Dask run this task again."""
+    """One partition's series store and axis, with the scaling and covariate encoding the model settled
+    on all the partitions. A copy (``owned=False``): the read partition must stay intact should Dask
+    run this task again."""
     panel = read["panel"]
     return {"store": model._prepare(panel, owned=False, encoding=model.covariates_), "axis": panel.axis()}
+
+
+def _encoding(metas: list, past: tuple, future: tuple, static: tuple, order: np.ndarray, raw_static) -> Encoding:
+    """The covariate encoding a local fit on all the partitions' series settles (``Encoding.fit``): each
+    column's kind (one across the partitions), its categories ordered as the whole column's, the
+    calendar features, the static scaling over all the series in their global ``order`` (``raw_static``:
+    the Encoding without it -> each partition's raw static channels)."""
+    kinds, categories = {}, {}
+    for name in check_kinds(past, future, static):
+        found = sorted({m["kinds"][name] for m in metas})
+        if len(found) > 1:
+            raise ValueError(f"covariate {name!r} is {found[0]} in some partitions and {found[1]} in others; give "
+                             "the column one dtype in every partition")
+        kinds[name] = found[0]
+        if kinds[name] == "category":
+            values = pd.concat([m["values"][name] for m in metas], ignore_index=True)
+            try:                                   # as data.py orders a column's categories
+                _, uniques = pd.factorize(values, sort=True)
+            except TypeError:
+                _, uniques = pd.factorize(values, sort=False)
+            categories[name] = tuple(uniques)
+    calendars = {m["calendar"] for m in metas}
+    if len(calendars) > 1:
+        raise ValueError(f"the partitions' series have different calendar features {sorted(calendars)} (different "
+                         "frequencies?); pass freq=")
+    enc = Encoding.of(past, future, static, calendars.pop(), kinds, categories)
+    if not static:
+        return enc
+    return enc.scaling_statics(np.concatenate(raw_static(enc))[order])
 
 
 def _gather(prepared, series: np.ndarray, ends: np.ndarray, layout, theta: bool = False, stats: bool = False) -> Samples:
@@ -195,24 +248,23 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
     >>> model = tsrnn.cluster.fit(tsrnn.Forecaster(season_length=12), pd.read_csv("sales.csv"), client)   # doctest: +SKIP
     >>> model.predict(12)   # doctest: +SKIP
     """
-    from .covariates import Encoding, check_names
-
     client, close = connect(client, scheduler, workers)
     try:
         model._check_params()
         model._forget()
-        if any(check_names(k, getattr(model, k)) for k in ("past_covariates", "future_covariates",
-                                                           "static_covariates")) or model.calendar:
-            raise ValueError("covariates are not supported on a Dask cluster yet; fit the model locally")
-        model.covariates_ = Encoding()
+        past, future, static = (check_names(name, getattr(model, name)) for name in
+                                ("past_covariates", "future_covariates", "static_covariates"))
         partitions = to_partitions(data, client, model.id_col, model.time_col)
-        reads = [client.submit(_read, part, model, pure=False) for part in partitions]
-        metas = client.gather([client.submit(_meta, r) for r in reads])
+        reads = [client.submit(_read, part, model, (*past, *future, *static), static, pure=False)
+                 for part in partitions]
+        metas = client.gather([client.submit(_meta, r, model.calendar) for r in reads])
         errors = [m["error"] for m in metas if "error" in m]
         if errors:
             raise ValueError(errors[0] if len(errors) == 1 else f"{len(errors)} partitions have bad data: "
                              + " | ".join(errors[:3]))
         keep = [i for i, m in enumerate(metas) if len(m["ids"])]
+        if not keep:
+            raise ValueError("the DataFrame is empty")
         reads, metas = [reads[i] for i in keep], [metas[i] for i in keep]
         all_ids = np.concatenate([m["ids"] for m in metas])
         codes, uniques = pd.factorize(pd.Series(all_ids, dtype=object), sort=True)
@@ -223,6 +275,8 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         lengths = np.concatenate([m["lengths"] for m in metas])[order]
         ids = np.empty(len(uniques), dtype=object)
         ids[:] = list(uniques)
+        model.covariates_ = _encoding(metas, past, future, static, order, lambda enc: client.gather(
+            [client.submit(_static_raw, r, enc) for r in reads]))
         needed = model._settle(lengths, ids)            # the window, horizon and scaler, from all lengths
         prepared = [client.submit(_prepare, r, model, pure=False) for r in reads]
         del reads                                       # each read panel is freed once its store exists
@@ -296,9 +350,10 @@ def _merge_tails(tails: list, order: np.ndarray, ids: np.ndarray) -> tuple[Serie
 
     def cat(name):
         return np.concatenate([getattr(s, name) for s in stores])[order]
+    x = np.concatenate([s.x for s in stores])
     state = SeriesStore(z[rows], offsets, cat("log"), cat("shift"), cat("scale"), cat("seasonal"), cat("n_obs"),
-                        spread=cat("spread"), step_error=cat("step_error"), theta=cat("theta"),
-                        recent_spread=cat("recent_spread"))
+                        x[rows], cat("x_center"), cat("x_scale"), cat("static"), spread=cat("spread"),
+                        step_error=cat("step_error"), theta=cat("theta"), recent_spread=cat("recent_spread"))
     lasts = [a.last for a in axes]
     last = (lasts[0].append(lasts[1:]) if isinstance(lasts[0], pd.Index) else np.concatenate(lasts))
     last = last.take(order) if isinstance(last, pd.Index) else last[order]
@@ -307,10 +362,12 @@ def _merge_tails(tails: list, order: np.ndarray, ids: np.ndarray) -> tuple[Serie
 
 
 def predict(model, h: int, data=None, client=None, scheduler: str | None = None, workers: int | None = None,
-            level=None, compute: bool = False):
+            level=None, compute: bool = False, future=None):
     """Forecast ``h`` steps. Without ``data``: the fitted series (a pandas frame, as ``model.predict``).
     With ``data`` (new histories, dask or pandas long frame): every partition is forecast on the
     workers with the model broadcast once; returns a dask DataFrame (``compute=True``: pandas).
+    ``future``: the future covariates' values (a pandas frame, as for ``model.predict``), sent to every
+    worker, where each partition reads its own series' rows.
 
     Example
     -------
@@ -322,15 +379,16 @@ def predict(model, h: int, data=None, client=None, scheduler: str | None = None,
     (1600, 3)
     """
     if data is None:
-        return model.predict(h, level=level)
+        return model.predict(h, level=level, future=future)
     client, close = connect(client, scheduler, workers)
     try:
         import dask.dataframe as dd
 
         shared = client.scatter(model, broadcast=True)
-        parts = [client.submit(_predict_part, shared, part, h, level)
+        shared_future = None if future is None else client.scatter(future, broadcast=True)
+        parts = [client.submit(_predict_part, shared, part, h, level, shared_future)
                  for part in to_partitions(data, client, model.id_col, model.time_col)]
-        meta = model.predict(h, y=_tiny(model), level=level).iloc[:0]
+        meta = _predict_part(model, _tiny(model, h)[0].iloc[:0], h, level)
         out = dd.from_delayed(parts, meta=meta, verify_meta=False)
         return out.compute() if compute else out.persist()
     finally:
@@ -338,20 +396,32 @@ def predict(model, h: int, data=None, client=None, scheduler: str | None = None,
             close()
 
 
-def _predict_part(model, frame: pd.DataFrame, h: int, level):
-    if not len(frame):
-        return model.predict(h, y=_tiny(model), level=level).iloc[:0]
-    return model.predict(h, y=frame, level=level)
+def _predict_part(model, frame: pd.DataFrame, h: int, level, future=None):
+    if not len(frame):                      # the output's columns and dtypes, from a forecast of a stand-in
+        tiny, tiny_future = _tiny(model, h)
+        return model.predict(h, y=tiny, level=level, future=tiny_future).iloc[:0]
+    return model.predict(h, y=frame, level=level, future=future)
 
 
-def _tiny(model) -> pd.DataFrame:
-    """A one-series frame shaped like the fitted data (for the output's column layout)."""
-    axis = model.panel_
+def _tiny(model, h: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """A one-series frame shaped like the fitted data, covariate columns included, and its future frame
+    for ``h`` steps (None without future covariates): a stand-in to forecast for the output's layout."""
     from .data import series_stamps
+
+    axis, enc = model.panel_, model.covariates_
+
+    def value(name):                        # any value of the column's kind
+        return enc.categories[name][0] if enc.kinds[name] == "category" else enc.kinds[name] == "bool" or 0.0
 
     n = max(model.window_, 2)
     ds = series_stamps(axis, np.arange(-n + 1, 1), np.zeros(n, np.int64))
-    return pd.DataFrame({model.id_col: axis.ids[0], model.time_col: ds, model.target_col: np.arange(1.0, n + 1)})
+    frame = pd.DataFrame({model.id_col: axis.ids[0], model.time_col: ds, model.target_col: np.arange(1.0, n + 1),
+                          **{name: value(name) for name in enc.columns}})
+    if not enc.future:
+        return frame, None
+    ds = series_stamps(axis, np.arange(1, h + 1), np.zeros(h, np.int64))
+    return frame, pd.DataFrame({model.id_col: axis.ids[0], model.time_col: ds,
+                                **{name: value(name) for name in enc.future}})
 
 
 def forecast(model, data, h: int, client=None, scheduler: str | None = None, workers: int | None = None,
@@ -374,11 +444,10 @@ def forecast(model, data, h: int, client=None, scheduler: str | None = None, wor
     client, close = connect(client, scheduler, workers)
     try:
         if isinstance(model, Forecaster):
-            if future is not None:
-                raise ValueError("covariates are not supported on a Dask cluster yet; forecast locally")
-            return fit(model, data, client).predict(h, level=level)
+            return fit(model, data, client).predict(h, level=level, future=future)
         columns = getattr(model, "id_col", "unique_id"), getattr(model, "time_col", "ds")
-        parts = client.gather([client.submit(_fit_predict, model, part, h, level, pure=False)
+        shared_future = None if future is None else client.scatter(future, broadcast=True)
+        parts = client.gather([client.submit(_fit_predict, model, part, h, level, shared_future, pure=False)
                                for part in to_partitions(data, client, *columns)])
         out = pd.concat([p for p in parts if len(p)], ignore_index=True)
         return out.sort_values("unique_id", kind="stable").reset_index(drop=True)
@@ -386,13 +455,12 @@ def forecast(model, data, h: int, client=None, scheduler: str | None = None, wor
         close()
 
 
-def _fit_predict(model, frame: pd.DataFrame, h: int, level):
+def _fit_predict(model, frame: pd.DataFrame, h: int, level, future=None):
     from .backtesting import _fresh
 
     if not len(frame):
         return pd.DataFrame()
-    fitted = _fresh(model).fit(frame)
-    return fitted.predict(h, level=level) if level is not None else fitted.predict(h)
+    return _fresh(model).fit(frame).predict(h, level=level, future=future)
 
 
 # ------------------------------------------------------------------------------------------------------

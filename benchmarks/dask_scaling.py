@@ -5,6 +5,8 @@ Cases:
 * ``monthly-100k``: the scale benchmark's 100,000 M4-monthly-like series (``benchmarks/scale.py``),
   the default ``Forecaster(horizon=18, season_length=12)``: fit + predict of the fitted series
   (``tsrnn.cluster.fit``), and the forecasts compared with the local ones;
+* ``monthly-100k-cov3``: the same series with the scale benchmark's three future covariates (price, promo,
+  temp), forecast with their next 18 values; the forecasts compared with the local ones;
 * ``m4-quarterly-backtest``: the 200 M4 dev quarterly series, one window of 8, models lstm, naive2,
   arima, ets, theta (``tsrnn.cluster.backtest``: one task per model), metrics compared with the local run.
 
@@ -15,7 +17,7 @@ Workers are processes with one Dask thread each; every network keeps the local r
 client's cores) so that results are identical, which oversubscribes the cores with two workers.
 
 Usage:
-    python benchmarks/dask_scaling.py [--cases monthly-100k,m4-quarterly-backtest] [--markdown benchmarks/results/dask.md]
+    python benchmarks/dask_scaling.py [--cases monthly-100k,monthly-100k-cov3,m4-quarterly-backtest] [--markdown benchmarks/results/dask.md]
 """
 from __future__ import annotations
 
@@ -87,23 +89,25 @@ def compile_cost() -> dict:
     return {"cold_s": cold, "same_worker_again_s": again, "fresh_worker_warm_cache_s": warm}
 
 
-def case_monthly(workers: list[int]) -> list[dict]:
-    from scale import make_frame
+def case_monthly(workers: list[int], covariates: bool = False) -> list[dict]:
+    from scale import COVARIATES, make_frame
 
     from tsrnn import Forecaster, cluster
 
-    df = make_frame("monthly-100k")
-    kw = dict(horizon=18, season_length=12, random_state=0, progress=False)
+    name = "monthly-100k-cov3" if covariates else "monthly-100k"
+    df, future = make_frame("monthly-100k", covariates=True) if covariates else (make_frame("monthly-100k"), None)
+    kw = dict(horizon=18, season_length=12, random_state=0, progress=False,
+              future_covariates=COVARIATES if covariates else None)
     t0 = time.perf_counter()
-    local = Forecaster(**kw).fit(df).predict(18)
-    rows = [{"case": "monthly-100k", "run": "local", "wall_s": time.perf_counter() - t0}]
+    local = Forecaster(**kw).fit(df).predict(18, future=future)
+    rows = [{"case": name, "run": "local", "wall_s": time.perf_counter() - t0}]
     for n in workers:
         client, lc, started = start(n)
         try:
             t0 = time.perf_counter()
-            got = cluster.fit(Forecaster(**kw), df, client).predict(18)
+            got = cluster.fit(Forecaster(**kw), df, client).predict(18, future=future)
             wall = time.perf_counter() - t0
-            rows.append({"case": "monthly-100k", "run": f"{n} worker(s)", "wall_s": wall, "start_s": started,
+            rows.append({"case": name, "run": f"{n} worker(s)", "wall_s": wall, "start_s": started,
                          "task_s": task_overhead(client),
                          "identical": bool(got.yhat.to_numpy().tobytes() == local.yhat.to_numpy().tobytes())})
         finally:
@@ -162,7 +166,7 @@ def markdown(rows: list[dict], compile_: dict, command: str) -> str:
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--cases", default="monthly-100k,m4-quarterly-backtest")
+    p.add_argument("--cases", default="monthly-100k,monthly-100k-cov3,m4-quarterly-backtest")
     p.add_argument("--workers", default="1,2")
     p.add_argument("--markdown")
     p.add_argument("--merge", action="store_true", help="keep the other cases' rows of --markdown's JSON")
@@ -172,6 +176,8 @@ def main() -> None:
     cases = args.cases.split(",")
     if "monthly-100k" in cases:
         rows += case_monthly(workers)
+    if "monthly-100k-cov3" in cases:
+        rows += case_monthly(workers, covariates=True)
     if "m4-quarterly-backtest" in cases:
         rows += case_backtest(workers)
     compile_ = compile_cost()

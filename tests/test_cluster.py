@@ -145,6 +145,13 @@ def test_covariates_of_every_kind_fit_and_forecast_on_a_cluster_as_locally(clien
     pd.testing.assert_frame_equal(forecast, expected.drop(columns=["yhat_lo_80", "yhat_hi_80"]))
 
 
+def test_a_problem_of_the_whole_frame_is_reported_once_not_per_partition(client, frame):
+    with pytest.raises(ValueError) as remote:
+        cluster.fit(Forecaster(future_covariates=["nope"], **KW), frame, client)
+    assert str(remote.value) == "covariate column(s) ['nope'] are not in the long DataFrame; it has " \
+                                "['unique_id', 'ds', 'y']"
+
+
 def test_a_covariate_of_two_kinds_across_partitions_is_a_clear_error():
     metas = [{"kinds": {"promo": "bool"}, "values": {}, "calendar": ()},
              {"kinds": {"promo": "category"}, "values": {"promo": pd.Series(["yes"])}, "calendar": ()}]

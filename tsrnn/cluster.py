@@ -258,9 +258,10 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         reads = [client.submit(_read, part, model, (*past, *future, *static), static, pure=False)
                  for part in partitions]
         metas = client.gather([client.submit(_meta, r, model.calendar) for r in reads])
-        errors = [m["error"] for m in metas if "error" in m]
+        bad = [m["error"] for m in metas if "error" in m]
+        errors = list(dict.fromkeys(bad))              # a problem of the whole frame (a missing column) once
         if errors:
-            raise ValueError(errors[0] if len(errors) == 1 else f"{len(errors)} partitions have bad data: "
+            raise ValueError(errors[0] if len(errors) == 1 else f"{len(bad)} partitions have bad data: "
                              + " | ".join(errors[:3]))
         keep = [i for i, m in enumerate(metas) if len(m["ids"])]
         if not keep:

@@ -54,7 +54,11 @@ def check_names(param: str, value) -> tuple:
 
 
 def check_kinds(past: tuple, future: tuple, static: tuple) -> tuple:
-    """Every covariate column named, each as one kind only."""
+    """Every covariate column named, each as one kind only.
+
+    >>> check_kinds(("temp",), ("price", "promo"), ("store",))
+    ('temp', 'price', 'promo', 'store')
+    """
     named = (*past, *future, *static)
     twice = sorted({c for c in named if named.count(c) > 1})
     if twice:
@@ -239,7 +243,14 @@ class Encoding:
 
 
 def calendar_names(calendar, axis: Axis) -> tuple:
-    """``calendar`` (False/None, True, or a list of feature names) as the features to derive."""
+    """``calendar`` (False/None, True, or a list of feature names) as the features to derive.
+
+    >>> import pandas as pd
+    >>> from tsrnn.data import to_panel
+    >>> monthly = to_panel(pd.Series(1.0, index=pd.date_range("2020-01-01", periods=24, freq="MS")))
+    >>> calendar_names(True, monthly), calendar_names(["month"], monthly), calendar_names(False, monthly)
+    (('month',), ('month',), ())
+    """
     if calendar is None or calendar is False:
         return ()
     if calendar is True:

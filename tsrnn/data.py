@@ -378,7 +378,12 @@ def _wide_panel(df: pd.DataFrame, freq, fill) -> Panel:
 # long frames: whole-frame operations
 def levels_as_columns(df: pd.DataFrame, id_col, time_col) -> pd.DataFrame:
     """``df`` with the id and time index levels (a frame after ``set_index([id_col, time_col])``) as
-    columns: a new frame, or ``df`` itself when there are none."""
+    columns: a new frame, or ``df`` itself when there are none.
+
+    >>> df = pd.DataFrame({"unique_id": ["a", "a"], "ds": [1, 2], "y": [1.0, 2.0]}).set_index(["unique_id", "ds"])
+    >>> list(levels_as_columns(df, "unique_id", "ds").columns)
+    ['unique_id', 'ds', 'y']
+    """
     levels = [c for c in (id_col, time_col) if c in df.index.names and c not in df.columns]
     return df.reset_index(levels) if levels else df
 

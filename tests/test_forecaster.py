@@ -1,4 +1,5 @@
 """The Forecaster: scikit-learn contract, input/output forms, intervals, reproducibility, save/load."""
+import io
 import json
 import subprocess
 import sys
@@ -542,13 +543,31 @@ def test_a_failing_member_stops_the_others_within_a_batch(monkeypatch):
     assert not [k for k in vars(model) if k.endswith("_") and not k.startswith("_")]
 
 
-def test_one_progress_line_for_the_whole_ensemble(capsys):
+class _Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_one_progress_line_for_the_whole_ensemble(monkeypatch):
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
     Forecaster(**{**FAST, "ensemble_size": 2, "n_threads": 2, "progress": True, "max_epochs": 3}).fit(monthly())
-    err = capsys.readouterr().err
-    assert err.count("\n") == 1 and err.endswith("\n")
+    err = terminal.getvalue()
+    assert err.count("\n") == 1 and err.endswith("\n")                 # one line, redrawn in place
     frames = [frame for frame in err.split("\r") if frame]
-    assert frames[-1].startswith("tsrnn lstm [####################] 6/6")
+    assert len(frames) > 1 and frames[-1].startswith("tsrnn lstm [####################] 6/6")
     assert {f"member {k}/2" in err for k in (1, 2)} == {True}
+
+
+def test_off_a_terminal_the_progress_bar_writes_whole_lines_not_redraws(capsys, monkeypatch):
+    Forecaster(**{**FAST, "ensemble_size": 2, "n_threads": 2, "progress": True, "max_epochs": 3}).fit(monthly())
+    err = capsys.readouterr().err                                       # a log: the final state only
+    assert "\r" not in err and err.count("\n") == 1 and err.startswith("tsrnn lstm [####################] 6/6")
+    assert "loss" in err
+    monkeypatch.setattr("tsrnn._progress.LOG_EVERY", 0.0)               # a long fit: a line per interval
+    Forecaster(**{**FAST, "progress": True, "max_epochs": 3, "early_stopping": None}).fit(monthly())
+    lines = capsys.readouterr().err.splitlines()
+    assert len(lines) >= 3 and all(line.startswith("tsrnn lstm [") for line in lines)
 
 
 def test_saved_models_follow_the_umask(tmp_path):

@@ -146,7 +146,9 @@ class Forecaster(BaseEstimator):
         to one per thread, each on ``n_threads // min(ensemble_size, n_threads)`` of them; forecasts
         use them all.
     progress : bool, default True
-        A progress line on stderr while training; ``False`` prints nothing at all.
+        A progress line on stderr while training, redrawn in place on a terminal or in a notebook;
+        elsewhere (a log file, a CI job) whole lines, at most one every 30 s and the final state;
+        ``False`` prints nothing at all.
     past_covariates : list of str or None, default None
         Columns of the long frame given to ``fit`` observed up to each series' end (numeric, boolean
         or categorical, one-hot encoded); see ``docs/forecaster.md``.

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 
 from .covariates import Encoding, calendar_names, check_kinds, check_names
-from .data import Axis, levels_as_columns
+from .data import Axis, factorize, levels_as_columns
 from .store import SeriesStore
 from .training import PoolBatches, Samples, epoch_orders, gather_samples
 
@@ -176,12 +176,8 @@ def _encoding(metas: list, past: tuple, future: tuple, static: tuple, order: np.
                              "the column one dtype in every partition")
         kinds[name] = found[0]
         if kinds[name] == "category":
-            values = pd.concat([m["values"][name] for m in metas], ignore_index=True)
-            try:                                   # as data.py orders a column's categories
-                _, uniques = pd.factorize(values, sort=True)
-            except TypeError:
-                _, uniques = pd.factorize(values, sort=False)
-            categories[name] = tuple(uniques)
+            _, uniques = factorize(pd.concat([m["values"][name] for m in metas], ignore_index=True))
+            categories[name] = tuple(uniques)              # in the order a local read gives them
     calendars = {m["calendar"] for m in metas}
     if len(calendars) > 1:
         raise ValueError(f"the partitions' series have different calendar features {sorted(calendars)} (different "

@@ -376,6 +376,22 @@ def _wide_panel(df: pd.DataFrame, freq, fill) -> Panel:
 
 # ------------------------------------------------------------------------------------------------------
 # long frames: whole-frame operations
+def factorize(values: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """``pd.factorize`` in the order tsrnn gives ids and categories: sorted (a ``category`` dtype: its own
+    order), or first seen when the values cannot be sorted (mixed types). Unhashable values: TypeError.
+
+    >>> codes, uniques = factorize(pd.Series(["b", "a", "b"]))
+    >>> codes.tolist(), list(uniques)
+    ([1, 0, 1], ['a', 'b'])
+    >>> list(factorize(pd.Series(["b", "a"], dtype=pd.CategoricalDtype(["b", "a"])))[1])
+    ['b', 'a']
+    """
+    try:
+        return pd.factorize(values, sort=True)
+    except TypeError:
+        return pd.factorize(values, sort=False)
+
+
 def levels_as_columns(df: pd.DataFrame, id_col, time_col) -> pd.DataFrame:
     """``df`` with the id and time index levels (a frame after ``set_index([id_col, time_col])``) as
     columns: a new frame, or ``df`` itself when there are none.
@@ -440,13 +456,10 @@ def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill, colu
         raise ValueError(f"column {target_col!r} must be numeric, got dtype {target.dtype}")
 
     try:
-        codes, uniques = pd.factorize(id_series, sort=True)
-    except TypeError:                                  # ids of mixed types: keep first-seen order
-        try:
-            codes, uniques = pd.factorize(id_series, sort=False)
-        except TypeError:
-            raise ValueError(f"column {id_col!r} holds ids that cannot be told apart (unhashable, such as "
-                             f"{id_series.iloc[0]!r}); use strings, numbers, time stamps or tuples") from None
+        codes, uniques = factorize(id_series)
+    except TypeError:
+        raise ValueError(f"column {id_col!r} holds ids that cannot be told apart (unhashable, such as "
+                         f"{id_series.iloc[0]!r}); use strings, numbers, time stamps or tuples") from None
     codes = codes.astype(np.int32 if len(uniques) < 2**31 else np.int64, copy=False)
     ids = np.empty(len(uniques), dtype=object)
     ids[:] = list(uniques)
@@ -501,10 +514,7 @@ def _long_column(col: pd.Series, name, order, offsets, fill, problems, ids) -> C
             values = np.array(values, copy=True) if values is raw else values
             _fill_long(values, offsets, fill if kind == "numeric" else None, problems, ids, f" in covariate {name!r}")
         return Column(kind, values)
-    try:
-        codes, uniques = pd.factorize(col, sort=True)
-    except TypeError:                                   # categories of mixed types: first-seen order
-        codes, uniques = pd.factorize(col, sort=False)
+    codes, uniques = factorize(col)
     codes = codes.astype(np.int64)
     codes = codes[order] if order is not None else codes
     missing = np.flatnonzero(codes < 0)

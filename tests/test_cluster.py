@@ -156,7 +156,7 @@ def test_a_covariate_of_two_kinds_across_partitions_is_a_clear_error():
     metas = [{"kinds": {"promo": "bool"}, "values": {}, "calendar": ()},
              {"kinds": {"promo": "category"}, "values": {"promo": pd.Series(["yes"])}, "calendar": ()}]
     with pytest.raises(ValueError, match="'promo' is bool in some partitions and category in others"):
-        cluster._encoding(metas, (), ("promo",), (), np.arange(2), lambda enc: None)
+        cluster._encoding(metas, (), ("promo",), ())
 
 
 def test_cli_backtest_and_forecast_on_workers(tmp_path, capsys, frame):

@@ -163,11 +163,10 @@ def _prepare(read, model):
     return {"store": model._prepare(panel, owned=False, encoding=model.covariates_), "axis": panel.axis()}
 
 
-def _encoding(metas: list, past: tuple, future: tuple, static: tuple, order: np.ndarray, raw_static) -> Encoding:
-    """The covariate encoding a local fit on all the partitions' series settles (``Encoding.fit``): each
-    column's kind (one across the partitions), its categories ordered as the whole column's, the
-    calendar features, the static scaling over all the series in their global ``order`` (``raw_static``:
-    the Encoding without it -> each partition's raw static channels)."""
+def _encoding(metas: list, past: tuple, future: tuple, static: tuple) -> Encoding:
+    """The covariate encoding a local fit on all the partitions' series settles (``Encoding.fit``), but
+    for the static scaling (``Encoding.scaling_statics``, over every series): each column's kind (one
+    across the partitions), its categories ordered as the whole column's, the calendar features."""
     kinds, categories = {}, {}
     for name in check_kinds(past, future, static):
         found = sorted({m["kinds"][name] for m in metas})
@@ -182,10 +181,7 @@ def _encoding(metas: list, past: tuple, future: tuple, static: tuple, order: np.
     if len(calendars) > 1:
         raise ValueError(f"the partitions' series have different calendar features {sorted(calendars)} (different "
                          "frequencies?); pass freq=")
-    enc = Encoding.of(past, future, static, calendars.pop(), kinds, categories)
-    if not static:
-        return enc
-    return enc.scaling_statics(np.concatenate(raw_static(enc))[order])
+    return Encoding.of(past, future, static, calendars.pop(), kinds, categories)
 
 
 def _gather(prepared, series: np.ndarray, ends: np.ndarray, layout, theta: bool = False, stats: bool = False) -> Samples:
@@ -272,8 +268,11 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         lengths = np.concatenate([m["lengths"] for m in metas])[order]
         ids = np.empty(len(uniques), dtype=object)
         ids[:] = list(uniques)
-        model.covariates_ = _encoding(metas, past, future, static, order, lambda enc: client.gather(
-            [client.submit(_static_raw, r, enc) for r in reads]))
+        encoding = _encoding(metas, past, future, static)
+        if static:                                      # scaled across all the series, in the global order
+            raw = client.gather([client.submit(_static_raw, r, encoding) for r in reads])
+            encoding = encoding.scaling_statics(np.concatenate(raw)[order])
+        model.covariates_ = encoding
         needed = model._settle(lengths, ids)            # the window, horizon and scaler, from all lengths
         prepared = [client.submit(_prepare, r, model, pure=False) for r in reads]
         del reads                                       # each read panel is freed once its store exists

@@ -407,7 +407,10 @@ def _tiny(model, h: int) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     axis, enc = model.panel_, model.covariates_
 
     def value(name):                        # any value of the column's kind
-        return enc.categories[name][0] if enc.kinds[name] == "category" else enc.kinds[name] == "bool" or 0.0
+        kind = enc.kinds[name]
+        if kind == "category":
+            return enc.categories[name][0]
+        return False if kind == "bool" else 0.0
 
     n = max(model.window_, 2)
     ds = series_stamps(axis, np.arange(-n + 1, 1), np.zeros(n, np.int64))

@@ -146,7 +146,7 @@ def window_stats(z, offsets, series, cuts, span, spans, spread, steps, recent):
     spread[j] = mean |z_t - z_{t-1}| (0 below 1e-12: constant), steps[j, k-1] = d_jk, the mean
     |z_{t+k} - z_t - k mu| over the last ``span`` origins t of the prefix (mu = its mean step), for
     k = 1 .. steps.shape[1], and recent[j, r] = the mean |z_t - z_{t-1}| over its last ``spans[r]``
-    steps (all of them in a shorter prefix). Where fewer than two origins have a k-step change, d_jk
+    steps (all of them in a shorter prefix; ``spans`` ascending, as ``recent_spans`` gives them). Where fewer than two origins have a k-step change, d_jk
     carries on from d_j(k-1) by sqrt(k / (k - 1)) (d_j1 = the spread). A prefix of fewer than two
     points gives 0.
 
@@ -168,16 +168,15 @@ def window_stats(z, offsets, series, cuts, span, spans, spread, steps, recent):
                 recent[j, r] = 0.0
             continue
         total = 0.0
+        r = 0                                            # the next span to read (spans ascending)
         for t in range(a + n - 1, a, -1):                # the steps from the newest back, so that each
             total += abs(z[t] - z[t - 1])                # v_jr (the mean |step| over the last spans[r]
-            count = a + n - t                            # steps) is read on the way
-            for r in range(len(spans)):
-                if spans[r] == count:
-                    recent[j, r] = total / count
+            if r < len(spans) and spans[r] == a + n - t:  # steps) is read on the way
+                recent[j, r] = total / spans[r]
+                r += 1
         sp = total / (n - 1)
-        for r in range(len(spans)):
-            if spans[r] > n - 1:                         # a prefix shorter than the span: all its steps
-                recent[j, r] = sp
+        for q in range(r, len(spans)):                   # spans longer than the prefix: all its steps
+            recent[j, q] = sp
         spread[j] = sp if sp > 1e-12 else 0.0
         mu = (z[a + n - 1] - z[a]) / (n - 1)             # the mean step
         for k in range(1, H + 1):

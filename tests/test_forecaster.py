@@ -393,7 +393,7 @@ def test_findings_of_the_reliability_review_get_clear_errors(make, match):
 def test_seq2seq_forecasts_a_single_series_and_overflow_is_an_error_not_1e304():
     y = pd.Series(np.arange(1.0, 61.0))
     assert np.isfinite(Forecaster(**FAST, head="seq2seq").fit(y).predict(3)).all()     # a batch of one
-    growing = pd.Series(np.exp(np.arange(60) / 5.0))
+    growing = pd.Series(np.exp(np.arange(60) / 2.0))     # the damped trend halves the blend's growth: still past 1e300
     with pytest.raises(RuntimeError, match="overflowing"):
         Forecaster(**FAST).fit(growing).predict(10_000)
 
@@ -695,7 +695,7 @@ def test_intervals_are_narrow_where_the_network_forecasts_well_at_the_same_sprea
 
 
 # ---------------------------------------------------------------------------------------------------
-# the Theta blend
+# the blend with a statistical forecast
 def trends(n_series=40, n=30, seed=0):
     """Short, noisy, trending series (yearly-like): what the Theta method forecasts well."""
     rng = np.random.default_rng(seed)
@@ -704,36 +704,41 @@ def trends(n_series=40, n=30, seed=0):
     return pd.concat(parts, ignore_index=True)
 
 
-def test_the_blend_is_the_networks_forecast_and_theta_mixed_by_the_chosen_weight():
-    from tsrnn.theta import line_forecasts
+@pytest.mark.parametrize("blend", ["theta+damped", "theta"])
+def test_the_blend_is_the_networks_forecast_and_the_statistical_one_mixed_by_the_chosen_weight(blend):
+    from tsrnn.blend import curve_forecasts, store_curves
 
     df = trends()
-    params = dict(FAST, horizon=4, max_epochs=2, scaler="standard")     # a weak network: Theta earns a share
+    params = dict(FAST, horizon=4, max_epochs=2, scaler="standard")     # a weak network: the blend earns a share
     alone = Forecaster(**params, blend=None).fit(df)
-    blended = Forecaster(**params).fit(df)
-    assert alone.theta_weight_ == 0.0 and blended.theta_weight_ in (0.25, 0.5, 0.75)
-    w = blended.theta_weight_
-    theta = blended.state_.to_original(line_forecasts(blended.state_.theta, 1, 4))
-    want = (1 - w) * alone.predict(4).yhat.to_numpy().reshape(-1, 4) + w * theta
+    blended = Forecaster(**params, blend=blend).fit(df)
+    assert alone.blend_weight_ == 0.0 and blended.blend_weight_ in (0.25, 0.5, 0.75)
+    w = blended.blend_weight_
+    curves = blended.state_.curves
+    # the curves are those of the whole prepared histories (the kept tail is too short to refit them)
+    fitted = blended._prepare(blended._read(df), owned=False, encoding=blended.covariates_, intervals=False)
+    np.testing.assert_allclose(curves, store_curves(fitted.z, fitted.offsets, blend))
+    statistical = blended.state_.to_original(curve_forecasts(curves, 1, 4))
+    want = (1 - w) * alone.predict(4).yhat.to_numpy().reshape(-1, 4) + w * statistical
     np.testing.assert_allclose(blended.predict(4).yhat.to_numpy().reshape(-1, 4), want, rtol=1e-9)
-    # recursive steps past the horizon follow the line on: still finite, and the blend's own forecast is fed back
+    # recursive steps past the horizon follow the curve on: still finite, and the blend's own forecast is fed back
     assert np.isfinite(blended.predict(10).yhat).all()
 
 
-def test_the_blend_weight_is_zero_where_theta_cannot_follow_the_pattern():
-    """A clean cycle the network learns, with no seasonal adjustment: Theta's line through it only
-    adds error on the held-out windows, so it gets no share."""
+def test_the_blend_weight_is_zero_where_the_statistical_forecast_cannot_follow_the_pattern():
+    """A clean cycle the network learns, with no seasonal adjustment: Theta's line and the damped trend
+    through it only add error on the held-out windows, so they get no share."""
     t = np.arange(120)
     df = pd.concat([pd.DataFrame({"unique_id": k, "ds": t, "y": 10 + np.sin(2 * np.pi * (t + k) / 6)})
                     for k in range(6)], ignore_index=True)
     model = Forecaster(**dict(FAST, max_epochs=30, hidden_size=16), horizon=6, window=12).fit(df)
-    assert model.theta_weight_ == 0.0
+    assert model.blend_weight_ == 0.0
 
 
-def test_the_blend_weight_and_lines_survive_save_and_load(tmp_path):
+def test_the_blend_weight_and_curves_survive_save_and_load(tmp_path):
     model = Forecaster(**dict(FAST, max_epochs=2), horizon=4).fit(trends(10))
     model.save(tmp_path / "m")
     back = Forecaster.load(tmp_path / "m")
-    assert back.theta_weight_ == model.theta_weight_
-    np.testing.assert_array_equal(back.state_.theta, model.state_.theta)
+    assert back.blend_weight_ == model.blend_weight_
+    np.testing.assert_array_equal(back.state_.curves, model.state_.curves)
     pd.testing.assert_frame_equal(back.predict(6), model.predict(6))

@@ -184,8 +184,9 @@ def _encoding(metas: list, past: tuple, future: tuple, static: tuple) -> Encodin
     return Encoding.of(past, future, static, calendars.pop(), kinds, categories)
 
 
-def _gather(prepared, series: np.ndarray, ends: np.ndarray, layout, theta: bool = False, stats: bool = False) -> Samples:
-    return gather_samples(prepared["store"], series, ends, layout, theta=theta, stats=stats)
+def _gather(prepared, series: np.ndarray, ends: np.ndarray, layout, blend: str | None = None,
+            stats: bool = False) -> Samples:
+    return gather_samples(prepared["store"], series, ends, layout, blend=blend, stats=stats)
 
 
 def _tail(prepared, window: int):
@@ -208,7 +209,7 @@ def _assemble(shards: list, rows: list, n: int) -> Samples:
     y = np.empty((n, first.y.shape[1]), np.float32)
     level, series = np.empty(n), np.empty(n, np.int64)
     xf = None if first.xf is None else np.empty((first.xf.shape[0], n, first.xf.shape[2]), np.float32)
-    theta = None if first.theta is None else np.empty((n, first.theta.shape[1]))
+    statistical = None if first.statistical is None else np.empty((n, first.statistical.shape[1]))
     spread = None if first.spread is None else np.empty(n)
     steps = None if first.steps is None else np.empty((n, first.steps.shape[1]))
     recent = None if first.recent is None else np.empty((n, first.recent.shape[1]))
@@ -219,12 +220,12 @@ def _assemble(shards: list, rows: list, n: int) -> Samples:
         x[:, where], y[where], level[where], series[where] = shard.x, shard.y, shard.level, shard.series
         if xf is not None:
             xf[:, where] = shard.xf
-        if theta is not None:
-            theta[where] = shard.theta
+        if statistical is not None:
+            statistical[where] = shard.statistical
         if spread is not None:
             spread[where], steps[where] = shard.spread, shard.steps
             recent[where], history[where] = shard.recent, shard.history
-    return Samples(x, y, level, xf, series, theta, spread, steps, recent, history)
+    return Samples(x, y, level, xf, series, statistical, spread, steps, recent, history)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -281,28 +282,27 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         held_out = windows.total_held_out > 0
         model.device_ = model._device()
 
-        def samples(series: np.ndarray, ends: np.ndarray, theta: bool = False, stats: bool = False):
+        def samples(series: np.ndarray, ends: np.ndarray, blend: str | None = None, stats: bool = False):
             """Futures of the samples of global (series, end) pairs, per partition, and their positions
-            (``theta``: with the Theta forecasts of their targets, for the blend; ``stats``: with the
+            (``blend``: with that statistical forecast of their targets; ``stats``: with the
             interval statistics of the points before them)."""
             where = order[series]
             parts, rows = [], []
             for p in range(len(prepared)):
                 mine = np.flatnonzero(part_of[where] == p)
                 rows.append(mine)
-                parts.append(client.submit(_gather, prepared[p], local_of[where[mine]], ends[mine], layout, theta,
+                parts.append(client.submit(_gather, prepared[p], local_of[where[mine]], ends[mine], layout, blend,
                                            stats))
             return parts, rows
 
         series, ends = model._calibration_pairs(windows, held_out)
-        blend = model.blend == "theta"
-        shards, rows = samples(series, ends, blend, stats=True)
+        shards, rows = samples(series, ends, model.blend, stats=True)
         calibration = _assemble(client.gather(shards), rows, len(series))
         calibration.series = series                     # the global series of each sample
         recent = None                                   # each series' last training windows (its in-sample error)
         recent_series, recent_ends = model._recent_pairs(windows)
         if held_out and len(recent_series):
-            shards, rows = samples(recent_series, recent_ends, blend)
+            shards, rows = samples(recent_series, recent_ends, model.blend)
             recent = _assemble(client.gather(shards), rows, len(recent_series))
             recent.series = recent_series
         stopping = model._stopping_set(calibration) if held_out else None
@@ -349,7 +349,7 @@ def _merge_tails(tails: list, order: np.ndarray, ids: np.ndarray) -> tuple[Serie
     x = np.concatenate([s.x for s in stores])
     state = SeriesStore(z[rows], offsets, cat("log"), cat("shift"), cat("scale"), cat("seasonal"), cat("n_obs"),
                         x[rows], cat("x_center"), cat("x_scale"), cat("static"), spread=cat("spread"),
-                        step_error=cat("step_error"), theta=cat("theta"), recent_spread=cat("recent_spread"))
+                        step_error=cat("step_error"), curves=cat("curves"), recent_spread=cat("recent_spread"))
     lasts = [a.last for a in axes]
     last = (lasts[0].append(lasts[1:]) if isinstance(lasts[0], pd.Index) else np.concatenate(lasts))
     last = last.take(order) if isinstance(last, pd.Index) else last[order]

@@ -43,17 +43,17 @@ from .data import FILLS, Panel, future_rows, to_output, to_panel
 from .intervals import ErrorScale, check_levels, check_quantiles, conformal_halfwidth
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
+from .blend import BLENDS as _PARTNERS, curve_forecasts
 from .persistence import load_forecaster, save_forecaster
 from .preprocessing import SCALERS
 from .store import Layout, SeriesStore, Windows, positive_spread
-from .theta import line_forecasts
 from .training import StoreBatches, gather_samples, train_network
 
 __all__ = ["Forecaster", "NotFittedError"]
 
 SHORT_SERIES = ("fallback", "error")
-BLENDS = ("theta", None)
-_THETA_WEIGHTS = (0.0, 0.25, 0.5, 0.75)   # the Theta method's share of the forecast, chosen per fit
+BLENDS = (*_PARTNERS, None)
+_BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75)   # the statistical forecast's share, chosen per fit
 _OVERFLOW = 1e300              # |forecast| at or past this is exp(~690): the inverse log transform saturated
 _PREDICT_CHUNK = 8192          # series per recursive forecast round (the network predicts them 2,048 at a time)
 _LONG_HISTORY = 5              # scaler="auto": "steps" when the median series holds 5 (window + horizon) points
@@ -105,12 +105,14 @@ class Forecaster(BaseEstimator):
         0.83-0.84 to 0.86-0.88 and Yearly from 0.83-0.84 to 0.85.
     deseasonalize : bool, default True
         Remove classical seasonal indices first (when season_length > 1 and the series is seasonal).
-    blend : {"theta", None}, default "theta"
-        "theta": the forecast is the networks' blended with the Theta method's forecast of the same
-        prepared series (SES plus half the linear trend, on the log scale for positive series;
-        ``tsrnn/theta.py``), ``theta_weight_`` of Theta, the weight among 0, 0.25, 0.5 and 0.75 whose
-        blend has the smallest error on the held-out windows (0 keeps the networks alone). None: the
-        networks alone. Measured on the M4 dev sample, see ``docs/forecaster.md``.
+    blend : {"theta+damped", "theta", None}, default "theta+damped"
+        The forecast is the networks' blended with a statistical forecast of the same prepared series
+        (on the log scale for positive series; ``tsrnn/blend.py``), ``blend_weight_`` of it, the weight
+        among 0, 0.25, 0.5 and 0.75 whose blend has the smallest error on the held-out windows (0 keeps
+        the networks alone). "theta+damped": the mean of the Theta method's forecast (SES plus half the
+        linear trend) and a damped trend's (Holt's linear method, its trend damped); "theta": the Theta
+        method's alone. None: the networks alone. Measured on the M4 dev sample, see
+        ``docs/forecaster.md``.
     loss : {"mae", "mse"}, default "mae"
         Training loss on the normalised scale.
     max_epochs : int, default 100
@@ -192,8 +194,8 @@ class Forecaster(BaseEstimator):
     error_scale_ : ErrorScale
         The fitted interval unit of every series and step, from its spread, its k-step drift errors and
         its in-sample error (``tsrnn/intervals.py``).
-    theta_weight_ : float
-        The Theta method's share of the forecast (``blend``), chosen on the held-out windows.
+    blend_weight_ : float
+        The statistical forecast's share of the forecast (``blend``), chosen on the held-out windows.
     fallbacks_ : DataFrame
         ``unique_id, n_obs, rule`` of the series forecast by a short-series or constant-series rule.
     covariates_ : Encoding
@@ -213,7 +215,7 @@ class Forecaster(BaseEstimator):
 
     def __init__(self, cell: str = "lstm", hidden_size: int = 32, num_layers: int = 1, bidirectional: bool = False,
                  dropout: float = 0.0, head: str = "direct", ensemble_size: int = 2, window: int | None = None, horizon: int | None = None, season_length: int = 1,
-                 scaler: str | None = "auto", deseasonalize: bool = True, blend: str | None = "theta",
+                 scaler: str | None = "auto", deseasonalize: bool = True, blend: str | None = "theta+damped",
                  loss: str = "mae",
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
                  learning_rate: float = 3e-3, clip_norm: float | None = 1.0, early_stopping: int | None = 10,
@@ -307,7 +309,7 @@ class Forecaster(BaseEstimator):
         static = encoding.static_channels(panel) if encoding.static else None
         return SeriesStore.prepare(panel.data, panel.offsets, self.scaler_, self.season_length, self.deseasonalize,
                                    copy=not owned, x=x, scaled=encoding.scaled_channels(), static=static,
-                                   theta=self.blend == "theta", horizon=self.horizon_ if intervals else 0)
+                                   blend=self.blend, horizon=self.horizon_ if intervals else 0)
 
     def _layout(self) -> Layout:
         enc = self.covariates_
@@ -360,10 +362,9 @@ class Forecaster(BaseEstimator):
         windows = self._windows(lengths)
         held_out = windows.total_held_out > 0
         series, ends = self._calibration_pairs(windows, held_out)
-        blend = self.blend == "theta"
-        calibration = gather_samples(store, series, ends, layout, theta=blend, stats=True)
+        calibration = gather_samples(store, series, ends, layout, blend=self.blend, stats=True)
         recent_series, recent_ends = self._recent_pairs(windows) if held_out else (np.zeros(0, np.int64),) * 2
-        recent = (gather_samples(store, recent_series[a:a + _CHUNK], recent_ends[a:a + _CHUNK], layout, theta=blend)
+        recent = (gather_samples(store, recent_series[a:a + _CHUNK], recent_ends[a:a + _CHUNK], layout, blend=self.blend)
                   for a in range(0, len(recent_series), _CHUNK))    # drawn lazily, one chunk at a time
         self.device_ = self._device()
         members = self._train_members(store, windows, layout, self._stopping_set(calibration) if held_out else None)
@@ -478,8 +479,8 @@ class Forecaster(BaseEstimator):
         self.best_epoch_ = [best for _, _, best in members]
         spread = state.interval_spread()
         network = self._network_predict(calibration.x, calibration.xf)
-        self.theta_weight_ = self._theta_weight(network, calibration, spread)
-        errors = np.abs(self._blended(network, calibration.theta) - calibration.y)
+        self.blend_weight_ = self._blend_weight(network, calibration, spread)
+        errors = np.abs(self._blended(network, calibration.statistical) - calibration.y)
         state.insample_error = self._insample_error(recent, spread)
         self.error_scale_, self.residuals_ = ErrorScale.fit(
             errors, positive_spread(calibration.spread, state.spread), calibration.steps,
@@ -488,8 +489,8 @@ class Forecaster(BaseEstimator):
         self.panel_ = axis
         self.fallbacks_ = fallbacks
 
-    def _theta_weight(self, network: np.ndarray, calibration, spread: np.ndarray) -> float:
-        """The Theta method's share of the blend (``blend="theta"``): the one of ``_THETA_WEIGHTS`` whose
+    def _blend_weight(self, network: np.ndarray, calibration, spread: np.ndarray) -> float:
+        """The statistical forecast's share of the blend (``blend``): the one of ``_BLEND_WEIGHTS`` whose
         blend has the least mean absolute held-out error, each error in its series' spread (MASE-like, so
         every series counts alike); 0 without the blend or without held-out windows.
 
@@ -499,18 +500,20 @@ class Forecaster(BaseEstimator):
         monthly series, and Theta cannot follow hourly patterns: no one weight suits every frequency,
         so it is chosen per fit. The held-out windows are the ones early stopping watched, which
         favours the networks a little; a weight is one number chosen from four on thousands of errors.
-        Theta never takes the whole forecast (at most 0.75): the network stays the model."""
-        if calibration.theta is None or not len(calibration):
+        The statistical forecast never takes the whole forecast (at most 0.75): the network stays the
+        model. Its mean with a damped trend (``blend="theta+damped"``) is measured in ``tsrnn/blend.py``."""
+        if calibration.statistical is None or not len(calibration):
             return 0.0
         scale = spread[calibration.series][:, None]
-        score = [np.mean(np.abs(self._blended(network, calibration.theta, w) - calibration.y) / scale)
-                 for w in _THETA_WEIGHTS]
-        return float(_THETA_WEIGHTS[int(np.argmin(score))])
+        score = [np.mean(np.abs(self._blended(network, calibration.statistical, w) - calibration.y) / scale)
+                 for w in _BLEND_WEIGHTS]
+        return float(_BLEND_WEIGHTS[int(np.argmin(score))])
 
-    def _blended(self, network: np.ndarray, theta: np.ndarray | None, weight: float | None = None) -> np.ndarray:
-        """The forecast: the networks' blended with Theta's, ``weight`` (default ``theta_weight_``) of Theta."""
-        w = self.theta_weight_ if weight is None else weight
-        return network if theta is None or w == 0 else (1 - w) * network + w * theta
+    def _blended(self, network: np.ndarray, statistical: np.ndarray | None, weight: float | None = None) -> np.ndarray:
+        """The forecast: the networks' blended with the statistical one, ``weight`` (default
+        ``blend_weight_``) of it."""
+        w = self.blend_weight_ if weight is None else weight
+        return network if statistical is None or w == 0 else (1 - w) * network + w * statistical
 
     def _recent_pairs(self, windows: Windows):
         """(series, end) of each series' last K training windows, K = 2^16 // n clipped to 1..16 (at most
@@ -531,7 +534,7 @@ class Forecaster(BaseEstimator):
         n = len(spread)
         count, total = np.zeros(n), np.zeros(n)
         for chunk in recent or ():                      # Samples, or an iterable of them
-            point = self._blended(self._network_predict(chunk.x, chunk.xf), chunk.theta)
+            point = self._blended(self._network_predict(chunk.x, chunk.xf), chunk.statistical)
             err = np.abs(point - chunk.y).mean(axis=1) / spread[chunk.series]
             count += np.bincount(chunk.series, minlength=n)
             total += np.bincount(chunk.series, weights=err, minlength=n)
@@ -681,7 +684,7 @@ class Forecaster(BaseEstimator):
             while done < h:
                 s = gather_samples(ahead, series, tail[series] + done + H, layout, targets=False)
                 pred = self._blended(self._network_predict(s.x, s.xf) + s.level[:, None],
-                                     line_forecasts(state.theta[series], done + 1, H))
+                                     curve_forecasts(state.curves[series], done + 1, H))
                 take = min(H, h - done)
                 ahead.z[first[:, None] + done + np.arange(take)] = pred[:, :take]
                 done += take

@@ -9,7 +9,7 @@ place, so that ``model.json`` and ``weights.npz`` always belong together):
 * ``weights.npz`` (``np.savez``, read with ``allow_pickle=False``): the network weights, the calibration
   scores and the interval unit's coefficients (``intervals.ErrorScale``), the series store's tail (the
   last ``window`` prepared points and covariate channels, offsets, per-series scaling, seasonal
-  indices, Theta lines and interval statistics, full lengths) plus each series' last time stamp as
+  indices, statistical forecast curves and interval statistics, full lengths) plus each series' last time stamp as
   integers.
 
 ``model.json`` carries a format version and, for every array of ``weights.npz``, its shape, dtype and
@@ -37,19 +37,20 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 8                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+FORMAT_VERSION = 9                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
                                      # 4: the store's fitted interval error scale; 5: the resolved scaler_;
                                      # 6: the Theta blend (the store's lines, theta_weight_); 7: the interval
                                      # unit model (error_scale_, the store's step and in-sample errors);
-                                     # 8: the unit's history and recent-spread features (the store's recent spreads)
+                                     # 8: the unit's history and recent-spread features (the store's recent spreads);
+                                     # 9: the Theta + damped-trend blend (the store's curves, blend_weight_)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _MODEL_FILES = ("model.json", "weights.npz")     # all that a model directory holds
-_FITTED = {"horizon_", "window_", "scaler_", "theta_weight_", "best_epoch_", "loss_history_"}
+_FITTED = {"horizon_", "window_", "scaler_", "blend_weight_", "best_epoch_", "loss_history_"}
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
 _STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static",
-          "spread", "step_error", "insample_error", "theta", "recent_spread")
+          "spread", "step_error", "insample_error", "curves", "recent_spread")
 
 
 def _umask() -> int:
@@ -158,7 +159,7 @@ def save_forecaster(model, path) -> None:
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "version": __version__, "params": model.get_params(),
         "fitted": {"horizon_": model.horizon_, "window_": model.window_, "scaler_": model.scaler_,
-                   "theta_weight_": model.theta_weight_,
+                   "blend_weight_": model.blend_weight_,
                    "best_epoch_": model.best_epoch_,
                    "loss_history_": model.loss_history_},
         "network": {"cell": net.cell, "input_size": net.input_size, "hidden_size": net.hidden_size,
@@ -297,17 +298,17 @@ def _load_checked(cls, path, meta):
              and arrays["scale_intercepts"].shape == (horizon,)
              and arrays["scale_slopes"].shape == (ErrorScale.FEATURES,) and arrays["scale_centers"].shape == (2,),
              "the interval unit's arrays have the wrong shape")
-    _require(state.theta.shape == (n, 2), "the series store's Theta lines have the wrong shape")
-    weight = fitted["theta_weight_"]
+    _require(state.curves.shape == (n, 4), "the series store's blend curves have the wrong shape")
+    weight = fitted["blend_weight_"]
     _require(isinstance(weight, (int, float)) and not isinstance(weight, bool) and 0 <= weight < 1
-             and (weight == 0 or model.blend == "theta"), f"theta_weight_={weight!r} is not a blend weight")
+             and (weight == 0 or model.blend is not None), f"blend_weight_={weight!r} is not a blend weight")
     _require(arrays["residuals"].ndim == 2 and arrays["residuals"].shape[1] == horizon, "residuals have the wrong shape")
     _require(len(meta["axis"]["ids"]) == n == len(arrays["last"]), "the time axis and the store disagree in length")
     chosen = ("window", "steps") if model.scaler == "auto" else (model.scaler,)
     _require(fitted["scaler_"] in chosen, f"scaler_={fitted['scaler_']!r} is not a scaler that scaler="
              f"{model.scaler!r} can have chosen")
     model.horizon_, model.window_, model.scaler_ = horizon, window, fitted["scaler_"]
-    model.theta_weight_ = float(weight)
+    model.blend_weight_ = float(weight)
     model.best_epoch_, model.loss_history_ = list(fitted["best_epoch_"]), list(fitted["loss_history_"])
     model.device_ = model._device(loading=True)
     model.networks_ = []

@@ -78,7 +78,7 @@ class TsrnnForecaster(BaseForecaster):
 
     def __init__(self, cell: str = "lstm", hidden_size: int = 32, num_layers: int = 1, head: str = "direct",
                  ensemble_size: int = 2, window: int | None = None, season_length: int = 1,
-                 scaler: str | None = "auto", deseasonalize: bool = True, blend: str | None = "theta",
+                 scaler: str | None = "auto", deseasonalize: bool = True, blend: str | None = "theta+damped",
                  loss: str = "mae",
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
                  learning_rate: float = 3e-3, early_stopping: int | None = 10, calendar: bool | list = False,

@@ -4,8 +4,8 @@ training samples drawn from it on the fly.
 ``SeriesStore`` holds, for n series, the prepared values ``z`` (scaled and seasonally adjusted, see
 ``tsrnn/preprocessing.py``) series after series, the per-series scaling parameters and seasonal
 indices, and each series' full length (the seasonal phase of its next point). After ``fit`` only the
-last ``window`` prepared points of each series are kept (``tail``): that, each series' Theta line
-(``theta``, two numbers fitted on the whole history) and its interval statistics (``spread``,
+last ``window`` prepared points of each series are kept (``tail``): that, each series' statistical
+forecast curve (``curves``, four numbers fitted on the whole history) and its interval statistics (``spread``,
 ``step_error``, ``insample_error``; see ``tsrnn/intervals.py``), not the history, is what forecasting
 needs.
 
@@ -49,7 +49,7 @@ from numba import njit
 from ._config import JIT
 from .preprocessing import deseasonalize, fit_scalers, scale_into, standardize_channels, unscale
 from .intervals import SPAN, recent_spans, window_stats
-from .theta import store_lines
+from .blend import store_curves
 
 __all__ = ["SeriesStore", "Windows", "Layout", "gather", "positive_spread"]
 
@@ -73,7 +73,7 @@ class SeriesStore:
     spread: np.ndarray = None      # (n,) float64 mean |z_t - z_{t-1}| of each prepared series (0: constant)
     step_error: np.ndarray = None  # (n, H) float64 each series' k-step drift error d_jk (``intervals.window_stats``; (n, 0): none)
     insample_error: np.ndarray = None  # (n,) float64 the forecast's mean error on its last training windows, in spread units (NaN: none)
-    theta: np.ndarray = None   # (n, 2) float64 each series' Theta line after its end, f_k = a + slope k (``tsrnn/theta.py``; 0: none)
+    curves: np.ndarray = None  # (n, 4) float64 each series' statistical forecast after its end, f_k = c0 + c1 k + c2 (1 - phi^k) (``tsrnn/blend.py``; 0: none)
     recent_spread: np.ndarray = None  # (n, R) float64 each series' mean |step| over its last ``intervals.recent_spans`` steps
 
     def __post_init__(self):
@@ -93,17 +93,18 @@ class SeriesStore:
             self.step_error = np.zeros((n, 0))
         if self.insample_error is None:
             self.insample_error = np.full(n, np.nan)
-        if self.theta is None:
-            self.theta = np.zeros((n, 2))
+        if self.curves is None:
+            self.curves = np.zeros((n, 4))
 
     @classmethod
     def prepare(cls, y: np.ndarray, offsets: np.ndarray, scaler, season_length: int, deseasonalize_: bool,
                 copy: bool = True, x: np.ndarray | None = None, scaled: np.ndarray | None = None,
-                static: np.ndarray | None = None, theta: bool = False, horizon: int = 0) -> "SeriesStore":
+                static: np.ndarray | None = None, blend: str | None = None, horizon: int = 0) -> "SeriesStore":
         """Fit each series' scaler and seasonal indices on ``y`` and transform it (in place when
         ``copy`` is False: ``y`` then becomes the store's ``z``). ``x`` (rows, C) float32: covariate
-        channels, standardised in place per series where ``scaled``; ``static`` (n, S); ``theta``: fit
-        each series' Theta line on its whole prepared history (what its forecasts blend with);
+        channels, standardised in place per series where ``scaled``; ``static`` (n, S); ``blend``: fit
+        each series' statistical forecast (``tsrnn/blend.py``) on its whole prepared history (what its
+        forecasts blend with);
         ``horizon``: measure each series' spread and k-step drift errors, k = 1 .. horizon, on its whole
         prepared history (what its intervals scale with, with its recent spreads, measured always)."""
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
@@ -119,10 +120,10 @@ class SeriesStore:
         if x is not None:
             center, spread = np.zeros((n, x.shape[1])), np.ones((n, x.shape[1]))
             standardize_channels(x, offsets, np.ascontiguousarray(scaled, dtype=np.bool_), center, spread)
-        lines = store_lines(z, offsets) if theta else None
+        curves = store_curves(z, offsets, blend) if blend else None
         spread_z, steps, recent = series_stats(z, offsets, horizon, m)
         return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets), x, center, spread, static, spread_z,
-                   steps, theta=lines, recent_spread=recent)
+                   steps, curves=curves, recent_spread=recent)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -149,7 +150,7 @@ class SeriesStore:
         rows = np.repeat(self.offsets[1:] - keep - offsets[:-1], keep) + np.arange(offsets[-1])
         return SeriesStore(self.z[rows], offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs,
                            self.x[rows], self.x_center, self.x_scale, self.static, self.spread, self.step_error,
-                           self.insample_error, self.theta, self.recent_spread)
+                           self.insample_error, self.curves, self.recent_spread)
 
     def extend(self, steps: int, n_past: int, future: np.ndarray | None = None) -> "SeriesStore":
         """The store with ``steps`` rows after the end of every series, to be forecast: values NaN,
@@ -170,7 +171,7 @@ class SeriesStore:
             x[new.ravel(), n_past:] = scaled.reshape(n * steps, C - n_past)
         return SeriesStore(z, offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs, x,
                            self.x_center, self.x_scale, self.static, self.spread, self.step_error,
-                           self.insample_error, self.theta, self.recent_spread)
+                           self.insample_error, self.curves, self.recent_spread)
 
     def to_original(self, z_adj: np.ndarray, series: np.ndarray | None = None) -> np.ndarray:
         """Forecasts (B, h) of the adjusted, scaled series ``series`` (default: all) back to the data's

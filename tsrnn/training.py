@@ -20,7 +20,7 @@ import numpy as np
 from .intervals import SPAN, recent_spans, window_stats
 from .optim import Adam
 from .store import Layout, SeriesStore, Windows, gather
-from .theta import line_forecasts, theta_lines
+from .blend import curve_forecasts, partner_curves
 
 __all__ = ["Samples", "gather_samples", "train_network", "StoreBatches", "PoolBatches", "epoch_orders", "Stopped"]
 
@@ -33,15 +33,16 @@ class Stopped(Exception):
 class Samples:
     """A fixed set of gathered samples: network inputs x (T, N, I) float32, targets y (N, H) float32
     (both centred on the sample's level, ``level``), the decoder's future inputs ``xf`` (H, N, F) or
-    None, which series each sample comes from, ``theta`` (N, H) the Theta method's forecast of its
-    targets from the series' points before them, in the same centred units (``tsrnn/theta.py``), and
+    None, which series each sample comes from, ``statistical`` (N, H) the statistical forecast of its
+    targets from the series' points before them, in the same centred units (``tsrnn/blend.py``), and
     ``spread`` (N,), ``steps`` (N, H), ``recent`` (N, R) the interval statistics of those points
     (``intervals.window_stats``) and ``history`` (N,) their number, or None when not asked for."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, level: np.ndarray, xf: np.ndarray | None, series: np.ndarray,
-                 theta: np.ndarray | None = None, spread: np.ndarray | None = None, steps: np.ndarray | None = None,
+                 statistical: np.ndarray | None = None, spread: np.ndarray | None = None, steps: np.ndarray | None = None,
                  recent: np.ndarray | None = None, history: np.ndarray | None = None):
-        self.x, self.y, self.level, self.xf, self.series, self.theta = x, y, level, xf, series, theta
+        self.x, self.y, self.level, self.xf, self.series = x, y, level, xf, series
+        self.statistical = statistical
         self.spread, self.steps, self.recent, self.history = spread, steps, recent, history
 
     def __len__(self) -> int:
@@ -52,15 +53,16 @@ class Samples:
         def pick(a, axis=0):
             return None if a is None else np.ascontiguousarray(np.take(a, rows, axis=axis))
         return Samples(pick(self.x, 1), pick(self.y), pick(self.level), pick(self.xf, 1), pick(self.series),
-                       pick(self.theta), pick(self.spread), pick(self.steps), pick(self.recent), pick(self.history))
+                       pick(self.statistical), pick(self.spread), pick(self.steps), pick(self.recent), pick(self.history))
 
 
 def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, layout: Layout,
-                   out: tuple | None = None, targets: bool = True, theta: bool = False,
+                   out: tuple | None = None, targets: bool = True, blend: str | None = None,
                    stats: bool = False) -> Samples:
     """Samples (series, end) of ``store`` (see ``tsrnn.store``); ``out`` reuses (x, y, level, xf)
-    buffers (``Layout.buffers``); ``targets=False`` gathers the inputs only (forecasting); ``theta``:
-    also the Theta forecast of each sample's targets, fitted on the series up to its inputs' end;
+    buffers (``Layout.buffers``); ``targets=False`` gathers the inputs only (forecasting); ``blend``:
+    also that statistical forecast (``tsrnn/blend.py``) of each sample's targets, fitted on the series
+    up to its inputs' end;
     ``stats``: also the interval statistics of the series up to its inputs' end (never its targets)."""
     x, y, level, xf = out if out is not None else layout.buffers(len(series), targets)
     gather(store.z, store.x, store.static, store.offsets, series, ends, layout.window, layout.horizon, layout.span,
@@ -68,10 +70,10 @@ def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, lay
     series64 = np.ascontiguousarray(series, dtype=np.int64)
     cuts = np.ascontiguousarray(ends - layout.horizon, dtype=np.int64)
     forecast = spread = steps = recent = history = None
-    if theta:
-        lines = np.empty((len(series), 2))
-        theta_lines(store.z, store.offsets, series64, cuts, lines)
-        forecast = line_forecasts(lines, 1, layout.horizon) - level[:, None]
+    if blend:
+        curves = np.empty((len(series), 4))
+        partner_curves(store.z, store.offsets, series64, cuts, blend == "theta+damped", curves)
+        forecast = curve_forecasts(curves, 1, layout.horizon) - level[:, None]
     if stats:
         spans = recent_spans(store.seasonal.shape[1])
         spread, steps, recent = np.empty(len(series)), np.empty((len(series), layout.horizon)), np.empty((len(series), len(spans)))

@@ -9,8 +9,8 @@ place, so that ``model.json`` and ``weights.npz`` always belong together):
 * ``weights.npz`` (``np.savez``, read with ``allow_pickle=False``): the network weights, the calibration
   scores and the interval unit's coefficients (``intervals.ErrorScale``), the series store's tail (the
   last ``window`` prepared points and covariate channels, offsets, per-series scaling, seasonal
-  indices, statistical forecast curves and interval statistics, full lengths) plus each series' last time stamp as
-  integers.
+  indices, statistical forecast curves and interval statistics, full lengths) plus each series' last
+  time stamp as integers.
 
 ``model.json`` carries a format version and, for every array of ``weights.npz``, its shape, dtype and
 sha256, so the two files cannot be a mismatched pair. ``load`` refuses, with a ValueError saying which: a

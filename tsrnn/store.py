@@ -5,9 +5,9 @@ training samples drawn from it on the fly.
 ``tsrnn/preprocessing.py``) series after series, the per-series scaling parameters and seasonal
 indices, and each series' full length (the seasonal phase of its next point). After ``fit`` only the
 last ``window`` prepared points of each series are kept (``tail``): that, each series' statistical
-forecast curve (``curves``, four numbers fitted on the whole history) and its interval statistics (``spread``,
-``step_error``, ``insample_error``; see ``tsrnn/intervals.py``), not the history, is what forecasting
-needs.
+forecast curve (``curves``, four numbers fitted on the whole history) and its interval statistics
+(``spread``, ``step_error``, ``insample_error``; see ``tsrnn/intervals.py``), not the history, is what
+forecasting needs.
 
 ``Windows`` describes every sample as a pair (series i, end e): inputs are z_i[e - H - W : e - H],
 targets z_i[e - H : e] (W = window, H = horizon, positions counted from the series' start). An input

@@ -52,9 +52,9 @@ from numba import njit
 
 from ._config import JIT
 
-__all__ = ["BLENDS", "partner_curves", "store_curves", "curve_forecasts"]
+__all__ = ["KINDS", "partner_curves", "store_curves", "curve_forecasts"]
 
-BLENDS = ("theta+damped", "theta")     # the statistical forecasts a blend can use
+KINDS = ("theta+damped", "theta")      # the statistical forecasts a blend can use
 
 # alpha search: a grid of 20 values (0.05 .. 1), then a golden-section search on the grid step around the
 # best of them. The one-step squared error of SES is smooth in alpha but not always unimodal on [0, 1]
@@ -168,7 +168,7 @@ def partner_curves(z, offsets, series, cuts, damped, out):
 
 
 def store_curves(z: np.ndarray, offsets: np.ndarray, blend: str) -> np.ndarray:
-    """(n, 4) the curve of ``blend`` (one of ``BLENDS``) of every whole series of a store: what its
+    """(n, 4) the curve of ``blend`` (one of ``KINDS``) of every whole series of a store: what its
     forecasts blend with."""
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     n = len(offsets) - 1

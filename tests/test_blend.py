@@ -5,7 +5,7 @@ import itertools
 import numpy as np
 import pytest
 
-from tsrnn.blend import curve_forecasts, partner_curves, store_curves
+from tsrnn.blend import HISTORY, curve_forecasts, partner_curves, store_curves
 from tsrnn.store import Layout, SeriesStore
 from tsrnn.training import gather_samples
 
@@ -112,3 +112,15 @@ def test_gathered_samples_carry_the_statistical_forecast_of_their_targets_in_the
     assert gather_samples(store, series, ends, layout).statistical is None
     np.testing.assert_allclose(store.curves, store_curves(store.z, store.offsets, blend))   # the whole histories
     np.testing.assert_array_equal(store.tail(8).curves, store.curves)                     # kept by the tail
+
+
+@pytest.mark.parametrize("blend", ["theta", "theta+damped"])
+def test_a_long_history_is_fitted_on_its_last_history_points(blend):
+    rng = np.random.default_rng(2)
+    z = np.cumsum(rng.normal(0.1, 1, 3 * HISTORY))
+    out = np.empty((2, 4))
+    partner_curves(z, np.array([0, len(z)]), np.array([0, 0]), np.array([len(z), HISTORY + 7]),
+                   blend == "theta+damped", out)
+    np.testing.assert_array_equal(out[0], store_curves(z[-HISTORY:], np.array([0, HISTORY]), blend)[0])
+    np.testing.assert_array_equal(out[1], store_curves(z[7:HISTORY + 7], np.array([0, HISTORY]), blend)[0])
+    assert not np.array_equal(out[0], out[1])

@@ -21,6 +21,8 @@ range the forecast package allows, so the trend always flattens out). All 112 ca
 pass over the series, side by side (an inner loop the compiler vectorises), so a damped fit costs less
 than a Theta fit (100,000 series of 180 points, one core: 0.7 s against 1.6 s).
 
+Both read a series' last ``HISTORY`` (512) points at most, so their cost per series is bounded.
+
 **Their mean** (``blend="theta+damped"``, the default) is M4's lesson twice over: combinations beat
 single methods, and Theta's straight line and the damped trend's flattening one err differently.
 Measured on the M4 dev sample with the same fitted networks (3 seeds), the best blend's mean absolute
@@ -52,9 +54,17 @@ from numba import njit
 
 from ._config import JIT
 
-__all__ = ["KINDS", "partner_curves", "store_curves", "curve_forecasts"]
+__all__ = ["KINDS", "HISTORY", "partner_curves", "store_curves", "curve_forecasts"]
 
 KINDS = ("theta+damped", "theta")      # the statistical forecasts a blend can use
+# The statistical forecasts read each series' last HISTORY points at most: their cost is then bounded per
+# series, whatever its length. They run on every series and on the prefix of every held-out window and of
+# each series' last training windows (the intervals' in-sample error), which on long histories was much
+# of a fit: on M5's shape (30,490 daily series of 1,941 days, 61,000 such windows; a 40 s fit) the fits on
+# those windows took 14.2 s with every point, 4.0 s with the last 512 (random walks of that shape, one
+# core). On the M4 dev sample only Weekly and Hourly series are longer; on Weekly the capped fits'
+# held-out error is 0.7 % lower (2.074 against 2.088 alone), and the weight chosen (0) is unchanged.
+HISTORY = 512
 
 # alpha search: a grid of 20 values (0.05 .. 1), then a golden-section search on the grid step around the
 # best of them. The one-step squared error of SES is smooth in alpha but not always unimodal on [0, 1]
@@ -151,12 +161,13 @@ def _damped(z, start, n, alpha, alpha_beta, phi, level, trend, sse):
 def partner_curves(z, offsets, series, cuts, damped, out):
     """out[j] = the curve (c0, c1, c2, phi) of the statistical forecast of series ``series[j]`` of the
     store (``z``, ``offsets``) from its first ``cuts[j]`` points: Theta's, or (``damped``) the mean of
-    Theta's and the damped trend's (module docstring). A cut of one point gives the flat line through it;
-    the damped trend of fewer than 3 points is the last one's flat line."""
+    Theta's and the damped trend's (module docstring), fitted on the last ``HISTORY`` of those points at
+    most. A cut of one point gives the flat line through it; the damped trend of fewer than 3 points is
+    the last one's flat line."""
     level, trend, sse = np.empty(len(_ALPHA)), np.empty(len(_ALPHA)), np.empty(len(_ALPHA))
     for j in range(len(series)):
-        start = offsets[series[j]]
-        n = cuts[j]
+        n = min(cuts[j], HISTORY)
+        start = offsets[series[j]] + cuts[j] - n
         a, slope = (z[start], 0.0) if n < 2 else _theta(z, start, n)
         if not damped:
             out[j, 0], out[j, 1], out[j, 2], out[j, 3] = a, slope, 0.0, 0.0

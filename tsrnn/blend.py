@@ -54,7 +54,7 @@ from numba import njit
 
 from ._config import JIT
 
-__all__ = ["KINDS", "HISTORY", "partner_curves", "store_curves", "curve_forecasts"]
+__all__ = ["KINDS", "HISTORY", "partner_curves", "fit_curves", "store_curves", "curve_forecasts"]
 
 KINDS = ("theta+damped", "theta")      # the statistical forecasts a blend can use
 # The statistical forecasts read each series' last HISTORY points at most: their cost is then bounded per
@@ -178,14 +178,19 @@ def partner_curves(z, offsets, series, cuts, damped, out):
         out[j, 0], out[j, 1], out[j, 2], out[j, 3] = 0.5 * (a + l), 0.5 * slope, 0.5 * b * phi / (1.0 - phi), phi
 
 
+def fit_curves(z: np.ndarray, offsets: np.ndarray, series: np.ndarray, cuts: np.ndarray, blend: str) -> np.ndarray:
+    """(B, 4) the curves of ``blend`` (one of ``KINDS``) of the series ``series`` of a store (int64)
+    from their first ``cuts`` points (int64)."""
+    out = np.empty((len(series), 4))
+    partner_curves(z, offsets, series, cuts, blend == "theta+damped", out)
+    return out
+
+
 def store_curves(z: np.ndarray, offsets: np.ndarray, blend: str) -> np.ndarray:
-    """(n, 4) the curve of ``blend`` (one of ``KINDS``) of every whole series of a store: what its
-    forecasts blend with."""
+    """(n, 4) the curve of ``blend`` of every whole series of a store: what its forecasts blend with."""
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     n = len(offsets) - 1
-    out = np.empty((n, 4))
-    partner_curves(z, offsets, np.arange(n, dtype=np.int64), np.diff(offsets), blend == "theta+damped", out)
-    return out
+    return fit_curves(z, offsets, np.arange(n, dtype=np.int64), np.diff(offsets), blend)
 
 
 def curve_forecasts(curves: np.ndarray, first: int, steps: int) -> np.ndarray:

@@ -20,7 +20,7 @@ import numpy as np
 from .intervals import SPAN, recent_spans, window_stats
 from .optim import Adam
 from .store import Layout, SeriesStore, Windows, gather
-from .blend import curve_forecasts, partner_curves
+from .blend import curve_forecasts, fit_curves
 
 __all__ = ["Samples", "gather_samples", "train_network", "StoreBatches", "PoolBatches", "epoch_orders", "Stopped"]
 
@@ -71,9 +71,8 @@ def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, lay
     cuts = np.ascontiguousarray(ends - layout.horizon, dtype=np.int64)
     forecast = spread = steps = recent = history = None
     if blend:
-        curves = np.empty((len(series), 4))
-        partner_curves(store.z, store.offsets, series64, cuts, blend == "theta+damped", curves)
-        forecast = curve_forecasts(curves, 1, layout.horizon) - level[:, None]
+        forecast = curve_forecasts(fit_curves(store.z, store.offsets, series64, cuts, blend), 1, layout.horizon)
+        forecast -= level[:, None]
     if stats:
         spans = recent_spans(store.seasonal.shape[1])
         spread, steps, recent = np.empty(len(series)), np.empty((len(series), layout.horizon)), np.empty((len(series), len(spans)))

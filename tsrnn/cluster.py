@@ -299,12 +299,15 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         shards, rows = samples(series, ends, model.blend, stats=True)
         calibration = _assemble(client.gather(shards), rows, len(series))
         calibration.series = series                     # the global series of each sample
-        recent = None                                   # each series' last training windows (its in-sample error)
         recent_series, recent_ends = model._recent_pairs(windows)
-        if held_out and len(recent_series):
-            shards, rows = samples(recent_series, recent_ends, model.blend)
-            recent = _assemble(client.gather(shards), rows, len(recent_series))
-            recent.series = recent_series
+
+        def recent(blend):
+            """Each series' last training windows (its in-sample error), gathered once the blend's share is
+            known (``Forecaster._fitted``)."""
+            shards, rows = samples(recent_series, recent_ends, blend)
+            out = _assemble(client.gather(shards), rows, len(recent_series))
+            out.series = recent_series                  # the global series of each sample
+            return [out]
         stopping = model._stopping_set(calibration) if held_out else None
         futures = []
         for k in range(model.ensemble_size):
@@ -319,7 +322,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         tails = client.gather([client.submit(_tail, p, model.window_) for p in prepared])
         state, axis = _merge_tails(tails, order, ids)
         model._fitted(members, calibration, state, axis, model._fallbacks(ids, lengths, needed, state.constant),
-                      None if recent is None else [recent])
+                      recent if held_out and len(recent_series) else None)
         return model
     except BaseException:
         model._forget()

@@ -302,14 +302,17 @@ class Forecaster(BaseEstimator):
     def _read(self, y, columns=(), static=()) -> Panel:
         return to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill, columns, static)
 
-    def _prepare(self, panel: Panel, owned: bool, encoding: Encoding, intervals: bool = True) -> SeriesStore:
+    def _prepare(self, panel: Panel, owned: bool, encoding: Encoding, intervals: bool = True,
+                 statistical: bool = True) -> SeriesStore:
         """The store of ``panel``'s series (its values are transformed in place when ``owned``), with
-        their covariate channels and, with ``intervals``, the k-step errors their intervals scale with."""
+        their covariate channels, with ``intervals`` the k-step errors their intervals scale with, and
+        with ``statistical`` the curves of ``blend`` (not needed to forecast when the blend has no share)."""
         x = encoding.time_channels(panel) if encoding.n_past + encoding.n_future else None
         static = encoding.static_channels(panel) if encoding.static else None
         return SeriesStore.prepare(panel.data, panel.offsets, self.scaler_, self.season_length, self.deseasonalize,
                                    copy=not owned, x=x, scaled=encoding.scaled_channels(), static=static,
-                                   blend=self.blend, horizon=self.horizon_ if intervals else 0)
+                                   blend=self.blend if statistical else None,
+                                   horizon=self.horizon_ if intervals else 0)
 
     def _layout(self) -> Layout:
         enc = self.covariates_
@@ -364,8 +367,10 @@ class Forecaster(BaseEstimator):
         series, ends = self._calibration_pairs(windows, held_out)
         calibration = gather_samples(store, series, ends, layout, blend=self.blend, stats=True)
         recent_series, recent_ends = self._recent_pairs(windows) if held_out else (np.zeros(0, np.int64),) * 2
-        recent = (gather_samples(store, recent_series[a:a + _CHUNK], recent_ends[a:a + _CHUNK], layout, blend=self.blend)
-                  for a in range(0, len(recent_series), _CHUNK))    # drawn lazily, one chunk at a time
+
+        def recent(blend):                            # drawn lazily, one chunk at a time
+            return (gather_samples(store, recent_series[a:a + _CHUNK], recent_ends[a:a + _CHUNK], layout, blend=blend)
+                    for a in range(0, len(recent_series), _CHUNK))
         self.device_ = self._device()
         members = self._train_members(store, windows, layout, self._stopping_set(calibration) if held_out else None)
         self._fitted(members, calibration, store.tail(W), panel.axis(),
@@ -469,9 +474,12 @@ class Forecaster(BaseEstimator):
 
     def _fitted(self, members: list, calibration, state: SeriesStore, axis, fallbacks, recent=None) -> None:
         """Set the fitted attributes from the trained members (network, history, best epoch), and the
-        intervals' calibration (``tsrnn/intervals.py``): each series' in-sample error on ``recent`` (its
-        last training windows), then the error scale fitted on the held-out windows, each described by
-        its series' points before its targets, and their cross-fitted scores."""
+        intervals' calibration (``tsrnn/intervals.py``): each series' in-sample error on its last
+        training windows (``recent(blend)``: their Samples, with the statistical forecast of ``blend``;
+        None: no such windows), then the error scale fitted on the held-out windows, each described by
+        its series' points before its targets, and their cross-fitted scores. The last training windows
+        get statistical forecasts only when the blend has a share: otherwise the forecast is the
+        networks' alone, and fitting them (on M5's shape, 61,000 windows: 4 s) would be wasted."""
         self.networks_ = [net for net, _, _ in members]
         for net in self.networks_:                       # trained on a share of the threads, forecast on all
             net.n_threads = self._threads()
@@ -481,7 +489,8 @@ class Forecaster(BaseEstimator):
         network = self._network_predict(calibration.x, calibration.xf)
         self.blend_weight_ = self._blend_weight(network, calibration, spread)
         errors = np.abs(self._blended(network, calibration.statistical) - calibration.y)
-        state.insample_error = self._insample_error(recent, spread)
+        blend = self.blend if self.blend_weight_ else None
+        state.insample_error = self._insample_error(None if recent is None else recent(blend), spread)
         self.error_scale_, self.residuals_ = ErrorScale.fit(
             errors, positive_spread(calibration.spread, state.spread), calibration.steps,
             state.insample_error[calibration.series], calibration.history, calibration.recent, calibration.series)
@@ -622,7 +631,7 @@ class Forecaster(BaseEstimator):
                                  f"{self._min_inputs()} points): {[panel.ids[i] for i in short[:10]]}")
             axis = panel.axis()
             state = self._prepare(panel, owned=not isinstance(y, Panel), encoding=enc,
-                                  intervals=bool(levels or probs)).tail(self.window_)
+                                  intervals=bool(levels or probs), statistical=self.blend_weight_ > 0).tail(self.window_)
         rows = -(-h // self.horizon_) * self.horizon_           # whole horizons: what the network reads
         center = self._forecast_normalised(state, h, rows, self._future_channels(axis, h, rows, future))
         forecasts = state.to_original(center)
@@ -683,8 +692,8 @@ class Forecaster(BaseEstimator):
             done = 0
             while done < h:
                 s = gather_samples(ahead, series, tail[series] + done + H, layout, targets=False)
-                pred = self._blended(self._network_predict(s.x, s.xf) + s.level[:, None],
-                                     curve_forecasts(state.curves[series], done + 1, H))
+                statistical = curve_forecasts(state.curves[series], done + 1, H) if self.blend_weight_ else None
+                pred = self._blended(self._network_predict(s.x, s.xf) + s.level[:, None], statistical)
                 take = min(H, h - done)
                 ahead.z[first[:, None] + done + np.arange(take)] = pred[:, :take]
                 done += take

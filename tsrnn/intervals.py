@@ -146,9 +146,9 @@ def window_stats(z, offsets, series, cuts, span, spans, spread, steps, recent):
     spread[j] = mean |z_t - z_{t-1}| (0 below 1e-12: constant), steps[j, k-1] = d_jk, the mean
     |z_{t+k} - z_t - k mu| over the last ``span`` origins t of the prefix (mu = its mean step), for
     k = 1 .. steps.shape[1], and recent[j, r] = the mean |z_t - z_{t-1}| over its last ``spans[r]``
-    steps (all of them in a shorter prefix; ``spans`` ascending, as ``recent_spans`` gives them). Where fewer than two origins have a k-step change, d_jk
-    carries on from d_j(k-1) by sqrt(k / (k - 1)) (d_j1 = the spread). A prefix of fewer than two
-    points gives 0.
+    steps (all of them in a shorter prefix; ``spans`` ascending, as ``recent_spans`` gives them). Where
+    fewer than two origins have a k-step change, d_jk carries on from d_j(k-1) by sqrt(k / (k - 1))
+    (d_j1 = the spread). A prefix of fewer than two points gives 0.
 
     >>> spread, steps, recent = np.empty(1), np.empty((1, 2)), np.empty((1, 2))
     >>> window_stats(np.array([0.0, 1.0, 2.0, 4.0]), np.array([0, 4]), np.array([0]), np.array([4]), 8,

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from tsrnn import Forecaster
-from tsrnn.intervals import RECENT, SPAN, ErrorScale, check_levels, recent_spans, window_stats
+from tsrnn.intervals import PHASE_SEASONS, RECENT, SPAN, ErrorScale, check_levels, recent_spans, window_stats
 from tsrnn.store import Layout, SeriesStore
 from tsrnn.training import gather_samples
 
@@ -37,19 +37,63 @@ def test_window_stats_match_numpy_on_every_prefix(seed):
     series = np.repeat(np.arange(6), 3).astype(np.int64)
     cuts = np.minimum(rng.integers(1, 60, size=18), lengths[series]).astype(np.int64)
     H, span, spans = 7, 20, np.array([3, 10, 40])
-    spread, steps, recent = np.empty(18), np.empty((18, H)), np.empty((18, 3))
-    window_stats(z, offsets, series, cuts, span, spans, spread, steps, recent)
+    spread, steps, recent, phase = np.empty(18), np.empty((18, H)), np.empty((18, 3)), np.empty((18, H))
+    window_stats(z, offsets, series, cuts, span, spans, 1, spread, steps, recent, phase)
     for j in range(18):
         want_spread, want_steps, want_recent = reference_stats(parts[series[j]][:cuts[j]], H, span, spans)
         np.testing.assert_allclose(spread[j], want_spread, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(steps[j], want_steps, rtol=1e-10, atol=1e-15)
         np.testing.assert_allclose(recent[j], want_recent, rtol=1e-10, atol=1e-15)
+    assert (phase == 1).all()                              # no season: no phase
+
+
+def reference_phase(x: np.ndarray, H: int, m: int, seasons: int) -> np.ndarray:
+    """The phase ratios of one prefix, written the obvious way: the seasonal changes of the last
+    ``seasons`` seasons, grouped by the phase of their point."""
+    n = len(x)
+    out = np.ones(H)
+    if m < 2 or n <= m:
+        return out
+    t = np.arange(max(m, n - seasons * m), n)              # points with a seasonal change, looked at
+    change = np.abs(x[t] - x[t - m])
+    if change.mean() <= 1e-12:
+        return out
+    for k in range(1, H + 1):
+        same = (t - (n - 1 + k)) % m == 0                  # the phase of the k-th point after the prefix
+        if same.any():
+            out[k - 1] = change[same].mean() / change.mean()
+    return out
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_phase_ratios_match_numpy_on_every_prefix(seed):
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(1, 200, size=6)
+    m = int(rng.choice([2, 4, 7, 12]))
+    # a seasonal pattern whose noise depends on the phase
+    parts = [np.sin(np.arange(n) * 2 * np.pi / m) + rng.normal(size=n) * (1 + 3 * (np.arange(n) % m == 1))
+             for n in lengths]
+    parts[0][:] = 4.0                                      # a constant series: no change at any phase
+    z, offsets = np.concatenate(parts), np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    series = np.repeat(np.arange(6), 3).astype(np.int64)
+    cuts = np.minimum(rng.integers(1, 200, size=18), lengths[series]).astype(np.int64)
+    H = 2 * m + 3
+    spread, steps, recent, phase = np.empty(18), np.empty((18, H)), np.empty((18, 3)), np.empty((18, H))
+    window_stats(z, offsets, series, cuts, 20, np.array([3, 10, 40]), m, spread, steps, recent, phase)
+    for j in range(18):
+        want = reference_phase(parts[series[j]][:cuts[j]], H, m, PHASE_SEASONS)
+        np.testing.assert_allclose(phase[j], want, rtol=1e-10)
+    assert (phase[series == 0] == 1).all()
+    long = (cuts >= 8 * m) & (series > 0)                  # enough seasons: the noisy phase stands out
+    if long.any():
+        noisy = (cuts[long, None] - 1 + np.arange(1, H + 1)) % m == 1
+        assert phase[long][noisy].min() > phase[long][~noisy].max()
 
 
 def test_recent_spans_are_whole_seasons_of_at_least_eight_steps():
     assert recent_spans(1).tolist() == [8, 16, 32]
     assert recent_spans(24).tolist() == [24, 48, 96]
-    assert len(recent_spans(7)) == len(RECENT) == ErrorScale.FEATURES - 4
+    assert len(recent_spans(7)) == len(RECENT) == ErrorScale.FEATURES - 5
 
 
 def test_a_held_out_window_is_described_by_its_series_points_before_its_targets_only():
@@ -64,46 +108,54 @@ def test_a_held_out_window_is_described_by_its_series_points_before_its_targets_
     other = SeriesStore.prepare(changed, np.array([0, 80]), None, 1, False, horizon=6)
     a = gather_samples(store, np.array([0]), np.array([66]), layout, stats=True)
     b = gather_samples(other, np.array([0]), np.array([66]), layout, stats=True)
-    for name in ("spread", "steps", "recent", "history"):
+    for name in ("spread", "steps", "recent", "history", "phase"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     assert a.history.tolist() == [60]                   # the points before the targets
     assert not np.allclose(a.y, b.y)                    # the targets did change
-    whole = np.empty(1), np.empty((1, 6)), np.empty((1, 3))   # and the store's own statistics use the whole series
-    window_stats(z, np.array([0, 80]), np.array([0]), np.array([80]), SPAN, recent_spans(1), *whole)
-    np.testing.assert_allclose(store.step_error, whole[1])
+    whole = np.empty(1), np.empty((1, 6)), np.empty((1, 3)), np.empty((1, 6))   # and the store's own statistics
+    window_stats(z, np.array([0, 80]), np.array([0]), np.array([80]), SPAN, recent_spans(1), 1, *whole)  # use
+    np.testing.assert_allclose(store.step_error, whole[1])                                                # all of it
     np.testing.assert_allclose(store.recent_spread, whole[2])
 
 
-def heteroscedastic(n_series=300, H=3, seed=0, driver="steps"):
-    """Windows whose errors scale (slope 1) with their series' step error, or with its first recent
-    spread (``driver="recent"``), and not with the rest. Returns ErrorScale.fit's arguments."""
+def heteroscedastic(n_series=300, H=3, seed=0, driver="steps", windows=2, m=1):
+    """``windows`` windows per series whose errors scale (slope 1) with their series' step error, its
+    first recent spread (``driver="recent"``) or the phase ratio of each target (``driver="phase"``,
+    with ``m`` phases: each window starts at its own phase), and not with the rest. Returns
+    ErrorScale.fit's arguments."""
     rng = np.random.default_rng(seed)
-    series = np.repeat(np.arange(n_series), 2)
+    series = np.repeat(np.arange(n_series), windows)
     level = np.exp(rng.uniform(-1.5, 1.5, n_series))[series]
     spread = np.exp(rng.normal(0, 0.3, n_series))[series]
     steps = spread[:, None] * np.exp(rng.normal(0, 0.3, n_series))[series, None] * np.sqrt(np.arange(1, H + 1))
     recent = spread[:, None] * np.exp(rng.normal(0, 0.3, (n_series, len(RECENT))))[series]
+    by_phase = np.exp(rng.uniform(-1.5, 1.5, (n_series, m)))             # each series' own phase pattern
+    start = rng.integers(0, m, len(series))
+    phase = by_phase[series[:, None], (start[:, None] + np.arange(H)) % m]
+    phase /= by_phase.mean(axis=1)[series, None]
     if driver == "steps":
         steps = steps * level[:, None]
         size = steps
-    else:
+    elif driver == "recent":
         recent[:, 0] *= level
         size = recent[:, :1] * np.sqrt(np.arange(1, H + 1))
+    else:
+        size = spread[:, None] * phase
     errors = np.abs(rng.standard_t(5, size=(len(series), H))) * size
     insample = np.exp(rng.normal(0, 0.5, n_series))[series]    # unrelated to the errors
     history = rng.integers(10, 500, n_series)[series]          # unrelated to the errors
-    return errors, spread, steps, insample, history, recent, series
+    return errors, spread, steps, insample, history, recent, phase, series, m
 
 
 def unit(scale, args, rows=slice(None)):
     """``scale.unit`` of the windows ``rows`` of heteroscedastic's ``args``."""
-    _, spread, steps, insample, history, recent, _ = args
-    return scale.unit(spread[rows], steps[rows], insample[rows], history[rows], recent[rows])
+    _, spread, steps, insample, history, recent, phase, _, _ = args
+    return scale.unit(spread[rows], steps[rows], insample[rows], history[rows], recent[rows], phase[rows])
 
 
-@pytest.mark.parametrize("driver, feature", [("steps", 0), ("recent", 4)])
+@pytest.mark.parametrize("driver, feature", [("steps", 0), ("recent", 4), ("phase", ErrorScale.FEATURES - 1)])
 def test_the_scale_model_finds_the_feature_the_errors_follow(driver, feature):
-    args = heteroscedastic(driver=driver)
+    args = heteroscedastic(driver=driver, m=1 if driver != "phase" else 12)
     errors = args[0]
     scale, scores = ErrorScale.fit(*args)
     assert 0.8 < scale.slopes[feature] < 1.15            # the driver
@@ -122,32 +174,41 @@ def test_a_handful_of_series_keeps_intervals_proportional_to_the_spread():
     the data cannot outweigh it, so the unit stays close to spread * exp(a_k)."""
     args = heteroscedastic(n_series=3)
     many = np.repeat(np.arange(len(args[0])), 50)         # 50 windows per series: still 3 series
-    small, _ = ErrorScale.fit(*(a[many] for a in args))
+    small, _ = ErrorScale.fit(*(a[many] for a in args[:-1]), args[-1])
     big, _ = ErrorScale.fit(*heteroscedastic(n_series=600))
     assert np.abs(small.slopes).max() < 0.5 * abs(big.slopes[0])
+
+
+def test_one_seasonal_series_learns_how_its_errors_vary_with_the_phase():
+    """The phase ratio varies within a series, so its ridge is worth KAPPA series-phases, not KAPPA
+    series: one hourly series with 200 windows learns it (the other slopes stay shrunk)."""
+    args = heteroscedastic(n_series=1, H=24, driver="phase", windows=200, m=24)
+    scale, _ = ErrorScale.fit(*args)
+    assert 0.6 < scale.slopes[-1] < 1.15
+    assert np.abs(scale.slopes[:-1]).max() < 0.2
 
 
 def test_one_series_is_scored_in_sample_and_a_missing_in_sample_error_takes_the_median():
     rng = np.random.default_rng(1)
     errors = np.abs(rng.normal(size=(40, 4)))
     spread, steps, history, recent = np.ones(40), np.ones((40, 4)), np.full(40, 30), np.ones((40, len(RECENT)))
-    insample = np.full(40, 0.5)
+    insample, phase = np.full(40, 0.5), np.ones((40, 4))
     one = np.zeros(40, np.int64)
-    scale, scores = ErrorScale.fit(errors, spread, steps, insample, history, recent, one)
-    np.testing.assert_allclose(scores, errors / scale.unit(spread, steps, insample, history, recent))
+    scale, scores = ErrorScale.fit(errors, spread, steps, insample, history, recent, phase, one)
+    np.testing.assert_allclose(scores, errors / scale.unit(spread, steps, insample, history, recent, phase))
     assert scale.insample_fill == pytest.approx(np.log(0.5))
-    np.testing.assert_allclose(scale.unit(spread[:1], steps[:1], np.array([np.nan]), history[:1], recent[:1]),
-                               scale.unit(spread[:1], steps[:1], np.array([0.5]), history[:1], recent[:1]))
+    np.testing.assert_allclose(scale.unit(spread[:1], steps[:1], np.array([np.nan]), history[:1], recent[:1], phase[:1]),
+                               scale.unit(spread[:1], steps[:1], np.array([0.5]), history[:1], recent[:1], phase[:1]))
     exact = errors.copy()
     exact[:5] = 0.0                                        # exact hits: no log, but a score of 0
-    _, scores = ErrorScale.fit(exact, spread, steps, insample, history, recent, one)
+    _, scores = ErrorScale.fit(exact, spread, steps, insample, history, recent, phase, one)
     assert (scores[:5] == 0).all() and np.isfinite(scores).all()
 
 
 def test_a_long_history_counts_as_the_span_its_statistics_rest_on():
     """History enters as log min(n, SPAN): a series of 10,000 points is described like one of SPAN."""
     x = ErrorScale.features(np.ones(3), np.ones((3, 2)), np.ones(3), np.array([12, SPAN, 10_000]),
-                            np.ones((3, len(RECENT))), 0.0, 0.0)
+                            np.ones((3, len(RECENT))), np.ones((3, 2)), 0.0, 0.0)
     assert x[0, 0, 3] == pytest.approx(np.log(12)) and x[1, 0, 3] == x[2, 0, 3] == pytest.approx(np.log(SPAN))
 
 
@@ -172,9 +233,9 @@ def test_the_scale_model_does_not_depend_on_the_units_of_the_data():
     """Errors, spreads, step errors and recent spreads all in units a million times larger (scaler=None
     on big numbers): the same slopes and scores, and a unit a million times larger."""
     args = heteroscedastic()
-    errors, spread, steps, insample, history, recent, series = args
+    errors, spread, steps, insample, history, recent, phase, series, m = args
     scale, scores = ErrorScale.fit(*args)
-    big_args = (errors * 1e6, spread * 1e6, steps * 1e6, insample, history, recent * 1e6, series)
+    big_args = (errors * 1e6, spread * 1e6, steps * 1e6, insample, history, recent * 1e6, phase, series, m)
     big, big_scores = ErrorScale.fit(*big_args)
     np.testing.assert_allclose(big.slopes, scale.slopes, rtol=1e-6, atol=1e-9)
     np.testing.assert_allclose(big_scores, scores, rtol=1e-6)

@@ -214,6 +214,7 @@ def _assemble(shards: list, rows: list, n: int) -> Samples:
     steps = None if first.steps is None else np.empty((n, first.steps.shape[1]))
     recent = None if first.recent is None else np.empty((n, first.recent.shape[1]))
     history = None if first.history is None else np.empty(n, np.int64)
+    phase = None if first.phase is None else np.empty((n, first.phase.shape[1]))
     for shard, where in zip(shards, rows):
         if not len(where):
             continue
@@ -224,8 +225,8 @@ def _assemble(shards: list, rows: list, n: int) -> Samples:
             statistical[where] = shard.statistical
         if spread is not None:
             spread[where], steps[where] = shard.spread, shard.steps
-            recent[where], history[where] = shard.recent, shard.history
-    return Samples(x, y, level, xf, series, statistical, spread, steps, recent, history)
+            recent[where], history[where], phase[where] = shard.recent, shard.history, shard.phase
+    return Samples(x, y, level, xf, series, statistical, spread, steps, recent, history, phase)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -352,7 +353,8 @@ def _merge_tails(tails: list, order: np.ndarray, ids: np.ndarray) -> tuple[Serie
     x = np.concatenate([s.x for s in stores])
     state = SeriesStore(z[rows], offsets, cat("log"), cat("shift"), cat("scale"), cat("seasonal"), cat("n_obs"),
                         x[rows], cat("x_center"), cat("x_scale"), cat("static"), spread=cat("spread"),
-                        step_error=cat("step_error"), curves=cat("curves"), recent_spread=cat("recent_spread"))
+                        step_error=cat("step_error"), curves=cat("curves"), recent_spread=cat("recent_spread"),
+                        phase_ratio=cat("phase_ratio"))
     lasts = [a.last for a in axes]
     last = (lasts[0].append(lasts[1:]) if isinstance(lasts[0], pd.Index) else np.concatenate(lasts))
     last = last.take(order) if isinstance(last, pd.Index) else last[order]

@@ -493,7 +493,8 @@ class Forecaster(BaseEstimator):
         state.insample_error = self._insample_error(None if recent is None else recent(blend), spread)
         self.error_scale_, self.residuals_ = ErrorScale.fit(
             errors, positive_spread(calibration.spread, state.spread), calibration.steps,
-            state.insample_error[calibration.series], calibration.history, calibration.recent, calibration.series)
+            state.insample_error[calibration.series], calibration.history, calibration.recent, calibration.phase,
+            calibration.series, self.season_length)
         self.state_ = state
         self.panel_ = axis
         self.fallbacks_ = fallbacks
@@ -638,7 +639,7 @@ class Forecaster(BaseEstimator):
         extra = {}
         if levels or probs:
             unit = self.error_scale_.unit(state.interval_spread(), state.step_error, state.insample_error, state.n_obs,
-                                          state.recent_spread)
+                                          state.recent_spread, state.phase_ratio)
             unit = unit[:, np.arange(h) % self.horizon_]        # recursive steps: the last horizon's pattern
         for lv in levels:
             q = conformal_halfwidth(self.residuals_, lv, h, self.horizon_)[None, :] * unit

@@ -37,12 +37,13 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 9                   # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+FORMAT_VERSION = 10                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
                                      # 4: the store's fitted interval error scale; 5: the resolved scaler_;
                                      # 6: the Theta blend (the store's lines, theta_weight_); 7: the interval
                                      # unit model (error_scale_, the store's step and in-sample errors);
                                      # 8: the unit's history and recent-spread features (the store's recent spreads);
-                                     # 9: the Theta + damped-trend blend (the store's curves, blend_weight_)
+                                     # 9: the Theta + damped-trend blend (the store's curves, blend_weight_);
+                                     # 10: the unit's phase-ratio feature (the store's phase ratios)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _MODEL_FILES = ("model.json", "weights.npz")     # all that a model directory holds
@@ -50,7 +51,7 @@ _FITTED = {"horizon_", "window_", "scaler_", "blend_weight_", "best_epoch_", "lo
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
 _STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static",
-          "spread", "step_error", "insample_error", "curves", "recent_spread")
+          "spread", "step_error", "insample_error", "curves", "recent_spread", "phase_ratio")
 
 
 def _umask() -> int:
@@ -294,7 +295,8 @@ def _load_checked(cls, path, meta):
              == len(state.insample_error) == n
              and state.seasonal.ndim == 2 and state.seasonal.shape[1] == max(1, model.season_length),
              "the series store's per-series arrays disagree in length")
-    _require(state.step_error.shape == (n, horizon) and state.recent_spread.shape == (n, len(RECENT))
+    _require(state.step_error.shape == state.phase_ratio.shape == (n, horizon)
+             and state.recent_spread.shape == (n, len(RECENT))
              and arrays["scale_intercepts"].shape == (horizon,)
              and arrays["scale_slopes"].shape == (ErrorScale.FEATURES,) and arrays["scale_centers"].shape == (2,),
              "the interval unit's arrays have the wrong shape")

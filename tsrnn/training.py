@@ -35,15 +35,15 @@ class Samples:
     (both centred on the sample's level, ``level``), the decoder's future inputs ``xf`` (H, N, F) or
     None, which series each sample comes from, ``statistical`` (N, H) the statistical forecast of its
     targets from the series' points before them, in the same centred units (``tsrnn/blend.py``), and
-    ``spread`` (N,), ``steps`` (N, H), ``recent`` (N, R) the interval statistics of those points
-    (``intervals.window_stats``) and ``history`` (N,) their number, or None when not asked for."""
+    ``spread`` (N,), ``steps`` (N, H), ``recent`` (N, R), ``phase`` (N, H) the interval statistics of
+    those points (``intervals.window_stats``) and ``history`` (N,) their number, or None when not asked for."""
 
     def __init__(self, x: np.ndarray, y: np.ndarray, level: np.ndarray, xf: np.ndarray | None, series: np.ndarray,
                  statistical: np.ndarray | None = None, spread: np.ndarray | None = None, steps: np.ndarray | None = None,
-                 recent: np.ndarray | None = None, history: np.ndarray | None = None):
+                 recent: np.ndarray | None = None, history: np.ndarray | None = None, phase: np.ndarray | None = None):
         self.x, self.y, self.level, self.xf, self.series = x, y, level, xf, series
         self.statistical = statistical
-        self.spread, self.steps, self.recent, self.history = spread, steps, recent, history
+        self.spread, self.steps, self.recent, self.history, self.phase = spread, steps, recent, history, phase
 
     def __len__(self) -> int:
         return len(self.series)
@@ -53,7 +53,8 @@ class Samples:
         def pick(a, axis=0):
             return None if a is None else np.ascontiguousarray(np.take(a, rows, axis=axis))
         return Samples(pick(self.x, 1), pick(self.y), pick(self.level), pick(self.xf, 1), pick(self.series),
-                       pick(self.statistical), pick(self.spread), pick(self.steps), pick(self.recent), pick(self.history))
+                       pick(self.statistical), pick(self.spread), pick(self.steps), pick(self.recent), pick(self.history),
+                       pick(self.phase))
 
 
 def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, layout: Layout,
@@ -69,16 +70,18 @@ def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, lay
            layout.n_past, x, y, level, xf)
     series64 = np.ascontiguousarray(series, dtype=np.int64)
     cuts = np.ascontiguousarray(ends - layout.horizon, dtype=np.int64)
-    forecast = spread = steps = recent = history = None
+    forecast = spread = steps = recent = history = phase = None
     if blend:
         forecast = curve_forecasts(fit_curves(store.z, store.offsets, series64, cuts, blend), 1, layout.horizon)
         forecast -= level[:, None]
     if stats:
-        spans = recent_spans(store.seasonal.shape[1])
+        m = store.seasonal.shape[1]
+        spans = recent_spans(m)
         spread, steps, recent = np.empty(len(series)), np.empty((len(series), layout.horizon)), np.empty((len(series), len(spans)))
-        window_stats(store.z, store.offsets, series64, cuts, SPAN, spans, spread, steps, recent)
+        phase = np.empty((len(series), layout.horizon))
+        window_stats(store.z, store.offsets, series64, cuts, SPAN, spans, m, spread, steps, recent, phase)
         history = cuts
-    return Samples(x, y, level, xf if layout.n_future else None, series, forecast, spread, steps, recent, history)
+    return Samples(x, y, level, xf if layout.n_future else None, series, forecast, spread, steps, recent, history, phase)
 
 
 def epoch_orders(windows: Windows, rng: np.random.Generator, samples_per_epoch: int, epochs: int) -> list:

@@ -11,7 +11,8 @@ Scores follow the M4 rules (score_published.py): per-series sMAPE and MASE, mean
 over all series, OWA against Naive2 on the same series. Wall time per model and frequency (fit +
 predict) is recorded. With ``--level 80 95`` every model also forecasts its intervals (the
 statsforecast peers their own ``level=``), scored M4's way: coverage (share of test points inside)
-and MSIS (mean scaled interval score, scaled by the in-sample seasonal-naive MAE with M4's m).
+and MSIS (mean scaled interval score, scaled by the in-sample seasonal-naive MAE with M4's m), each per
+series and averaged over the series; the coverage tables also give the share of all test points inside.
 
 Usage:
     python benchmarks/m4.py --data data/m4 [--out DIR] [--models tsrnn,naive2,arima,ets,theta,sf_arima,sf_ets,sf_theta]
@@ -116,7 +117,7 @@ def score(train, test, fc, m, levels=()):
         if g.yhat.isna().any():
             raise ValueError(f"missing forecasts for {uid}")
         row = {"unique_id": uid, "smape": metrics.smape(g.y, g.yhat),
-               "mase": metrics.mase(g.y, g.yhat, hist[uid].to_numpy(), m)}
+               "mase": metrics.mase(g.y, g.yhat, hist[uid].to_numpy(), m), "points": len(g)}
         for lv in levels:
             lo, hi = g[f"yhat_lo_{lv:g}"], g[f"yhat_hi_{lv:g}"]
             row[f"coverage_{lv:g}"] = metrics.coverage(g.y, lo, hi)
@@ -141,7 +142,10 @@ def published(data, freq, test):
 
 
 def interval_table(per_series: pd.DataFrame, freqs: list[str], levels) -> str:
-    """Coverage and MSIS per frequency and overall, one row per model with intervals."""
+    """Coverage and MSIS per frequency and overall (means over series, as M4 averages), one row per model
+    with intervals; the coverage tables add the share of all test points inside the intervals, which
+    weighs each series by its horizon (Hourly's 48 points count 8 times Yearly's 6) where the mean over
+    series weighs every series alike."""
     lines = []
     groups = [(f, per_series[per_series.freq == f]) for f in freqs] + [("All", per_series)]
     for lv in levels:
@@ -149,12 +153,17 @@ def interval_table(per_series: pd.DataFrame, freqs: list[str], levels) -> str:
             col = f"{kind}_{lv:g}"
             scored = per_series.dropna(subset=[col])
             models = list(dict.fromkeys(scored.model))
-            lines += ["", f"**{'Coverage' if kind == 'coverage' else 'MSIS'} of the {lv:g} % intervals**", "",
-                      "| model | " + " | ".join(g for g, _ in groups) + " |", "|---|" + "---|" * len(groups)]
+            points = kind == "coverage"
+            lines += ["", f"**{'Coverage' if points else 'MSIS'} of the {lv:g} % intervals**", "",
+                      "| model | " + " | ".join(g for g, _ in groups) + (" | All, share of test points" if points else "")
+                      + " |", "|---|" + "---|" * (len(groups) + points)]
             for model in models:
-                digits = 4 if kind == "coverage" else 3      # 4: a coverage next to a band's edge (0.96) reads
+                digits = 4 if points else 3                   # 4: a coverage next to a band's edge (0.96) reads
                 cells = [f"{d[d.model == model][col].mean():.{digits}f}" if (d.model == model).any() else ""
                          for _, d in groups]
+                if points:
+                    mine = scored[scored.model == model]
+                    cells.append(f"{(mine[col] * mine.points).sum() / mine.points.sum():.4f}")
                 lines.append(f"| {model} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

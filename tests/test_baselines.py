@@ -138,3 +138,22 @@ def test_naive_intervals_cover_random_walks_at_their_level():
     for lv, lo, hi in [(80, fc.yhat_lo_80, fc.yhat_hi_80), (95, fc.yhat_lo_95, fc.yhat_hi_95)]:
         inside = ((actual >= lo.to_numpy()) & (actual <= hi.to_numpy())).mean()
         assert abs(inside - lv / 100) < 0.03, (lv, inside)
+
+
+@pytest.mark.parametrize("name", ["naive", "snaive", "ets", "theta"])
+def test_nonnegative_baselines_clip_at_zero_and_refuse_negative_data(name):
+    from tsrnn.backtesting import make_model
+
+    rng = np.random.default_rng(0)
+    t = np.arange(96)
+    df = pd.DataFrame({"unique_id": "rentals", "ds": t,
+                       "y": rng.poisson(1 + 30 * np.maximum(np.sin(2 * np.pi * t / 24), 0)).astype(float)})
+    free = make_model(name, horizon=24, season_length=24).fit(df).predict(24, level=[95])
+    model = make_model(name, horizon=24, season_length=24, nonnegative=True)     # as a backtest passes it
+    assert model.get_params()["nonnegative"] is True
+    clipped = model.fit(df).predict(24, level=[95])
+    columns = ["yhat", "yhat_lo_95", "yhat_hi_95"]
+    assert (clipped[columns] >= 0).all().all()
+    np.testing.assert_allclose(clipped[columns].to_numpy(), np.maximum(free[columns].to_numpy(), 0.0))
+    with pytest.raises(ValueError, match="series 'rentals' has values below 0"):
+        model.fit(df.assign(y=df.y - 5))

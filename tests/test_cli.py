@@ -80,6 +80,22 @@ def test_forecast_with_levels_and_wide_input(csv, tmp_path):
     assert (ets.yhat_lo_90 < ets.yhat).all() and (ets.yhat < ets.yhat_hi_90).all()
 
 
+def test_nonnegative_forecasts_and_intervals_of_every_model_stay_at_or_above_zero(csv, tmp_path):
+    small = tmp_path / "small.csv"
+    pd.read_csv(csv).assign(y=lambda d: (d.y - 100).abs()).to_csv(small, index=False)   # near 0, never below
+    ends = {}
+    for flag in ([], ["--nonnegative"]):
+        for model in ("ets", "lstm"):
+            target = tmp_path / f"{model}{len(flag)}.csv"
+            res = run("forecast", small, "-H", 6, "-m", 12, "--model", model, "--level", 95, "--max-epochs", 3,
+                      "--no-progress", "-o", target, *flag)
+            assert res.returncode == 0, res.stderr
+            ends[model, bool(flag)] = pd.read_csv(target)[["yhat", "yhat_lo_95", "yhat_hi_95"]].to_numpy()
+    assert (ends["ets", False] < 0).any()                        # without it, lower ends below 0
+    for model in ("ets", "lstm"):
+        np.testing.assert_allclose(ends[model, True], np.maximum(ends[model, False], 0.0))
+
+
 def bad_file(tmp_path, name, content):
     path = tmp_path / name
     if isinstance(content, bytes):
@@ -99,6 +115,8 @@ def bad_file(tmp_path, name, content):
     (lambda t, c: bad_file(t, "dup.csv", pd.concat([pd.read_csv(c), pd.read_csv(c).head(1)])), [], "duplicate"),
     (lambda t, c: c, ["--models", "lstm,prophet"], "unknown model"),
     (lambda t, c: c, ["--horizon", "0"], "must be >= 1"),
+    (lambda t, c: bad_file(t, "neg.csv", pd.read_csv(c).assign(y=lambda d: d.y - 100)), ["--nonnegative"],
+     "nonnegative=True, but 3 of 3 series have bad data: series 's0' has values below 0"),
 ])
 def test_bad_input_exits_2_with_one_line(tmp_path, csv, make, args, message):
     path = make(tmp_path, csv)

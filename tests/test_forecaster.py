@@ -742,3 +742,50 @@ def test_the_blend_weight_and_curves_survive_save_and_load(tmp_path):
     assert back.blend_weight_ == model.blend_weight_
     np.testing.assert_array_equal(back.state_.curves, model.state_.curves)
     pd.testing.assert_frame_equal(back.predict(6), model.predict(6))
+
+
+# ---------------------------------------------------------------------------------------------------
+# data that cannot be negative
+def counts(n_series=6, n=120, seed=0):
+    """Hourly-like counts: near 0 at night, high at the peak (standard-scaled: they hold zeros)."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    frames = [pd.DataFrame({"unique_id": f"c{k}", "ds": t,
+                            "y": rng.poisson(2 + 40 * np.maximum(np.sin(2 * np.pi * t / 24), 0) ** 2).astype(float)})
+              for k in range(n_series)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_nonnegative_clips_forecasts_intervals_and_quantiles_at_zero_and_changes_nothing_else():
+    data = counts()
+    kwargs = dict(FAST, horizon=24, season_length=24)
+    free = Forecaster(**kwargs).fit(data).predict(30, level=[80, 95], quantiles=[0.05, 0.5])
+    clipped = Forecaster(**kwargs, nonnegative=True).fit(data).predict(30, level=[80, 95], quantiles=[0.05, 0.5])
+    columns = [c for c in free.columns if c.startswith("yhat")]
+    assert (free[columns] < 0).any().any()                       # the test means something
+    assert (clipped[columns] >= 0).all().all()
+    np.testing.assert_array_equal(clipped[columns].to_numpy(), np.maximum(free[columns].to_numpy(), 0.0))
+    pd.testing.assert_frame_equal(clipped[["unique_id", "ds"]], free[["unique_id", "ds"]])
+
+
+def test_nonnegative_data_below_zero_is_an_error_naming_the_series():
+    data = counts()
+    bad = data.copy()
+    bad.loc[(bad.unique_id == "c3") & (bad.ds == 7), "y"] = -1.5
+    with pytest.raises(ValueError, match=r"nonnegative=True, but series 'c3' has values below 0 \(1 of 120, "
+                                         r"first at position 7: -1.5\)"):
+        Forecaster(**FAST, horizon=24, season_length=24, nonnegative=True).fit(bad)
+    model = Forecaster(**FAST, horizon=24, season_length=24, nonnegative=True).fit(data)
+    with pytest.raises(ValueError, match="series 'c3' has values below 0"):
+        model.predict(24, y=bad)
+    assert (bad.y < 0).sum() == 1                                # the caller's data untouched
+    with pytest.raises(ValueError, match="nonnegative must be True or False"):
+        Forecaster(**FAST, nonnegative="yes").fit(data)
+
+
+def test_nonnegative_survives_save_and_load(tmp_path):
+    model = Forecaster(**FAST, horizon=24, season_length=24, nonnegative=True).fit(counts())
+    model.save(tmp_path / "m")
+    loaded = Forecaster.load(tmp_path / "m")
+    assert loaded.nonnegative is True
+    pd.testing.assert_frame_equal(loaded.predict(24, level=[95]), model.predict(24, level=[95]))

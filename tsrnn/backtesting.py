@@ -55,8 +55,8 @@ COVARIATES = ("past_covariates", "future_covariates", "static_covariates", "cale
 
 def make_model(name: str, horizon: int, season_length: int = 1, progress: bool = False, **kwargs):
     """A model from its name: lstm, gru, rnn (Forecaster) or naive, snaive, naive2, ses, arima, arimax,
-    ets, theta. ``kwargs`` go to a neural model; of them, a baseline takes the covariates it can use
-    (ARIMAX: ``future_covariates`` and ``calendar``; the univariate ones none).
+    ets, theta. ``kwargs`` go to a neural model; of them, a baseline takes ``nonnegative`` and the
+    covariates it can use (ARIMAX: ``future_covariates`` and ``calendar``; the univariate ones none).
 
     Example
     -------
@@ -73,7 +73,8 @@ def make_model(name: str, horizon: int, season_length: int = 1, progress: bool =
     if key in BASELINES:
         cls = BASELINES[key]
         accepted = cls._param_names()
-        return cls(season_length=season_length, **{k: v for k, v in kwargs.items() if k in COVARIATES and k in accepted})
+        return cls(season_length=season_length,
+                   **{k: v for k, v in kwargs.items() if k in (*COVARIATES, "nonnegative") and k in accepted})
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
 
 
@@ -169,6 +170,8 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
         (the pinball loss of the intervals' ends as quantiles, scaled as MASE; lower is better).
     past_covariates, future_covariates, static_covariates, calendar : for the named models (see
         ``make_model``); objects read the ones they were given. The data then needs those columns.
+    nonnegative : True: the data cannot be negative; every named model clips its forecasts and
+        interval ends at 0, and a value below 0 is an error (``make_model``).
 
     Works as a pandas pipeline step: ``df.pipe(tsrnn.backtest, models=["lstm", "arima"], horizon=12)``.
 

@@ -19,6 +19,9 @@ A series whose model fails (statsmodels raises, or returns non-finite values) is
 recorded fallback (Naive2, with its intervals) instead; ``fallbacks_`` maps each such series to the reason, and a single
 ``UserWarning`` says how many there were. The run never crashes because of one series, and never
 hides a failure.
+
+``nonnegative=True`` (every model, as the Forecaster's): the data cannot be negative, so forecasts and
+interval ends below 0 are set to 0, and a value below 0 in the data is an error naming its series.
 """
 from __future__ import annotations
 
@@ -31,7 +34,7 @@ import numpy as np
 
 from ._base import BaseEstimator
 from ._validation import check_positive_int
-from .data import FILLS, to_output, to_panel
+from .data import FILLS, check_nonnegative, to_output, to_panel
 from .intervals import check_levels
 from .preprocessing import multiplicative_figures, naive2_forecasts, seasonality_test
 
@@ -45,23 +48,33 @@ class _Baseline(BaseEstimator):
     the point forecast, then the lower and upper ends of the interval at each of the L levels."""
 
     def __init__(self, season_length: int = 1, freq: str | None = None, fill: str | None = None,
-                 id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y"):
+                 id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y", nonnegative: bool = False):
         self.season_length = season_length
         self.freq = freq
         self.fill = fill
         self.id_col = id_col
         self.time_col = time_col
         self.target_col = target_col
+        self.nonnegative = nonnegative
 
     def _check(self) -> None:
         check_positive_int("season_length", self.season_length)
         if self.fill not in FILLS:
             raise ValueError(f"fill must be one of {FILLS}, got {self.fill!r}")
+        if not isinstance(self.nonnegative, (bool, np.bool_)):
+            raise ValueError(f"nonnegative must be True or False, got {self.nonnegative!r}")
+
+    def _read(self, y):
+        """The series of ``y`` with the model's covariate columns; with ``nonnegative`` none may be below 0."""
+        panel = to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill, self._columns())
+        if self.nonnegative:
+            check_nonnegative(panel)
+        return panel
 
     def fit(self, y):
         """Store the series (local models are fitted per series when forecasting)."""
         self._check()
-        self.panel_ = to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill)
+        self.panel_ = self._read(y)
         return self
 
     def _columns(self) -> tuple:
@@ -77,8 +90,7 @@ class _Baseline(BaseEstimator):
         levels = check_levels(level)
         if future is not None and not self._columns():
             raise ValueError(f"{type(self).__name__} reads no future covariates (future= was given)")
-        panel = self.panel_ if y is None else to_panel(y, self.id_col, self.time_col, self.target_col,
-                                                      self.freq, self.fill, self._columns())
+        panel = self.panel_ if y is None else self._read(y)
         self.fallbacks_ = {}
         from threadpoolctl import threadpool_limits
 
@@ -90,6 +102,8 @@ class _Baseline(BaseEstimator):
             first = next(iter(self.fallbacks_.items()))
             warnings.warn(f"{type(self).__name__}: {len(self.fallbacks_)} of {len(panel)} series fell back to "
                           f"Naive2 (first: {first[0]!r}: {first[1]}); see .fallbacks_", UserWarning, stacklevel=2)
+        if self.nonnegative:                             # the data cannot be negative: nor can a forecast
+            rows = np.maximum(rows, 0.0)
         extra = {}
         for k, lv in enumerate(levels):
             extra[f"yhat_lo_{lv:g}"] = np.minimum(rows[:, 1 + 2 * k], rows[:, 0])
@@ -265,8 +279,8 @@ class ARIMA(_Baseline):
     """
 
     def __init__(self, order=(1, 0, 0), seasonal_order=(0, 0, 0), season_length: int = 1, freq=None, fill=None,
-                 id_col="unique_id", time_col="ds", target_col="y"):
-        super().__init__(season_length, freq, fill, id_col, time_col, target_col)
+                 id_col="unique_id", time_col="ds", target_col="y", nonnegative: bool = False):
+        super().__init__(season_length, freq, fill, id_col, time_col, target_col, nonnegative)
         self.order = order
         self.seasonal_order = seasonal_order
 
@@ -343,8 +357,8 @@ class AutoARIMA(_Baseline):
     """
 
     def __init__(self, season_length: int = 1, max_p: int = 3, max_q: int = 3, max_models: int = 12, freq=None,
-                 fill=None, id_col="unique_id", time_col="ds", target_col="y"):
-        super().__init__(season_length, freq, fill, id_col, time_col, target_col)
+                 fill=None, id_col="unique_id", time_col="ds", target_col="y", nonnegative: bool = False):
+        super().__init__(season_length, freq, fill, id_col, time_col, target_col, nonnegative)
         self.max_p = max_p
         self.max_q = max_q
         self.max_models = max_models
@@ -430,8 +444,8 @@ class ARIMAX(AutoARIMA):
 
     def __init__(self, future_covariates=None, calendar=False, season_length: int = 1, max_p: int = 3,
                  max_q: int = 3, max_models: int = 12, max_history: int | None = None, freq=None, fill=None,
-                 id_col="unique_id", time_col="ds", target_col="y"):
-        super().__init__(season_length, max_p, max_q, max_models, freq, fill, id_col, time_col, target_col)
+                 id_col="unique_id", time_col="ds", target_col="y", nonnegative: bool = False):
+        super().__init__(season_length, max_p, max_q, max_models, freq, fill, id_col, time_col, target_col, nonnegative)
         self.future_covariates = future_covariates
         self.calendar = calendar
         self.max_history = max_history
@@ -449,7 +463,7 @@ class ARIMAX(AutoARIMA):
         check_calendar(self.calendar)
         if self.max_history is not None:
             check_positive_int("max_history", self.max_history)
-        self.panel_ = to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill, self._columns())
+        self.panel_ = self._read(y)
         self.encoding_ = Encoding.fit(self.panel_, (), self._columns(), (), self.calendar)
         if not self.encoding_.n_future:
             raise ValueError("ARIMAX needs future_covariates or calendar features (else use AutoARIMA)")

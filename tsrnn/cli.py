@@ -53,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--static-covariates", metavar="S", help="columns constant within a series (neural models)")
         sp.add_argument("--calendar", action="store_true", help="calendar features from the time stamps, chosen "
                         "by frequency (neural models and arimax)")
+        sp.add_argument("--nonnegative", action="store_true", help="the data cannot be negative (counts, sales): "
+                        "forecasts and interval ends below 0 become 0, a value below 0 in the data is an error "
+                        "(every model)")
         sp.add_argument("--workers", type=int, help="run on a Dask LocalCluster of N worker processes "
                         "(pip install 'tsrnn[dask]')")
         sp.add_argument("--scheduler", metavar="ADDRESS", help="run on the Dask cluster at ADDRESS "
@@ -161,8 +164,11 @@ def _covariate_kwargs(args) -> dict:
 
 
 def _neural_kwargs(args) -> dict:
+    """The neural models' options (of them, the baselines take ``nonnegative`` and the covariates they
+    can use: ``backtesting.make_model``)."""
     epochs = {} if args.max_epochs is None else {"max_epochs": args.max_epochs}
-    return {"random_state": args.seed, **epochs, **_covariate_kwargs(args)}
+    clip = {"nonnegative": True} if args.nonnegative else {}
+    return {"random_state": args.seed, **epochs, **clip, **_covariate_kwargs(args)}
 
 
 def _run_backtest(args) -> None:
@@ -228,7 +234,8 @@ def _run_forecast(args) -> None:
         raise UserError("--future-covariates needs --future FILE with their values after each series' end")
     data = read_table(args.data, args.wide, args.time_col)
     future = read_table(args.future, False, args.time_col) if args.future else None
-    kwargs = dict(id_col=args.id_col, time_col=args.time_col, target_col=args.target_col, freq=args.freq)
+    kwargs = dict(id_col=args.id_col, time_col=args.time_col, target_col=args.target_col, freq=args.freq,
+                  nonnegative=args.nonnegative)
     if name in NEURAL:
         kwargs.update(_neural_kwargs(args), progress=not args.no_progress)
     model = make_model(name, args.horizon, args.season_length, **kwargs) if name in NEURAL else \

@@ -34,8 +34,9 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 import pandas as pd
 
-__all__ = ["Axis", "Column", "Panel", "SeriesError", "to_panel", "to_output", "shift_stamps", "series_stamps",
-           "read_future", "future_rows", "row_stamps", "calendar_features", "default_calendar", "FILLS", "CALENDAR"]
+__all__ = ["Axis", "Column", "Panel", "SeriesError", "check_nonnegative", "to_panel", "to_output", "shift_stamps",
+           "series_stamps", "read_future", "future_rows", "row_stamps", "calendar_features", "default_calendar",
+           "FILLS", "CALENDAR"]
 
 FILLS = (None, "ffill", "interpolate", "zero")
 _LISTED = 10                     # bad series named in one error
@@ -294,6 +295,36 @@ def _single(values: np.ndarray, name, last, step, kind, time_kind, series_name=N
 
 
 # ------------------------------------------------------------------------------------------------------
+def check_nonnegative(panel: Panel) -> None:
+    """A ValueError naming every series (the first ten) with a value below 0, for models told that the
+    data cannot be negative (``nonnegative=True``).
+
+    >>> check_nonnegative(to_panel(pd.Series([1.0, 0.0, 2.0])))
+    >>> check_nonnegative(to_panel(pd.DataFrame({"unique_id": ["a", "a", "b", "b"], "ds": [1, 2, 1, 2],
+    ...                                          "y": [1.0, -2.0, 3.0, 4.0]})))
+    Traceback (most recent call last):
+    ...
+    ValueError: nonnegative=True, but series 'a' has values below 0 (1 of 2, first at position 1: -2)
+    """
+    below = panel.data < 0
+    if not below.any():
+        return
+    problems = _Problems(np.asarray(panel.ids))
+    lengths = panel.lengths
+    series = np.repeat(np.arange(len(lengths)), lengths)[below]
+    counts = np.bincount(series, minlength=len(lengths))
+
+    def describe(i: int) -> str:
+        values = panel.data[panel.offsets[i]:panel.offsets[i + 1]]
+        first = int(np.argmax(values < 0))
+        return f"has values below 0 ({counts[i]} of {lengths[i]}, first at position {first}: {values[first]:g})"
+    problems.add(series, describe)
+    try:
+        problems.raise_any()
+    except ValueError as exc:
+        raise ValueError(f"nonnegative=True, but {exc}") from None
+
+
 def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
              freq=None, fill=None, columns=(), static=()) -> Panel:
     """Validate ``y`` (any accepted form) and return a :class:`Panel`. ``y`` itself is never modified.

@@ -40,7 +40,7 @@ from ._progress import MemberProgress
 from ._validation import check_positive_int
 from .blend import KINDS, curve_forecasts
 from .covariates import Encoding, check_calendar, check_names
-from .data import FILLS, Panel, future_rows, to_output, to_panel
+from .data import FILLS, Panel, check_nonnegative, future_rows, to_output, to_panel
 from .intervals import ErrorScale, check_levels, check_quantiles, conformal_halfwidth
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
@@ -165,6 +165,13 @@ class Forecaster(BaseEstimator):
         pandas frequency for datetime inputs whose frequency cannot be inferred.
     fill : {None, "ffill", "interpolate", "zero"}, default None
         What to do with NaN in the data (None: an error naming the series).
+    nonnegative : bool, default False
+        The data cannot be negative (counts, sales, rentals): forecasts, interval ends and quantiles
+        below 0 are set to 0, and a value below 0 in the data given to ``fit`` or ``predict`` is an
+        error naming its series. Never inferred from the data (a history above 0 does not make the
+        future so: a temperature, a balance). Clipping cannot lose coverage of values at or above 0,
+        and only narrows the intervals. The recursive forecast past ``horizon_`` reads the unclipped
+        values.
     id_col : str, default "unique_id"
         Series id column of a long DataFrame.
     time_col : str, default "ds"
@@ -223,7 +230,8 @@ class Forecaster(BaseEstimator):
                  random_state: int | None = None, device: str = "cpu", n_threads: int | None = None,
                  progress: bool = True, past_covariates: list | None = None, future_covariates: list | None = None,
                  static_covariates: list | None = None, calendar: bool | list = False, freq: str | None = None,
-                 fill: str | None = None, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y"):
+                 fill: str | None = None, nonnegative: bool = False, id_col: str = "unique_id", time_col: str = "ds",
+                 target_col: str = "y"):
         self.cell = cell
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -257,6 +265,7 @@ class Forecaster(BaseEstimator):
         self.calendar = calendar
         self.freq = freq
         self.fill = fill
+        self.nonnegative = nonnegative
         self.id_col = id_col
         self.time_col = time_col
         self.target_col = target_col
@@ -271,7 +280,7 @@ class Forecaster(BaseEstimator):
         for name in ("window", "horizon", "n_threads"):
             if getattr(self, name) is not None:
                 check_positive_int(name, getattr(self, name))
-        for name in ("bidirectional", "deseasonalize", "progress"):
+        for name in ("bidirectional", "deseasonalize", "progress", "nonnegative"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.head not in HEADS:
@@ -300,7 +309,10 @@ class Forecaster(BaseEstimator):
         check_calendar(self.calendar)
 
     def _read(self, y, columns=(), static=()) -> Panel:
-        return to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill, columns, static)
+        panel = to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill, columns, static)
+        if self.nonnegative:
+            check_nonnegative(panel)
+        return panel
 
     def _prepare(self, panel: Panel, owned: bool, encoding: Encoding, intervals: bool = True,
                  statistical: bool = True) -> SeriesStore:
@@ -649,6 +661,9 @@ class Forecaster(BaseEstimator):
             side = np.sign(p - 0.5)
             q = np.zeros(h) if side == 0 else conformal_halfwidth(self.residuals_, abs(200 * p - 100), h, self.horizon_)
             extra[f"yhat_q{p:g}"] = state.to_original(center + side * q[None, :] * unit)
+        if self.nonnegative:
+            forecasts = np.maximum(forecasts, 0.0)
+            extra = {name: np.maximum(values, 0.0) for name, values in extra.items()}
         bad = np.flatnonzero(~(np.isfinite(forecasts) & (np.abs(forecasts) < _OVERFLOW)).all(axis=1))
         if len(bad):
             raise RuntimeError(f"the model produced non-finite or overflowing (>= {_OVERFLOW:g}) forecasts for "

@@ -79,7 +79,7 @@ class TsrnnForecaster(BaseForecaster):
     def __init__(self, cell: str = "lstm", hidden_size: int = 32, num_layers: int = 1, head: str = "direct",
                  ensemble_size: int = 2, window: int | None = None, season_length: int = 1,
                  scaler: str | None = "auto", deseasonalize: bool = True, blend: str | None = "theta+damped",
-                 loss: str = "mae",
+                 loss: str = "mae", nonnegative: bool = False,
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
                  learning_rate: float = 3e-3, early_stopping: int | None = 10, calendar: bool | list = False,
                  random_state: int | None = None, device: str = "cpu", n_threads: int | None = None,
@@ -95,6 +95,7 @@ class TsrnnForecaster(BaseForecaster):
         self.deseasonalize = deseasonalize
         self.blend = blend
         self.loss = loss
+        self.nonnegative = nonnegative
         self.max_epochs = max_epochs
         self.samples_per_epoch = samples_per_epoch
         self.batch_size = batch_size

@@ -683,7 +683,7 @@ def test_intervals_are_narrow_where_the_network_forecasts_well_at_the_same_sprea
     assert 0.5 < np.median(spread[30:]) / np.median(spread[:30]) < 2          # the same step size
     state = model.state_
     unit = model.error_scale_.unit(state.interval_spread(), state.step_error, state.insample_error, state.n_obs,
-                                   state.recent_spread, state.phase_ratio).mean(axis=1)
+                                   state.recent_spread, state.phase_ratio[:, [0] * h]).mean(axis=1)
     assert np.median(unit[:30]) < 0.6 * np.median(unit[30:])
     fc = model.predict(h, level=[80]).merge(pd.concat(test), on=["unique_id", "ds"])
     fc["inside"] = (fc.y >= fc.yhat_lo_80) & (fc.y <= fc.yhat_hi_80)
@@ -789,3 +789,21 @@ def test_nonnegative_survives_save_and_load(tmp_path):
     loaded = Forecaster.load(tmp_path / "m")
     assert loaded.nonnegative is True
     pd.testing.assert_frame_equal(loaded.predict(24, level=[95]), model.predict(24, level=[95]))
+
+
+def test_steps_past_the_horizon_get_the_phase_ratio_of_their_own_hour():
+    """A horizon shorter than the season: the recursive steps reuse the last horizon's interval units
+    but each takes the phase ratio of its own point (the night stays narrow, the peak wide)."""
+    model = Forecaster(**FAST, horizon=6, season_length=24).fit(counts())
+    fc = model.predict(48, level=[90])
+    width = (fc.yhat_hi_90 - fc.yhat_lo_90).to_numpy().reshape(-1, 48)
+    state, slope = model.state_, model.error_scale_.slopes[-1]
+    assert slope > 0.2                                            # counts err more at the peak
+    steps = np.arange(48)
+    per_round = width / np.sqrt(steps // 6 + 1)                   # the recursion's widening divided out
+    phase = state.phase_ratio[:, steps % 24]
+    for s1, s2 in [(2, 14), (8, 38), (27, 45)]:                   # same network step (s % 6), other hours
+        assert s1 % 6 == s2 % 6
+        want = (np.clip(phase[:, s2], np.exp(-5), np.exp(5)) / np.clip(phase[:, s1], np.exp(-5), np.exp(5))) ** slope
+        np.testing.assert_allclose(per_round[:, s2] / per_round[:, s1], want, rtol=1e-8)
+    assert np.ptp(np.log(phase[0])) > 0.5                        # and the hours do differ

@@ -179,6 +179,17 @@ def test_a_handful_of_series_keeps_intervals_proportional_to_the_spread():
     assert np.abs(small.slopes).max() < 0.5 * abs(big.slopes[0])
 
 
+def test_columns_past_the_horizon_reuse_a_step_with_their_own_phase():
+    args = heteroscedastic(driver="phase", m=12)
+    scale, _ = ErrorScale.fit(*args)
+    _, spread, steps, insample, history, recent, phase, _, _ = args
+    step = np.arange(7) % 3                                       # 7 columns from a horizon of 3
+    own = np.exp(np.random.default_rng(1).uniform(-1, 1, (len(spread), 7)))
+    ahead = scale.unit(spread, steps, insample, history, recent, own, step=step)
+    base = scale.unit(spread, steps, insample, history, recent, phase)
+    np.testing.assert_allclose(ahead, base[:, step] * (own / phase[:, step]) ** scale.slopes[-1], rtol=1e-10)
+
+
 def test_one_seasonal_series_learns_how_its_errors_vary_with_the_phase():
     """The phase ratio varies within a series, so its ridge is worth KAPPA series-phases, not KAPPA
     series: one hourly series with 200 windows learns it (the other slopes stay shrunk)."""

@@ -38,8 +38,9 @@ window's own targets, which made the calibration optimistic (M4 dev Yearly 95 % 
 spread of the whole series, 0.95 with the prefix's). When there are too few held-out errors for the
 level (``ceil((N + 1) level) > N``: a few short series), Q is the normal approximation z_level * RMS of
 the pooled scores, and a warning says so. Steps past the network's horizon (recursive forecasts) reuse
-the pattern of the last horizon, widened by sqrt(recursion round). The held-out windows are a bounded,
-seeded sample (``tsrnn.store.Windows``), so calibration costs the same for 1,000 or 100,000 series.
+the pattern of the last horizon, widened by sqrt(recursion round), each with its own point's phase
+ratio. The held-out windows are a bounded, seeded sample (``tsrnn.store.Windows``), so calibration
+costs the same for 1,000 or 100,000 series.
 
 Measured on the M4 dev sample (``docs/intervals.md``): 95 % MSIS 15.1-15.2 with the first three
 features against 16.8-17.1 with the previous error scale (the spread times a power of the in-sample
@@ -157,9 +158,10 @@ def window_stats(z, offsets, series, cuts, span, spans, season, spread, steps, r
     |z_{t+k} - z_t - k mu| over the last ``span`` origins t of the prefix (mu = its mean step), for
     k = 1 .. steps.shape[1], recent[j, r] = the mean |z_t - z_{t-1}| over its last ``spans[r]``
     steps (all of them in a shorter prefix; ``spans`` ascending, as ``recent_spans`` gives them), and
-    phase[j, k-1] = p_jk, the mean seasonal change |z_t - z_{t-season}| at the points t of the prefix's
-    last ``PHASE_SEASONS`` seasons that share the phase of the k-th point after it, over the mean at
-    every point of those seasons (1 where there is no season, no such point or no change). Where
+    phase[j, k-1] = p_jk for k = 1 .. phase.shape[1], the mean seasonal change |z_t - z_{t-season}| at
+    the points t of the prefix's last ``PHASE_SEASONS`` seasons that share the phase of the k-th point
+    after it, over the mean at every point of those seasons (1 where there is no season, no such point
+    or no change; it depends on k only through the phase, so ``season`` columns hold every one). Where
     fewer than two origins have a k-step change, d_jk carries on from d_j(k-1) by sqrt(k / (k - 1))
     (d_j1 = the spread). A prefix of fewer than two points gives 0 (and phase ratios of 1).
 
@@ -174,11 +176,11 @@ def window_stats(z, offsets, series, cuts, span, spans, season, spread, steps, r
     >>> phase.round(3).tolist()                              # the next point is even, the one after odd
     [[0.154, 1.846]]
     """
-    H = steps.shape[1]
+    H, P = steps.shape[1], phase.shape[1]
     for j in range(len(series)):
         a = offsets[series[j]]
         n = cuts[j]
-        for k in range(H):
+        for k in range(P):
             phase[j, k] = 1.0
         if n < 2:
             spread[j] = 0.0
@@ -220,7 +222,7 @@ def window_stats(z, offsets, series, cuts, span, spans, season, spread, steps, r
         every /= n - lo
         if every <= 1e-12:
             continue
-        for k in range(1, H + 1):                        # p_jk: the changes at target k's phase
+        for k in range(1, P + 1):                        # p_jk: the changes at target k's phase
             t = n - 1 + k - season * ((k + season - 1) // season)   # its phase's last point in the prefix
             acc, count = 0.0, 0
             while t >= lo:
@@ -276,11 +278,16 @@ class ErrorScale:
         return np.clip(x, -_LOG_LIMIT, _LOG_LIMIT, out=x)
 
     def unit(self, spread: np.ndarray, steps: np.ndarray, insample: np.ndarray, history: np.ndarray,
-             recent: np.ndarray, phase: np.ndarray) -> np.ndarray:
+             recent: np.ndarray, phase: np.ndarray, step: np.ndarray | None = None) -> np.ndarray:
         """(n, H) sigma_jk of series with these spreads, step errors, in-sample errors, histories, recent
-        spreads and phase ratios."""
+        spreads and phase ratios. ``step`` (h,): the network step (0 .. H-1) each of h columns takes its
+        intercept and k-step error from, for forecasts past the horizon; ``phase`` is then (n, h), each
+        column its own point's phase ratio."""
+        intercepts = self.intercepts
+        if step is not None:
+            steps, intercepts = steps[:, step], intercepts[step]
         x = self.features(spread, steps, insample, history, recent, phase, self.insample_fill, self.spread_center)
-        return spread[:, None] * np.exp(self.intercepts[None, :] + x @ self.slopes)
+        return spread[:, None] * np.exp(intercepts[None, :] + x @ self.slopes)
 
     @classmethod
     def fit(cls, errors: np.ndarray, spread: np.ndarray, steps: np.ndarray, insample: np.ndarray,

@@ -295,8 +295,8 @@ def _load_checked(cls, path, meta):
              == len(state.insample_error) == n
              and state.seasonal.ndim == 2 and state.seasonal.shape[1] == max(1, model.season_length),
              "the series store's per-series arrays disagree in length")
-    _require(state.step_error.shape == state.phase_ratio.shape == (n, horizon)
-             and state.recent_spread.shape == (n, len(RECENT))
+    _require(state.step_error.shape == (n, horizon) and state.recent_spread.shape == (n, len(RECENT))
+             and state.phase_ratio.shape == (n, max(1, model.season_length))
              and arrays["scale_intercepts"].shape == (horizon,)
              and arrays["scale_slopes"].shape == (ErrorScale.FEATURES,) and arrays["scale_centers"].shape == (2,),
              "the interval unit's arrays have the wrong shape")

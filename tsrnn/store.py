@@ -75,7 +75,7 @@ class SeriesStore:
     insample_error: np.ndarray = None  # (n,) float64 the forecast's mean error on its last training windows, in spread units (NaN: none)
     curves: np.ndarray = None  # (n, 4) float64 each series' statistical forecast after its end, f_k = c0 + c1 k + c2 (1 - phi^k) (``tsrnn/blend.py``; 0: none)
     recent_spread: np.ndarray = None  # (n, R) float64 each series' mean |step| over its last ``intervals.recent_spans`` steps
-    phase_ratio: np.ndarray = None  # (n, H) float64 each series' seasonal change at the phase of its k-th next point, over every phase's (``intervals.window_stats``; (n, 0): none)
+    phase_ratio: np.ndarray = None  # (n, m) float64 each series' seasonal change at the phase of its k-th next point, k = 1 .. m, over every phase's (``intervals.window_stats``; (n, 0): none)
 
     def __post_init__(self):
         n = len(self.offsets) - 1
@@ -93,7 +93,7 @@ class SeriesStore:
         if self.step_error is None:
             self.step_error = np.zeros((n, 0))
         if self.phase_ratio is None:
-            self.phase_ratio = np.ones((n, self.step_error.shape[1]))
+            self.phase_ratio = np.ones((n, 0))
         if self.insample_error is None:
             self.insample_error = np.full(n, np.nan)
         if self.curves is None:
@@ -199,13 +199,13 @@ def series_stats(z: np.ndarray, offsets: np.ndarray, horizon: int,
     """Each whole series' spread, its mean absolute step |z_t - z_{t-1}| (its in-sample naive error on
     the prepared scale; 0 for a constant series or one without steps), its k-step drift errors for
     k = 1 .. ``horizon`` ((n, 0) for 0), its recent spreads (n, R) (``intervals.recent_spans``) and the
-    phase ratios of its next ``horizon`` points (n, horizon): ``intervals.window_stats`` with every
-    series' full length."""
+    phase ratios of its next m points (n, m), m = max(``season_length``, 1), one per phase ((n, 0) for
+    a ``horizon`` of 0): ``intervals.window_stats`` with every series' full length."""
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
     n = len(offsets) - 1
     spans = recent_spans(season_length)
     spread, steps, recent = np.empty(n), np.empty((n, int(horizon))), np.empty((n, len(spans)))
-    phase = np.empty((n, int(horizon)))
+    phase = np.empty((n, max(int(season_length), 1) if horizon else 0))
     window_stats(z, offsets, np.arange(n, dtype=np.int64), np.diff(offsets), SPAN, spans, int(season_length),
                  spread, steps, recent, phase)
     return spread, steps, recent, phase

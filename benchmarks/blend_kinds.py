@@ -17,40 +17,23 @@ Usage: python benchmarks/blend_kinds.py [--cases macrodata,demo,m4-Yearly] [--ma
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import warnings
 from pathlib import Path
 
+import backtest_data as real
 import numpy as np
-import pandas as pd
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 BLENDS = ("theta", "theta+damped")
 SEEDS = (0, 1, 2)
 
 
-def macrodata() -> pd.DataFrame:
-    import statsmodels.api as sm
-
-    d = sm.datasets.macrodata.load_pandas().data
-    columns = ["realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1", "tbilrate", "unemp", "pop",
-               "infl", "realint"]
-    ds = pd.period_range("1959Q1", periods=len(d), freq="Q").to_timestamp()
-    return pd.concat([pd.DataFrame({"unique_id": c, "ds": ds, "y": d[c].to_numpy(float)}) for c in columns],
-                     ignore_index=True)
-
-
 def cases() -> dict:
     """name -> (loader, horizon, season length, windows)"""
-    from tsrnn.datasets import load_m4
-
-    out = {"macrodata": (macrodata, 8, 4, 4),
-           "demo": (lambda: pd.read_csv(ROOT / "data" / "m4-quarterly-40.csv"), 8, 4, 3)}
+    out = {"macrodata": (real.macrodata, 8, 4, 4), "demo": (real.demo, 8, 4, 3)}
     for freq, h, m in (("Yearly", 6, 1), ("Quarterly", 8, 4), ("Monthly", 18, 12)):
-        out[f"m4-{freq}"] = ((lambda f=freq: load_m4(f).train), h, m, 2)
+        out[f"m4-{freq}"] = ((lambda f=freq: real.m4_train(f)), h, m, 2)
     return out
 
 
@@ -58,10 +41,7 @@ def main(argv=None) -> int:
     import tsrnn
 
     every = cases()
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cases", default=",".join(every))
-    ap.add_argument("--markdown")
-    args = ap.parse_args(argv)
+    args = real.arguments(__doc__, every, argv)
     rows = ["| case | series | windows x horizon | " + " | ".join(f"OWA, blend={b!r} (seeds {', '.join(map(str, SEEDS))})"
                                                        for b in BLENDS) + " | mean difference |",
             "|---|---|---|" + "---|" * len(BLENDS) + "---|"]

@@ -23,17 +23,13 @@ Usage: python benchmarks/interval_backtests.py [--cases macrodata,demo] [--markd
 """
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 import warnings
 from pathlib import Path
 
-import pandas as pd
+import backtest_data as real
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "benchmarks"))
 SEEDS = (0, 1, 2)
 LEVELS = (80, 95)
 COLUMNS = [f"{kind}_{lv}" for lv in LEVELS for kind in ("coverage", "msis")]
@@ -41,19 +37,14 @@ COLUMNS = [f"{kind}_{lv}" for lv in LEVELS for kind in ("coverage", "msis")]
 
 def cases() -> dict:
     """name -> (loader, horizon, season length, windows, refit, baselines)"""
-    from blend_kinds import macrodata
-
-    from tsrnn.datasets import load_air_passengers, load_bikesharing, load_m4
-
-    out = {"macrodata": (macrodata, 8, 4, 4, True, ("ets", "arima")),
-           "demo": (lambda: pd.read_csv(ROOT / "data" / "m4-quarterly-40.csv"), 8, 4, 3, True, ("ets", "arima")),
-           "air-passengers": (lambda: load_air_passengers().rename("y").reset_index().assign(unique_id="air"),
-                              12, 12, 3, True, ("ets", "arima")),
-           "bikesharing": (lambda: load_bikesharing()[["unique_id", "ds", "y"]], 24, 24, 14, False, ("snaive",))}
+    out = {"macrodata": (real.macrodata, 8, 4, 4, True, ("ets", "arima")),
+           "demo": (real.demo, 8, 4, 3, True, ("ets", "arima")),
+           "air-passengers": (real.air_passengers, 12, 12, 3, True, ("ets", "arima")),
+           "bikesharing": (real.bikesharing, 24, 24, 14, False, ("snaive",))}
     for freq, h, m, windows, baselines in (("Yearly", 6, 1, 2, ("ets",)), ("Quarterly", 8, 4, 2, ("ets",)),
                                            ("Monthly", 18, 12, 2, ()), ("Weekly", 13, 1, 2, ("ets",)),
                                            ("Hourly", 48, 24, 1, ())):
-        out[f"m4-{freq}"] = ((lambda f=freq: load_m4(f).train), h, m, windows, True, baselines)
+        out[f"m4-{freq}"] = ((lambda f=freq: real.m4_train(f)), h, m, windows, True, baselines)
     return out
 
 
@@ -61,10 +52,7 @@ def main(argv=None) -> int:
     import tsrnn
 
     every = cases()
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--cases", default=",".join(every))
-    ap.add_argument("--markdown")
-    args = ap.parse_args(argv)
+    args = real.arguments(__doc__, every, argv)
     head = ("| case | series | windows x horizon | model | " + " | ".join(
         f"{'coverage' if c.startswith('cov') else 'MSIS'} {c.split('_')[1]} %" for c in COLUMNS) + " |")
     rows = [head, "|---|---|---|---|" + "---|" * len(COLUMNS)]

@@ -1,0 +1,65 @@
+"""Real data for the rolling-origin benchmarks (``blend_kinds.py``, ``interval_backtests.py``) and their
+shared command line: each script picks its cases from these loaders and adds its windows.
+
+* ``macrodata``: statsmodels' US macroeconomic data, 12 quarterly series (1959Q1-2009Q3; GDP and its
+  parts, prices, money, rates, unemployment, population);
+* ``demo``: the 40 quarterly M4 series of ``make demo`` (``data/m4-quarterly-40.csv``);
+* ``air_passengers``: one monthly series of 144 points;
+* ``bikesharing``: Capital Bikeshare hourly rentals, one series of 17,520 hours (the target only);
+* ``m4_train(frequency)``: the M4 dev *training* histories (the test values untouched).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def macrodata() -> pd.DataFrame:
+    import statsmodels.api as sm
+
+    d = sm.datasets.macrodata.load_pandas().data
+    columns = ["realgdp", "realcons", "realinv", "realgovt", "realdpi", "cpi", "m1", "tbilrate", "unemp", "pop",
+               "infl", "realint"]
+    ds = pd.period_range("1959Q1", periods=len(d), freq="Q").to_timestamp()
+    return pd.concat([pd.DataFrame({"unique_id": c, "ds": ds, "y": d[c].to_numpy(float)}) for c in columns],
+                     ignore_index=True)
+
+
+def demo() -> pd.DataFrame:
+    return pd.read_csv(ROOT / "data" / "m4-quarterly-40.csv")
+
+
+def air_passengers() -> pd.DataFrame:
+    from tsrnn.datasets import load_air_passengers
+
+    return load_air_passengers().rename("y").reset_index().assign(unique_id="air")
+
+
+def bikesharing() -> pd.DataFrame:
+    from tsrnn.datasets import load_bikesharing
+
+    return load_bikesharing()[["unique_id", "ds", "y"]]
+
+
+def m4_train(frequency: str) -> pd.DataFrame:
+    from tsrnn.datasets import load_m4
+
+    return load_m4(frequency).train
+
+
+def arguments(doc: str, cases: dict, argv=None) -> argparse.Namespace:
+    """``--cases`` (comma-separated names of ``cases``, default all) and ``--markdown`` (a file for the table)."""
+    ap = argparse.ArgumentParser(description=doc.split("\n")[0])
+    ap.add_argument("--cases", default=",".join(cases))
+    ap.add_argument("--markdown")
+    args = ap.parse_args(argv)
+    unknown = [c for c in args.cases.split(",") if c not in cases]
+    if unknown:
+        ap.error(f"unknown case(s) {unknown}; choose from {', '.join(cases)}")
+    return args

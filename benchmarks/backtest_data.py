@@ -63,3 +63,9 @@ def arguments(doc: str, cases: dict, argv=None) -> argparse.Namespace:
     if unknown:
         ap.error(f"unknown case(s) {unknown}; choose from {', '.join(cases)}")
     return args
+
+
+def write_table(path: str, title: str, script: str, about: str, table: str, seconds: float) -> None:
+    """The results file: its title, the command that wrote it, what it measures, the run's time, the table."""
+    Path(path).write_text(f"# {title}\n\n`python benchmarks/{script} --markdown {path}`\n\n{about} "
+                          f"Total time {seconds:.0f} s on 2 cores.\n\n{table}\n")

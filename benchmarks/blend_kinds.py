@@ -20,7 +20,6 @@ from __future__ import annotations
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import backtest_data as real
 import numpy as np
@@ -65,12 +64,10 @@ def main(argv=None) -> int:
     table = "\n".join(rows)
     print(table)
     if args.markdown:
-        Path(args.markdown).write_text(
-            "# The blend's statistical half on other cuts of real data\n\n"
-            f"`python benchmarks/blend_kinds.py --markdown {args.markdown}`\n\n"
-            "Rolling-origin backtests of the default LSTM Forecaster, OWA against Naive2 on the same windows "
-            "(lower is better; mean difference: theta+damped less theta). See the script's docstring for the "
-            f"cases. Total time {time.perf_counter() - start:.0f} s on 2 cores.\n\n" + table + "\n")
+        real.write_table(args.markdown, "The blend's statistical half on other cuts of real data", "blend_kinds.py",
+                         "Rolling-origin backtests of the default LSTM Forecaster, OWA against Naive2 on the same "
+                         "windows (lower is better; mean difference: theta+damped less theta). See the script's "
+                         "docstring for the cases.", table, time.perf_counter() - start)
     return 0
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 import sys
 import time
 import warnings
-from pathlib import Path
 
 import backtest_data as real
 
@@ -76,13 +75,11 @@ def main(argv=None) -> int:
     table = "\n".join(rows)
     print(table)
     if args.markdown:
-        Path(args.markdown).write_text(
-            "# Prediction intervals on other data\n\n"
-            f"`python benchmarks/interval_backtests.py --markdown {args.markdown}`\n\n"
-            "Rolling-origin backtests of the default Forecaster's 80 % and 95 % intervals (coverage: share of "
-            "test values inside, the target being the level; MSIS: lower is better), with statistical "
-            "baselines' own intervals on the same windows. See the script's docstring for the cases. "
-            f"Total time {time.perf_counter() - start:.0f} s on 2 cores.\n\n" + table + "\n")
+        real.write_table(args.markdown, "Prediction intervals on other data", "interval_backtests.py",
+                         "Rolling-origin backtests of the default Forecaster's 80 % and 95 % intervals (coverage: "
+                         "share of test values inside, the target being the level; MSIS: lower is better), with "
+                         "statistical baselines' own intervals on the same windows. See the script's docstring for "
+                         "the cases.", table, time.perf_counter() - start)
     return 0
 
 

@@ -306,23 +306,19 @@ def check_nonnegative(panel: Panel) -> None:
     ...
     ValueError: nonnegative=True, but series 'a' has values below 0 (1 of 2, first at position 1: -2)
     """
-    below = panel.data < 0
-    if not below.any():
+    rows = np.flatnonzero(panel.data < 0)
+    if not len(rows):
         return
-    problems = _Problems(np.asarray(panel.ids))
-    lengths = panel.lengths
-    series = np.repeat(np.arange(len(lengths)), lengths)[below]
-    counts = np.bincount(series, minlength=len(lengths))
+    series = np.searchsorted(panel.offsets, rows, side="right") - 1      # the series of each such value
+    counts = np.bincount(series, minlength=len(panel.lengths))
 
     def describe(i: int) -> str:
-        values = panel.data[panel.offsets[i]:panel.offsets[i + 1]]
-        first = int(np.argmax(values < 0))
-        return f"has values below 0 ({counts[i]} of {lengths[i]}, first at position {first}: {values[first]:g})"
+        first = int(rows[np.searchsorted(series, i)])                  # rows ascend, so series do too
+        return (f"has values below 0 ({counts[i]} of {panel.lengths[i]}, first at position "
+                f"{first - panel.offsets[i]}: {panel.data[first]:g})")
+    problems = _Problems(np.asarray(panel.ids))
     problems.add(series, describe)
-    try:
-        problems.raise_any()
-    except ValueError as exc:
-        raise ValueError(f"nonnegative=True, but {exc}") from None
+    problems.raise_any("nonnegative=True, but ")
 
 
 def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
@@ -450,15 +446,17 @@ class _Problems:
         for i in series[_LISTED:]:
             self.found.setdefault(int(i), "")
 
-    def raise_any(self) -> None:
+    def raise_any(self, context: str = "") -> None:
+        """One ValueError listing the problems found, after ``context`` (e.g. the setting that makes them so)."""
         if not self.found:
             return
         listed = [(i, msg) for i, msg in sorted(self.found.items()) if msg][:_LISTED]
         parts = [f"series {self.ids[i]!r} {msg}" for i, msg in listed]
         if len(self.found) == 1:
-            raise ValueError(parts[0])
+            raise ValueError(context + parts[0])
         more = f" (first {len(parts)} listed)" if len(self.found) > len(parts) else ""
-        raise ValueError(f"{len(self.found)} of {len(self.ids)} series have bad data{more}: " + "; ".join(parts))
+        raise ValueError(f"{context}{len(self.found)} of {len(self.ids)} series have bad data{more}: "
+                         + "; ".join(parts))
 
 
 def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill, columns=(), static=()) -> Panel:

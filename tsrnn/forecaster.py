@@ -662,15 +662,15 @@ class Forecaster(BaseEstimator):
             side = np.sign(p - 0.5)
             q = np.zeros(h) if side == 0 else conformal_halfwidth(self.residuals_, abs(200 * p - 100), h, self.horizon_)
             extra[f"yhat_q{p:g}"] = state.to_original(center + side * q[None, :] * unit)
-        if self.nonnegative:
-            forecasts = np.maximum(forecasts, 0.0)
-            extra = {name: np.maximum(values, 0.0) for name, values in extra.items()}
         bad = np.flatnonzero(~(np.isfinite(forecasts) & (np.abs(forecasts) < _OVERFLOW)).all(axis=1))
         if len(bad):
             raise RuntimeError(f"the model produced non-finite or overflowing (>= {_OVERFLOW:g}) forecasts for "
                                f"{len(bad)} series {[axis.ids[i] for i in bad[:10]]}: a long recursive forecast of "
                                "a growing log-scaled series explodes; ask for a shorter h (a horizon closer to "
                                "the h you need) or use scaler='standard'")
+        if self.nonnegative:                            # after the check: a clip must not hide an overflow
+            forecasts = np.maximum(forecasts, 0.0)
+            extra = {name: np.maximum(values, 0.0) for name, values in extra.items()}
         return to_output(axis, forecasts, extra)
 
     def _future_channels(self, axis, h: int, rows: int, future) -> np.ndarray | None:

@@ -683,7 +683,7 @@ def test_intervals_are_narrow_where_the_network_forecasts_well_at_the_same_sprea
     assert 0.5 < np.median(spread[30:]) / np.median(spread[:30]) < 2          # the same step size
     state = model.state_
     unit = model.error_scale_.unit(state.interval_spread(), state.step_error, state.insample_error, state.n_obs,
-                                   state.recent_spread, state.phase_ratio[:, [0] * h]).mean(axis=1)
+                                   state.recent_spread, state.phase_ratios(h)).mean(axis=1)
     assert np.median(unit[:30]) < 0.6 * np.median(unit[30:])
     fc = model.predict(h, level=[80]).merge(pd.concat(test), on=["unique_id", "ds"])
     fc["inside"] = (fc.y >= fc.yhat_lo_80) & (fc.y <= fc.yhat_hi_80)

@@ -650,10 +650,9 @@ class Forecaster(BaseEstimator):
         forecasts = state.to_original(center)
         extra = {}
         if levels or probs:
-            ahead = np.arange(h)            # recursive steps: the last horizon's pattern, each point's own phase
+            # recursive steps: the last horizon's pattern, each point with its own phase ratio
             unit = self.error_scale_.unit(state.interval_spread(), state.step_error, state.insample_error, state.n_obs,
-                                          state.recent_spread, state.phase_ratio[:, ahead % state.phase_ratio.shape[1]],
-                                          step=ahead % self.horizon_)
+                                          state.recent_spread, state.phase_ratios(h), step=np.arange(h) % self.horizon_)
         for lv in levels:
             q = conformal_halfwidth(self.residuals_, lv, h, self.horizon_)[None, :] * unit
             extra[f"yhat_lo_{lv:g}"] = state.to_original(center - q)

@@ -145,6 +145,11 @@ class SeriesStore:
         gets the median spread of the others (1 when there are none)."""
         return positive_spread(self.spread)
 
+    def phase_ratios(self, h: int) -> np.ndarray:
+        """(n, h) the phase ratio of each series' next h points: ``phase_ratio`` holds one per phase
+        (the next m points), and the k-th point has the phase of the ((k - 1) mod m + 1)-th."""
+        return self.phase_ratio[:, np.arange(h) % self.phase_ratio.shape[1]]
+
     def tail(self, window: int) -> "SeriesStore":
         """The same series keeping only their last ``window`` prepared points."""
         keep = np.minimum(self.lengths, window)

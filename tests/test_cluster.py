@@ -56,6 +56,10 @@ def test_partitions_left_empty_by_the_shuffle_are_skipped(client, frame):
     ddf = dd.from_pandas(two, npartitions=4, sort=False)        # two series over four partitions: two left empty
     expected = Forecaster(**KW).fit(two).predict(8)
     pd.testing.assert_frame_equal(cluster.fit(Forecaster(**KW), ddf, client).predict(8), expected)
+    local = Forecaster(**KW, retrain=True).fit(two)           # a small panel retrained on workers as locally
+    fitted = cluster.fit(Forecaster(**KW, retrain=True), ddf, client)
+    assert local.retrained_ and fitted.retrained_ and fitted.best_epoch_ == local.best_epoch_
+    pd.testing.assert_frame_equal(fitted.predict(8, level=[80]), local.predict(8, level=[80]))
     with pytest.raises(ValueError, match="empty"):
         cluster.fit(Forecaster(**KW), dd.from_pandas(two.iloc[:0], npartitions=1), client)
 

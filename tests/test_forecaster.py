@@ -449,6 +449,7 @@ def _tamper(tmp_path, edit):
     (lambda m: m.update(format_version=7), "model format 7, older than this tsrnn reads .*refit the model"),
     (lambda m: m.update(format_version=0), "unknown model format 0"),
     (lambda m: m["params"].update(hidden_size=-1), "hidden_size must be a positive integer"),
+    (lambda m: m["fitted"].update(retrained_="yes"), "retrained_='yes' is not True or False"),
 ])
 def test_load_refuses_tampered_model_files_with_a_clear_error(tmp_path, edit, match):
     with pytest.raises(ValueError, match=match):
@@ -608,6 +609,71 @@ def test_intervals_work_on_three_short_series_with_the_default_horizon():
     assert len(fc) == 18
     assert (fc.yhat_lo_95 <= fc.yhat_lo_80).all() and (fc.yhat_lo_80 <= fc.yhat).all()
     assert (fc.yhat <= fc.yhat_hi_80).all() and (fc.yhat_hi_80 <= fc.yhat_hi_95).all()
+
+
+def test_a_small_panel_is_retrained_on_every_window_with_the_held_out_fit_s_calibration(tmp_path):
+    """retrain="auto": one series whose windows fill an epoch's draw holds out 80 horizons of windows,
+    then its members are trained again on every window for their kept epochs; the blend and the
+    intervals' calibration are the held-out fit's, the networks (and so the points) are new, and the
+    same seed gives the same model, saved and loaded."""
+    y = monthly(n=1300)
+    kw = dict(FAST, ensemble_size=2, season_length=12, horizon=3)
+    held = Forecaster(**kw, retrain=False).fit(y)
+    again = Forecaster(**kw).fit(y)
+    assert not held.retrained_ and again.retrained_
+    assert len(held.residuals_) == 200 and len(again.residuals_) == 240     # 200 windows; 80 horizons
+    assert len(again.best_epoch_) == 2
+    assert not np.array_equal(again.networks_[0].params, held.networks_[0].params)
+    fc = again.predict(6, level=[80, 95])
+    assert (fc.yhat_lo_95 < fc.yhat_lo_80).all() and (fc.yhat_hi_80 < fc.yhat_hi_95).all()
+    pd.testing.assert_frame_equal(Forecaster(**kw).fit(y).predict(6, level=[80, 95]), fc)
+    again.save(tmp_path / "m")
+    loaded = Forecaster.load(tmp_path / "m")
+    assert loaded.retrained_
+    pd.testing.assert_frame_equal(loaded.predict(6, level=[80, 95]), fc)
+
+
+def test_the_retrain_keeps_the_held_out_fit_s_blend_and_calibration(monkeypatch):
+    """The retrain replaces only the networks: with the retrain's training made a no-op, the model
+    equals the one fitted without it (same held-out windows, blend, residuals, error scale, forecasts)."""
+    import tsrnn.forecaster as fc
+
+    y = monthly(n=1300)
+    kw = dict(FAST, ensemble_size=2, season_length=12, horizon=3)
+    again = Forecaster(**kw).fit(y)
+    real = Forecaster._train_members
+
+    def first_only(self, store, windows, layout, validation, epochs=None):
+        if epochs is None:
+            self._first = real(self, store, windows, layout, validation)
+            return self._first
+        return self._first                              # "retrained": the held-out fit's networks again
+    monkeypatch.setattr(Forecaster, "_train_members", first_only)
+    held = Forecaster(**kw).fit(y)
+    assert held.retrained_ and again.retrained_
+    assert again.best_epoch_ == held.best_epoch_ and again.loss_history_ == held.loss_history_
+    assert again.blend_weight_ == held.blend_weight_
+    np.testing.assert_array_equal(again.residuals_, held.residuals_)
+    np.testing.assert_array_equal(again.error_scale_.slopes, held.error_scale_.slopes)
+    np.testing.assert_array_equal(again.state_.insample_error, held.state_.insample_error)
+    assert not np.allclose(again.predict(6), held.predict(6))
+
+
+def test_retrain_runs_only_where_asked_and_where_windows_are_held_out():
+    """"auto" leaves a panel that holds out one horizon per series, and one series too short to fill
+    an epoch's draw; True retrains them; without early stopping nothing is held out, so nothing is
+    retrained; a bad value is a clear error."""
+    panel = pd.concat([monthly(n=60, seed=i).rename_axis("ds").reset_index(name="y").assign(unique_id=f"s{i}")
+                       for i in range(40)])                       # 40 series x 6 held-out windows >= 200
+    kw = dict(FAST, season_length=12, horizon=6)
+    assert not Forecaster(**kw).fit(panel).retrained_
+    assert not Forecaster(**kw).fit(monthly(n=144)).retrained_        # about 100 windows < 256 a draw
+    forced = Forecaster(**kw, retrain=True).fit(panel)
+    assert forced.retrained_ and len(forced.best_epoch_) == 1
+    assert Forecaster(**kw, retrain=True).fit(monthly(n=144)).retrained_
+    assert not Forecaster(**kw, early_stopping=None, retrain=True).fit(monthly()).retrained_
+    with pytest.raises(ValueError, match="retrain must be 'auto', True or False, got 'yes'"):
+        Forecaster(retrain="yes").fit(monthly())
 
 
 def test_intervals_adapt_to_each_series_noise_level():

@@ -193,12 +193,13 @@ def _tail(prepared, window: int):
     return prepared["store"].tail(window), prepared["axis"]
 
 
-def _train_member(model, net, shards: list, rows: list, keys: np.ndarray, orders: list, validation):
+def _train_member(model, net, shards: list, rows: list, keys: np.ndarray, orders: list, validation,
+                  epochs: int | None = None):
     """Train one ensemble member on its pre-gathered samples (``PoolBatches``), as a local fit would
-    (silently: no progress bar on a worker)."""
+    (silently: no progress bar on a worker); ``epochs``: its ``retrain``, that many epochs."""
     pool = _assemble(shards, rows, len(keys))
     batches = PoolBatches(pool, keys, orders, model.batch_size)
-    history, best = model._train(net, batches, validation)
+    history, best = model._train(net, batches, validation, epochs=epochs)
     return net, history, best
 
 
@@ -279,7 +280,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         prepared = [client.submit(_prepare, r, model, pure=False) for r in reads]
         del reads                                       # each read panel is freed once its store exists
         layout = model._layout()
-        windows = model._windows(lengths)
+        windows, retrain = model._held_out_windows(lengths)
         held_out = windows.total_held_out > 0
         model.device_ = model._device()
 
@@ -309,21 +310,28 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
             out = _assemble(client.gather(shards), rows, len(recent_series))
             out.series = recent_series                  # the global series of each sample
             return [out]
-        stopping = model._stopping_set(calibration) if held_out else None
-        futures = []
-        for k in range(model.ensemble_size):
-            rng = model._member_rng(k)
-            net = model._network(layout, rng)
-            orders = epoch_orders(windows, rng, model.samples_per_epoch, model.max_epochs)
-            keys = np.unique(np.concatenate(orders))
-            shards, rows = samples(*windows.train_pairs(keys))
-            futures.append(client.submit(_train_member, model, net, shards, rows, keys, orders,
-                                         stopping, pure=False))
-        members = client.gather(futures)
+        def train(windows, validation, epochs=None) -> list:
+            """The members trained on workers, each on the samples its epochs draw (``epochs``: member k
+            retrained for ``epochs[k]`` of them, as ``Forecaster._train_members`` does)."""
+            futures = []
+            for k in range(model.ensemble_size):
+                rng = model._member_rng(k, retrain=epochs is not None)
+                net = model._network(layout, rng)
+                orders = epoch_orders(windows, rng, model.samples_per_epoch,
+                                      model.max_epochs if epochs is None else epochs[k])
+                keys = np.unique(np.concatenate(orders))
+                shards, rows = samples(*windows.train_pairs(keys))
+                futures.append(client.submit(_train_member, model, net, shards, rows, keys, orders, validation,
+                                             None if epochs is None else epochs[k], pure=False))
+            return client.gather(futures)
+        members = train(windows, model._stopping_set(calibration) if held_out else None)
         tails = client.gather([client.submit(_tail, p, model.window_) for p in prepared])
         state, axis = _merge_tails(tails, order, ids)
         model._fitted(members, calibration, state, axis, model._fallbacks(ids, lengths, needed, state.constant),
-                      recent if held_out and len(recent_series) else None)
+                      recent if held_out and len(recent_series) else None, retrain)
+        if model.retrained_:
+            model._use_networks([net for net, _, _ in train(model._windows(lengths, holdout=False), None,
+                                                            model.best_epoch_)])
         return model
     except BaseException:
         model._forget()

@@ -37,17 +37,18 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 10                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+FORMAT_VERSION = 11                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
                                      # 4: the store's fitted interval error scale; 5: the resolved scaler_;
                                      # 6: the Theta blend (the store's lines, theta_weight_); 7: the interval
                                      # unit model (error_scale_, the store's step and in-sample errors);
                                      # 8: the unit's history and recent-spread features (the store's recent spreads);
                                      # 9: the Theta + damped-trend blend (the store's curves, blend_weight_);
-                                     # 10: the unit's phase-ratio feature (the store's phase ratios)
+                                     # 10: the unit's phase-ratio feature (the store's phase ratios);
+                                     # 11: retrain (the parameter, retrained_)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _MODEL_FILES = ("model.json", "weights.npz")     # all that a model directory holds
-_FITTED = {"horizon_", "window_", "scaler_", "blend_weight_", "best_epoch_", "loss_history_"}
+_FITTED = {"horizon_", "window_", "scaler_", "blend_weight_", "best_epoch_", "loss_history_", "retrained_"}
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
 _STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static",
@@ -162,7 +163,8 @@ def save_forecaster(model, path) -> None:
         "fitted": {"horizon_": model.horizon_, "window_": model.window_, "scaler_": model.scaler_,
                    "blend_weight_": model.blend_weight_,
                    "best_epoch_": model.best_epoch_,
-                   "loss_history_": model.loss_history_},
+                   "loss_history_": model.loss_history_,
+                   "retrained_": model.retrained_},
         "network": {"cell": net.cell, "input_size": net.input_size, "hidden_size": net.hidden_size,
                     "num_layers": net.num_layers, "bidirectional": net.bidirectional, "dropout": net.dropout,
                     "output_size": net.output_size, "head": net.head, "future_size": net.future_size},
@@ -312,6 +314,8 @@ def _load_checked(cls, path, meta):
     model.horizon_, model.window_, model.scaler_ = horizon, window, fitted["scaler_"]
     model.blend_weight_ = float(weight)
     model.best_epoch_, model.loss_history_ = list(fitted["best_epoch_"]), list(fitted["loss_history_"])
+    _require(isinstance(fitted["retrained_"], bool), f"retrained_={fitted['retrained_']!r} is not True or False")
+    model.retrained_ = fitted["retrained_"]
     model.device_ = model._device(loading=True)
     model.networks_ = []
     for params in arrays["params"]:

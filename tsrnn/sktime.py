@@ -81,9 +81,9 @@ class TsrnnForecaster(BaseForecaster):
                  scaler: str | None = "auto", deseasonalize: bool = True, blend: str | None = "theta+damped",
                  loss: str = "mae", nonnegative: bool = False,
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
-                 learning_rate: float = 3e-3, early_stopping: int | None = 10, calendar: bool | list = False,
-                 random_state: int | None = None, device: str = "cpu", n_threads: int | None = None,
-                 progress: bool = False):
+                 learning_rate: float = 3e-3, early_stopping: int | None = 10, retrain: bool | str = "auto",
+                 calendar: bool | list = False, random_state: int | None = None, device: str = "cpu",
+                 n_threads: int | None = None, progress: bool = False):
         self.cell = cell
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -101,6 +101,7 @@ class TsrnnForecaster(BaseForecaster):
         self.batch_size = batch_size
         self.learning_rate = learning_rate
         self.early_stopping = early_stopping
+        self.retrain = retrain
         self.calendar = calendar
         self.random_state = random_state
         self.device = device

@@ -245,6 +245,11 @@ class Windows:
     def total_held_out(self) -> int:
         return int(self.val_cum[-1])
 
+    @property
+    def topped_up(self) -> bool:
+        """Whether a series holds out more than ``horizon`` windows: a small panel's, for ``min_held_out``."""
+        return bool((self.n_val > self.horizon).any())
+
     def train_pairs(self, g: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(series, end) of global training windows g; window j of a series ends at
         cut - stride * (count - 1 - j) (the last one at ``cut``)."""

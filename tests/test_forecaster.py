@@ -617,8 +617,8 @@ def test_a_small_panel_is_retrained_on_every_window_with_the_held_out_fit_s_cali
     intervals' calibration are the held-out fit's, the networks (and so the points) are new, and the
     same seed gives the same model, saved and loaded."""
     y = monthly(n=1300)
-    kw = dict(FAST, ensemble_size=2, season_length=12, horizon=3)
-    held = Forecaster(**kw, retrain=False).fit(y)
+    kw = dict(FAST, ensemble_size=2, season_length=12, horizon=3, retrain="auto")
+    held = Forecaster(**{**kw, "retrain": False}).fit(y)
     again = Forecaster(**kw).fit(y)
     assert not held.retrained_ and again.retrained_
     assert len(held.residuals_) == 200 and len(again.residuals_) == 240     # 200 windows; 80 horizons
@@ -639,7 +639,7 @@ def test_the_retrain_keeps_the_held_out_fit_s_blend_and_calibration(monkeypatch)
     import tsrnn.forecaster as fc
 
     y = monthly(n=1300)
-    kw = dict(FAST, ensemble_size=2, season_length=12, horizon=3)
+    kw = dict(FAST, ensemble_size=2, season_length=12, horizon=3, retrain="auto")
     again = Forecaster(**kw).fit(y)
     real = Forecaster._train_members
 
@@ -660,14 +660,15 @@ def test_the_retrain_keeps_the_held_out_fit_s_blend_and_calibration(monkeypatch)
 
 
 def test_retrain_runs_only_where_asked_and_where_windows_are_held_out():
-    """"auto" leaves a panel that holds out one horizon per series, and one series too short to fill
-    an epoch's draw; True retrains them; without early stopping nothing is held out, so nothing is
+    """The default never retrains; "auto" leaves a panel that holds out one horizon per series, and one
+    series too short to fill an epoch's draw; True retrains them; without early stopping nothing is held out, so nothing is
     retrained; a bad value is a clear error."""
     panel = pd.concat([monthly(n=60, seed=i).rename_axis("ds").reset_index(name="y").assign(unique_id=f"s{i}")
                        for i in range(40)])                       # 40 series x 6 held-out windows >= 200
     kw = dict(FAST, season_length=12, horizon=6)
-    assert not Forecaster(**kw).fit(panel).retrained_
-    assert not Forecaster(**kw).fit(monthly(n=144)).retrained_        # about 100 windows < 256 a draw
+    assert not Forecaster(**kw).fit(monthly(n=1300)).retrained_           # the default: never
+    assert not Forecaster(**kw, retrain="auto").fit(panel).retrained_
+    assert not Forecaster(**kw, retrain="auto").fit(monthly(n=144)).retrained_  # about 100 windows < 256 a draw
     forced = Forecaster(**kw, retrain=True).fit(panel)
     assert forced.retrained_ and len(forced.best_epoch_) == 1
     assert Forecaster(**kw, retrain=True).fit(monthly(n=144)).retrained_

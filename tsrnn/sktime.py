@@ -81,7 +81,7 @@ class TsrnnForecaster(BaseForecaster):
                  scaler: str | None = "auto", deseasonalize: bool = True, blend: str | None = "theta+damped",
                  loss: str = "mae", nonnegative: bool = False,
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
-                 learning_rate: float = 3e-3, early_stopping: int | None = 10, retrain: bool | str = "auto",
+                 learning_rate: float = 3e-3, early_stopping: int | None = 10, retrain: bool | str = False,
                  calendar: bool | list = False, random_state: int | None = None, device: str = "cpu",
                  n_threads: int | None = None, progress: bool = False):
         self.cell = cell

@@ -126,6 +126,20 @@ def test_predict_on_new_unseen_series():
     assert f[f.unique_id == "new0"].yhat.mean() > 200      # forecasts on the new series' own level
 
 
+def test_predict_on_series_of_another_frequency_is_a_clear_error():
+    """A monthly model given weekly or daily series says so (its networks learnt monthly dynamics);
+    month ends for a model fitted on month starts are the same frequency; integer steps have none."""
+    model = Forecaster(**FAST, season_length=12, horizon=6).fit(monthly())
+    for freq in ("W-SUN", "D", "QS-JAN"):
+        other = pd.Series(monthly().to_numpy(), index=pd.date_range("2015-01-01", periods=72, freq=freq))
+        with pytest.raises(ValueError, match=f"advance by '{freq}' steps, but the model was fit on series "
+                                             "advancing by 'MS'"):
+            model.predict(6, y=other)
+    ends = pd.Series(monthly().to_numpy(), index=pd.date_range("2015-01-31", periods=72, freq="ME"))
+    assert model.predict(6, y=ends).index[0] == pd.Timestamp("2021-01-31")
+    assert len(model.predict(6, y=monthly().to_numpy())) == 6
+
+
 def test_seq2seq_head_fits_saves_and_loads(tmp_path):
     model = Forecaster(**FAST, season_length=12, horizon=6, head="seq2seq", num_layers=2).fit(long_frame())
     f = model.predict(6, level=[80])

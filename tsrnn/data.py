@@ -845,6 +845,24 @@ def _step_length(axis: Axis) -> pd.Timedelta:
     return (start + axis.step) - start
 
 
+def _frequency_name(axis: Axis) -> str:
+    return axis.last.freqstr if axis.time_kind == "period" else getattr(axis.step, "freqstr", str(axis.step))
+
+
+def check_same_frequency(fitted: Axis, new: Axis) -> None:
+    """New series given to a fitted model (``predict(y=...)``) must advance by about its series' step:
+    its networks learnt the dynamics of one frequency (a daily model reading hourly series would
+    forecast nonsense without a word). Steps within a factor of 1.5 count as the same frequency (month
+    starts and month ends, days and business days); integer time steps carry no frequency to compare."""
+    if "integer" in (fitted.time_kind, new.time_kind):
+        return
+    ratio = _step_length(new) / _step_length(fitted)
+    if not 2 / 3 <= ratio <= 1.5:
+        raise ValueError(f"the series of y advance by {_frequency_name(new)!r} steps, but the model was fit on series "
+                         f"advancing by {_frequency_name(fitted)!r}: its networks learnt that frequency's dynamics, "
+                         "not these; fit a model on series of this frequency")
+
+
 def default_calendar(axis: Axis) -> tuple:
     """The calendar features ``calendar=True`` derives for the panel's frequency: sub-hourly: minute, hour,
     day of week; hourly: hour, day of week, day of year; daily (and business days): day of week, day of

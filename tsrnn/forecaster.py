@@ -40,7 +40,7 @@ from ._progress import MemberProgress
 from ._validation import check_positive_int
 from .blend import KINDS, curve_forecasts
 from .covariates import Encoding, check_calendar, check_names
-from .data import FILLS, Panel, check_nonnegative, future_rows, to_output, to_panel
+from .data import FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, to_output, to_panel
 from .intervals import ErrorScale, check_levels, check_quantiles, conformal_halfwidth
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
@@ -709,6 +709,7 @@ class Forecaster(BaseEstimator):
                 raise ValueError(f"{len(short)} series are too short to forecast (need at least "
                                  f"{self._min_inputs()} points): {[panel.ids[i] for i in short[:10]]}")
             axis = panel.axis()
+            check_same_frequency(self.panel_, axis)
             state = self._prepare(panel, owned=not isinstance(y, Panel), encoding=enc,
                                   intervals=bool(levels or probs), statistical=self.blend_weight_ > 0).tail(self.window_)
         rows = -(-h // self.horizon_) * self.horizon_           # whole horizons: what the network reads

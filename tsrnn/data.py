@@ -846,7 +846,8 @@ def _step_length(axis: Axis) -> pd.Timedelta:
 
 
 def _frequency_name(axis: Axis) -> str:
-    return axis.last.freqstr if axis.time_kind == "period" else getattr(axis.step, "freqstr", str(axis.step))
+    """A datetime or period axis' frequency, as pandas writes it ("MS", "h", "W-SUN")."""
+    return axis.last.freqstr if axis.time_kind == "period" else axis.step.freqstr
 
 
 def check_same_frequency(fitted: Axis, new: Axis) -> None:
@@ -877,7 +878,7 @@ def default_calendar(axis: Axis) -> tuple:
                             (pd.Timedelta(days=93), ("quarter",))):
         if step < limit:
             return features
-    raise ValueError(f"calendar=True has no calendar feature for a step of {axis.step if axis.time_kind != 'period' else axis.last.freqstr} "
+    raise ValueError(f"calendar=True has no calendar feature for a step of {_frequency_name(axis)} "
                      "(yearly or longer): there is no within-year position to encode; drop calendar")
 
 

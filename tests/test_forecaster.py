@@ -849,6 +849,32 @@ def test_nonnegative_clips_forecasts_intervals_and_quantiles_at_zero_and_changes
     pd.testing.assert_frame_equal(clipped[["unique_id", "ds"]], free[["unique_id", "ds"]])
 
 
+def test_nonnegative_recursive_forecast_reads_its_clipped_values():
+    # sales running down to 0: the first horizon's forecast goes below 0 on some series, and the next round
+    # of a recursive forecast must read 0 there (as data would be), not the negative value
+    rng = np.random.default_rng(0)
+    t = np.arange(80)
+    data = pd.concat([pd.DataFrame({"unique_id": f"s{k}", "ds": t, "y": np.maximum(
+        0, (20 + 10 * k) * (1 - t / (70 + 20 * k)) + rng.normal(0, 1.5, 80)).round()}) for k in range(6)],
+        ignore_index=True)
+    kwargs = dict(FAST, horizon=6)
+    free = Forecaster(**kwargs).fit(data).predict(18, level=[80])
+    clipped = Forecaster(**kwargs, nonnegative=True).fit(data).predict(18, level=[80])
+    centre = free.yhat.to_numpy().reshape(6, 3, 6)                      # series, round, step
+    upper = free.yhat_hi_80.to_numpy().reshape(6, 3, 6)
+    read = clipped.yhat_hi_80.to_numpy().reshape(6, 3, 6)                # centred on the unclipped centre
+    np.testing.assert_array_equal(clipped.yhat.to_numpy()[:6], np.maximum(free.yhat.to_numpy()[:6], 0))
+    negative = (centre < 0).any(axis=2)
+    assert negative[:, :2].any() and not negative[:, 0].all()            # the test means something
+    for k in range(6):
+        after = np.flatnonzero(negative[k, :2])
+        last_same = after[0] + 1 if len(after) else 3                   # rounds read nothing clipped before
+        np.testing.assert_array_equal(read[k, :last_same], np.maximum(upper[k, :last_same], 0))
+        if last_same < 3:
+            assert (read[k, last_same] != np.maximum(upper[k, last_same], 0)).any()
+    assert (clipped.filter(like="yhat") >= 0).all().all()
+
+
 def test_nonnegative_data_below_zero_is_an_error_naming_the_series():
     data = counts()
     bad = data.copy()

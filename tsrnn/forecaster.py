@@ -183,8 +183,8 @@ class Forecaster(BaseEstimator):
         below 0 are set to 0, and a value below 0 in the data given to ``fit`` or ``predict`` is an
         error naming its series. Never inferred from the data (a history above 0 does not make the
         future so: a temperature, a balance). Clipping cannot lose coverage of values at or above 0,
-        and only narrows the intervals. The recursive forecast past ``horizon_`` reads the unclipped
-        values.
+        and only narrows the intervals. A recursive forecast past ``horizon_`` reads the clipped
+        values, as it would read data.
     id_col : str, default "unique_id"
         Series id column of a long DataFrame.
     time_col : str, default "ds"
@@ -778,9 +778,11 @@ class Forecaster(BaseEstimator):
                 statistical = curve_forecasts(state.curves[series], done + 1, H) if self.blend_weight_ else None
                 pred = self._blended(self._network_predict(s.x, s.xf) + s.level[:, None], statistical)
                 take = min(H, h - done)
+                out[series, done:done + take] = pred[:, :take]          # the intervals' centres: unclipped
+                if self.nonnegative:                    # the next round reads these points as data: none below 0
+                    pred = np.maximum(pred, state.zero_floor(series, done, H))
                 ahead.z[first[:, None] + done + np.arange(take)] = pred[:, :take]
                 done += take
-            out[series] = ahead.z[first[:, None] + np.arange(h)]
         return out
 
     # ----------------------------------------------------------------------------------------------

@@ -190,6 +190,16 @@ class SeriesStore:
         z = z_adj + np.take_along_axis(self.seasonal[series], phase, axis=1)
         return unscale(z, self.log[series], self.shift[series], self.scale[series])
 
+    def zero_floor(self, series: np.ndarray, first: int, steps: int) -> np.ndarray:
+        """(B, steps) the adjusted, scaled value that is 0 in the data's units at the ``steps`` points
+        from ``first`` (0: the first point after the end) of each series ``series``: ``to_original``
+        solved for 0, ``-shift / scale`` less the point's seasonal index; -inf for a log-scaled series
+        (all of whose values are above 0)."""
+        m = self.seasonal.shape[1]
+        phase = (self.n_obs[series, None] + first + np.arange(steps)) % m
+        zero = (-self.shift[series] / self.scale[series])[:, None] - np.take_along_axis(self.seasonal[series], phase, axis=1)
+        return np.where(self.log[series, None], -np.inf, zero)
+
 
 def positive_spread(spread: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:
     """``spread`` with each 0 (a constant series or prefix) replaced by the median positive spread of

@@ -127,6 +127,91 @@ def test_bad_series_among_many_are_reported_together_before_training():
                                   before.drop(index=before.index[before.unique_id == ids[7]][2]))
 
 
+def _gappy(freq, seed=5):
+    """A shuffled long frame with covariates of every kind, rows of most series dropped here and there."""
+    df = random_panel(30, seed=seed, freq=freq, low=25, high=60, shuffle=False)
+    rng = np.random.default_rng(seed)
+    df["price"] = rng.normal(size=len(df))
+    df["promo"] = rng.random(len(df)) < 0.3
+    df["store"] = rng.choice(["north", "south", "west"], len(df))
+    df["region"] = df.unique_id.str[-1].astype(int) % 3 * 1.5                          # static
+    inner = df.groupby("unique_id").cumcount().between(1, 19) & (df.groupby("unique_id").cumcount(ascending=False) > 0)
+    drop = df.index[inner & (rng.random(len(df)) < 0.15)]
+    return df.drop(index=drop).sample(frac=1.0, random_state=seed).reset_index(drop=True), len(drop)
+
+
+def _filled_by_pandas(df, freq, fill):
+    """The reference: each series on its own grid (``asfreq``), the target and numeric covariates filled
+    with ``fill``, the other covariates carried forward."""
+    parts = []
+    for uid, g in df.sort_values(["unique_id", "ds"]).groupby("unique_id"):
+        g = g.set_index("ds").asfreq(freq).reset_index()
+        for col in ("y", "price"):
+            s = g[col]
+            g[col] = s.fillna(0.0) if fill == "zero" else s.ffill() if fill == "ffill" else s.interpolate()
+        g[["unique_id", "store", "region"]] = g[["unique_id", "store", "region"]].ffill()
+        g["promo"] = g.promo.astype(object).ffill().astype(bool)
+        parts.append(g)
+    return pd.concat(parts, ignore_index=True)
+
+
+@pytest.mark.parametrize("freq,fill", [("MS", "interpolate"), ("h", "zero"), ("W-SUN", "ffill"), ("B", "interpolate")])
+def test_fill_fills_missing_timestamps_like_asfreq_then_the_fill(freq, fill):
+    df, dropped = _gappy(freq)
+    before = df.copy()
+    columns = ["price", "promo", "store", "region"]
+    with pytest.raises(ValueError, match=r"has missing timestamps for frequency .* pass fill= to fill them"):
+        to_panel(df, columns=columns)
+    panel = to_panel(df, fill=fill, columns=columns, static=["region"])
+    want = _filled_by_pandas(df, freq, fill)
+    assert panel.offsets[-1] == len(df) + dropped == len(want)
+    np.testing.assert_allclose(panel.data, want.y.to_numpy())
+    np.testing.assert_allclose(panel.columns["price"].values, want.price.to_numpy())
+    assert panel.columns["promo"].decoded().tolist() == want.promo.tolist()
+    assert panel.columns["store"].decoded().tolist() == want.store.tolist()
+    assert panel.columns["region"].values.tolist() == want.region.tolist()
+    assert list(panel.last) == list(want.groupby("unique_id").ds.max())
+    pd.testing.assert_frame_equal(df, before)                          # the caller's frame untouched
+
+
+def test_fill_fills_missing_steps_of_a_series_a_wide_frame_and_integer_or_period_axes():
+    days = pd.date_range("2021-03-01", periods=40, freq="D")
+    y = pd.Series(np.arange(40.0), index=days).drop(days[[5, 6, 20]])
+    np.testing.assert_array_equal(to_panel(y, fill="interpolate").data, np.arange(40.0))
+    wide = pd.DataFrame({"a": np.arange(40.0), "b": -np.arange(40.0)}, index=days).drop(days[[3]])
+    np.testing.assert_array_equal(to_panel(wide, fill="interpolate").data, np.r_[np.arange(40.0), -np.arange(40.0)])
+    quarters = pd.period_range("2000Q1", periods=30, freq="Q")
+    assert to_panel(pd.Series(np.arange(30.0), index=quarters).drop(quarters[[9]]), fill="ffill").data[9] == 8.0
+    steps = pd.Series(np.arange(0.0, 60.0, 2.0), index=np.arange(0, 60, 2)).drop([10, 12])
+    np.testing.assert_array_equal(to_panel(steps, fill="interpolate").data, np.arange(0.0, 60.0, 2.0))
+    long = pd.DataFrame({"unique_id": ["a"] * 5 + ["b"] * 3, "ds": [0, 3, 6, 15, 18, 30, 33, 39], "y": np.arange(8.0)})
+    panel = to_panel(long, fill="zero")
+    assert panel.data.tolist() == [0, 1, 2, 0, 0, 3, 4, 5, 6, 0, 7] and panel.offsets.tolist() == [0, 7, 11]
+    with pytest.raises(ValueError, match=r"series 'a' has missing time steps \(irregular step after 6\); pass fill="):
+        to_panel(long)
+
+
+def test_fill_refuses_gaps_larger_than_the_series_and_stamps_off_the_grid():
+    days = pd.date_range("2021-01-01", periods=30, freq="D")
+    typo = pd.DataFrame({"unique_id": "a", "ds": days.append(pd.DatetimeIndex(["2022-01-01"])), "y": 1.0})
+    with pytest.raises(ValueError, match=r"series 'a' has 335 missing timestamps for frequency D against 31 present"):
+        to_panel(typo, fill="ffill")
+    with pytest.raises(ValueError, match=r"series 0 has 335 missing timestamps"):
+        to_panel(typo.set_index("ds").y.rename(None), fill="ffill")
+    off = pd.DataFrame({"unique_id": "a", "ds": days.delete(4).append(pd.DatetimeIndex(["2021-01-31 12:00"])), "y": 1.0})
+    with pytest.raises(ValueError, match=r"series 'a' has timestamps off the frequency grid of D"):
+        to_panel(off, fill="ffill")
+
+
+def test_a_forecaster_with_a_fill_forecasts_gappy_data_as_the_same_data_filled_by_hand():
+    df, _ = _gappy("MS")
+    df = df[["unique_id", "ds", "y"]]
+    by_hand = _filled_by_pandas(df.assign(price=0.0, promo=False, store="x", region=0.0), "MS", "interpolate")
+    got = Forecaster(**FAST, horizon=6, fill="interpolate").fit(df).predict(6)
+    want = Forecaster(**FAST, horizon=6).fit(by_hand[["unique_id", "ds", "y"]]).predict(6)
+    pd.testing.assert_frame_equal(got, want)
+
+
 def test_many_bad_series_list_the_first_ten_and_count_all():
     df = random_panel(50, seed=3, low=20, high=30, shuffle=False)
     df.loc[df.groupby("unique_id").head(1).index, "y"] = np.nan     # every series' first value

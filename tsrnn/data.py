@@ -22,7 +22,8 @@ A long frame is read with whole-frame NumPy operations, never a Python loop per 
 factorised once, the rows sorted once (skipped when they already are), and the time-axis checks
 (duplicates, missing steps, the frequency grid) run over all rows at once. Everything that would silently
 corrupt a forecast is an error naming the series and the place: NaN/inf (unless a ``fill`` is asked
-for), duplicate or decreasing timestamps in an index, missing timestamps in a regular series,
+for), duplicate or decreasing timestamps in an index, missing timestamps in a regular series (unless a
+``fill`` is asked for: the missing stamps become NaN rows, then filled), stamps off the frequency grid,
 non-numeric values, empty input, unknown columns, an unknown frequency. All bad series of a frame are
 reported in one error: how many there are and the first ten, each with its problem.
 """
@@ -264,24 +265,62 @@ def _check_time_axis(name, index: pd.Index, freq):
         expected = pd.date_range(index[0], periods=len(index), freq=step)
         if not expected.equals(index):
             full = pd.date_range(index[0], index[-1], freq=step)
-            missing = full.difference(index)
-            detail = f"first missing: {missing[0]}" if len(missing) else "timestamps off the frequency grid"
-            raise SeriesError(name, f"has missing timestamps for frequency {step.freqstr} ({detail}); "
-                             "fill the gaps (e.g. with .asfreq()) or pass the right freq")
+            off = index.difference(full)                 # first: no fill repairs a stamp off the grid
+            if len(off):
+                raise SeriesError(name, f"has timestamps off the frequency grid of {step.freqstr} (first: {off[0]}); "
+                                 "pass the right freq")
+            raise SeriesError(name, f"has missing timestamps for frequency {step.freqstr} (first missing: "
+                             f"{full.difference(index)[0]}); pass fill= to fill them, fill them yourself (e.g. with "
+                             ".asfreq()) or pass the right freq")
         return "datetime", step
     if isinstance(index, pd.PeriodIndex):
         if len(index) > 1 and not (np.diff(index.asi8) == index.freq.n).all():
-            raise SeriesError(name, "has missing periods")
+            raise SeriesError(name, "has missing periods; pass fill= to fill them")
         return "period", 1
     if pd.api.types.is_integer_dtype(index.dtype):
         ints = np.asarray(index, dtype=np.int64)
         step = int(ints[1] - ints[0]) if len(ints) > 1 else 1
         if len(ints) > 1 and not (np.diff(ints) == step).all():
             gap = int(np.flatnonzero(np.diff(ints) != step)[0])
-            raise SeriesError(name, f"has missing time steps (irregular step after {ints[gap]})")
+            raise SeriesError(name, f"has missing time steps (irregular step after {ints[gap]}); pass fill= to fill them")
         return "integer", step
     raise SeriesError(name, f"has an unsupported time index of type {type(index).__name__}; "
                      "use a DatetimeIndex, PeriodIndex or integer index")
+
+
+def _too_many_gaps(name, filled: int, observed: int, step_name: str) -> SeriesError:
+    return SeriesError(name, f"has {filled} missing timestamps for frequency {step_name} against {observed} "
+                             "present: a fill would invent most of the series; check the time stamps or freq=")
+
+
+def _on_full_grid(name, y, freq):
+    """``y`` (a Series or a wide frame) reindexed onto every time step from its first stamp to its last,
+    NaN at the missing ones (the ``fill`` then repairs them): for a ``fill`` given with an index that has
+    gaps. Returned as is when there are none, or when the index is not a regular grid with gaps
+    (duplicates, disorder, stamps off the grid: ``_check_time_axis`` names them); an error when the gaps
+    would be most of the series."""
+    index = y.index
+    if len(index) < 2 or index.has_duplicates or not index.is_monotonic_increasing:
+        return y
+    if isinstance(index, pd.DatetimeIndex):
+        try:
+            step = _datetime_step(name, index, freq)
+        except ValueError:
+            return y
+        full, step_name = pd.date_range(index[0], index[-1], freq=step), step.freqstr
+    elif isinstance(index, pd.PeriodIndex):
+        full, step_name = pd.period_range(index[0], index[-1], freq=index.freq), index.freqstr
+    elif pd.api.types.is_integer_dtype(index.dtype):
+        ints = np.asarray(index, dtype=np.int64)
+        step = int(np.diff(ints).min())
+        full, step_name = pd.Index(np.arange(ints[0], ints[-1] + 1, step)), f"{step} (integer steps)"
+    else:
+        return y
+    if len(full) == len(index) or not index.isin(full).all():
+        return y
+    if len(full) - len(index) > len(index):
+        raise _too_many_gaps(name, len(full) - len(index), len(index), step_name)
+    return y.reindex(full)
 
 
 def _last_of(index: pd.Index, kind: str):
@@ -363,7 +402,7 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
         if columns:
             raise ValueError(f"covariates {columns} need a long DataFrame ({id_col!r}, {time_col!r}, {target_col!r} "
                              "and the covariate columns); this one has none of those columns")
-        return _wide_panel(y, freq, fill)
+        return _wide_panel(_on_full_grid("(wide index)", y, freq) if fill is not None else y, freq, fill)
     if columns:
         raise ValueError(f"covariates {columns} need a long DataFrame ({id_col!r}, {time_col!r}, {target_col!r} "
                          f"and the covariate columns), got a {type(y).__name__}")
@@ -371,6 +410,8 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
         if y.empty:
             raise ValueError("the Series is empty")
         name = y.name if y.name is not None else 0
+        if fill is not None:
+            y = _on_full_grid(name, y, freq)
         kind, step = _check_time_axis(name, y.index, freq)
         values = _fill(name, _numeric(name, y.to_numpy()), fill)
         return _single(values, name, _last_of(y.index, kind), step, "series", kind, y.name)
@@ -510,28 +551,89 @@ def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill, colu
         problems.add(codes[dup], lambda i: "has duplicate timestamps (first: "
                      f"{_stamp(index, order, dup[np.searchsorted(codes[dup], i)] + 1, ticks, datetime)})")
     step, time_kind = _long_step(index, ticks, offsets, codes, order, freq, datetime, problems)
-    if datetime:
+    gaps = None if fill is None or len(dup) else _gap_layout(index, ticks, step, codes, offsets, problems)
+    if gaps is not None:                                 # fill= and missing stamps: NaN rows there, filled below
+        values = gaps.spread(values, np.nan)
+    elif datetime:
         _check_grid(index, ticks, step, codes, offsets, order, problems)
     else:
         irregular = _flag_steps(codes, ticks, lambda gaps, a, b: (gaps != step) & (gaps != 0))
         if len(irregular):
             problems.add(codes[irregular], lambda i: "has missing time steps (irregular step after "
-                         f"{ticks[irregular[np.searchsorted(codes[irregular], i)]]})")
-    _fill_long(values, offsets, fill, problems, ids)
-    read = {name: _long_column(df[name], name, order, offsets, fill, problems, ids) for name in columns}
+                         f"{ticks[irregular[np.searchsorted(codes[irregular], i)]]}); pass fill= to fill them")
+    rows = offsets if gaps is None else gaps.offsets   # the panel's series, gap rows included
+    _fill_long(values, rows, fill, problems, ids)
+    read = {name: _long_column(df[name], name, order, rows, fill, problems, ids, gaps, name in static)
+            for name in columns}
     for name in static:
-        _check_static(read[name], name, offsets, problems)
+        _check_static(read[name], name, rows, problems)
     problems.raise_any()
     ends = offsets[1:] - 1
     if datetime:
         last = index.take(order[ends] if order is not None else ends)
     else:
         last = ticks[ends].copy()
-    return Panel(ids, last, step, "long", time_kind, target_col, values, offsets, read)
+    return Panel(ids, last, step, "long", time_kind, target_col, values, rows, read)
 
 
-def _long_column(col: pd.Series, name, order, offsets, fill, problems, ids) -> Column:
-    """A covariate column in panel row order (``order``: the source row of each panel row, or None)."""
+@dataclass
+class _Gaps:
+    """Where a long frame's rows go once its missing time stamps are rows too (``fill=`` given): row ``j``
+    of the sorted frame becomes panel row ``dest[j]``; ``offsets`` are the series' bounds with the gaps."""
+    dest: np.ndarray
+    offsets: np.ndarray
+
+    def spread(self, values: np.ndarray, blank) -> np.ndarray:
+        """``values`` (sorted frame order) at their panel rows, ``blank`` in the gaps."""
+        out = np.full(self.offsets[-1], blank, dtype=values.dtype)
+        out[self.dest] = values
+        return out
+
+    def carried(self, values: np.ndarray) -> np.ndarray:
+        """``values`` at their panel rows, each gap holding its series' last value before it (every series
+        starts with a row of the frame, so the last row at or before a gap is always its own)."""
+        last = np.zeros(self.offsets[-1], np.int64)
+        last[self.dest] = np.arange(len(self.dest))
+        return values[np.maximum.accumulate(last)]
+
+
+def _gap_layout(index, ticks, step, codes, offsets, problems) -> _Gaps | None:
+    """The rows of a sorted long frame, without duplicates, on the ``step`` grid with its missing stamps
+    added (``_Gaps``); None when no series misses a stamp or when some row is off the grid (the grid
+    checks then name it). A series whose missing stamps outnumber its rows is reported instead."""
+    if index is None or _fixed_ticks(index, step) is not None:        # integer steps, fixed-length offsets
+        fixed = step if index is None else _fixed_ticks(index, step)
+        since = ticks - ticks[offsets[codes]]
+        if (since % fixed).any():
+            return None
+        slot = since // fixed
+    else:                                                # calendar offsets: positions on one global grid
+        grid = pd.date_range(index.min(), index.max(), freq=step).as_unit(index.unit).asi8
+        pos = np.minimum(np.searchsorted(grid, ticks), len(grid) - 1)
+        if (grid[pos] != ticks).any():
+            return None
+        slot = pos - pos[offsets[codes]]
+    counts = np.diff(offsets)
+    spans = slot[offsets[1:] - 1] + 1
+    if (spans == counts).all():
+        return None
+    name = step.freqstr if index is not None else f"{step} (integer steps)"
+    sparse = np.flatnonzero(spans - counts > counts)
+    if len(sparse):                                     # before the rows are laid out: a stray stamp can be far off
+        problems.add(sparse, lambda i: _too_many_gaps(problems.ids[i], int(spans[i] - counts[i]), int(counts[i]),
+                                                      name).problem)
+        problems.raise_any()
+    new = np.zeros(len(offsets), np.int64)
+    np.cumsum(spans, out=new[1:])
+    return _Gaps(new[codes] + slot, new)
+
+
+def _long_column(col: pd.Series, name, order, offsets, fill, problems, ids, gaps: _Gaps | None = None,
+                 static: bool = False) -> Column:
+    """A covariate column in panel row order (``order``: the source row of each panel row, or None;
+    ``offsets``: the panel's series). With ``gaps`` (missing stamps filled), a numeric covariate is
+    NaN at the new rows and filled like the target; a boolean, categorical or static one carries its
+    series' previous value there (an unknown category cannot be interpolated, nor a static one change)."""
     dtype = col.dtype
     if dtype.kind in "mM" or isinstance(dtype, pd.DatetimeTZDtype):
         raise ValueError(f"covariate column {name!r} must be numeric, boolean or categorical, got dtype {dtype}")
@@ -539,6 +641,8 @@ def _long_column(col: pd.Series, name, order, offsets, fill, problems, ids) -> C
         kind = "bool" if pd.api.types.is_bool_dtype(dtype) else "numeric"
         raw = col.to_numpy(dtype=np.float64, na_value=np.nan)
         values = raw[order] if order is not None else raw      # may be a read-only view of the caller's column
+        if gaps is not None:
+            values = gaps.carried(values) if kind == "bool" or static else gaps.spread(values, np.nan)
         if not np.isfinite(values).all():
             values = np.array(values, copy=True) if values is raw else values
             _fill_long(values, offsets, fill if kind == "numeric" else None, problems, ids, f" in covariate {name!r}")
@@ -546,6 +650,8 @@ def _long_column(col: pd.Series, name, order, offsets, fill, problems, ids) -> C
     codes, uniques = factorize(col)
     codes = codes.astype(np.int64)
     codes = codes[order] if order is not None else codes
+    if gaps is not None:
+        codes = gaps.carried(codes)
     missing = np.flatnonzero(codes < 0)
     if len(missing):
         series = np.searchsorted(offsets, missing, side="right") - 1
@@ -663,12 +769,15 @@ def _check_grid(index, ticks, step, codes, offsets, order, problems):
     if fixed is not None:
         wrong = _flag_steps(codes, ticks, lambda gaps, a, b: (gaps != fixed) & (gaps != 0))
         if len(wrong):
-            def describe(i):
-                row = wrong[np.searchsorted(codes[wrong], i)]
+            def describe(i):                            # a stamp off the grid first: no fill repairs that
+                rows = wrong[codes[wrong] == i]
+                gaps = ticks[rows + 1] - ticks[rows]
+                off = np.flatnonzero((gaps < fixed) | (gaps % fixed != 0))
+                row = rows[off[0] if len(off) else 0]
                 gap = ticks[row + 1] - ticks[row]
                 missing = _stamp(index, order, row, ticks, True) + step
                 return (f"has missing timestamps for frequency {step.freqstr} (first missing: {missing}); "
-                        "fill the gaps (e.g. with .asfreq()) or pass the right freq") \
+                        "pass fill= to fill them, fill them yourself (e.g. with .asfreq()) or pass the right freq") \
                     if gap > fixed and gap % fixed == 0 else \
                     f"has timestamps off the frequency grid of {step.freqstr} (after {missing - step})"
             problems.add(codes[wrong], describe)

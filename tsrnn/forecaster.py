@@ -177,7 +177,10 @@ class Forecaster(BaseEstimator):
     freq : str or None, default None
         pandas frequency for datetime inputs whose frequency cannot be inferred.
     fill : {None, "ffill", "interpolate", "zero"}, default None
-        What to do with NaN in the data (None: an error naming the series).
+        What to do with NaN in the data and with missing time stamps (None: an error naming the series).
+        A missing stamp becomes a row, filled like a NaN (as ``asfreq`` and then the fill would); a
+        numeric covariate is filled likewise, a boolean, categorical or static one carries its
+        previous value. Gaps that outnumber a series' own points stay an error.
     nonnegative : bool, default False
         The data cannot be negative (counts, sales, rentals): forecasts, interval ends and quantiles
         below 0 are set to 0, and a value below 0 in the data given to ``fit`` or ``predict`` is an

@@ -134,6 +134,24 @@ def test_bad_input_exits_2_with_one_line(tmp_path, csv, make, args, message):
         assert digest(path) == before
 
 
+@pytest.mark.parametrize("model", ["gru", "theta"])
+def test_forecast_fill_repairs_missing_values_and_time_stamps(csv, tmp_path, model):
+    data = pd.read_csv(csv)
+    gappy = data.drop(index=[10, 11]).assign(y=lambda d: d.y.where(d.index != 60))    # s0 lacks 2 months, s1 a value
+    path = bad_file(tmp_path, "gappy.csv", gappy)
+    base = ["forecast", path, "--horizon", 6, "--model", model, "--no-progress", "--max-epochs", 3,
+            "--output", tmp_path / "f.csv"]
+    res = run(*base)
+    assert res.returncode == 2 and "2 of 3 series have bad data" in res.stderr, res.stderr
+    assert "series 's0' has missing timestamps for frequency MS (first missing: 2018-11-01" in res.stderr
+    assert "series 's1' contains NaN values (1 of 48, first at position 12)" in res.stderr
+    res = run(*base, "--fill", "interpolate")
+    assert res.returncode == 0, res.stderr
+    out = pd.read_csv(tmp_path / "f.csv", parse_dates=["ds"])
+    assert out.groupby("unique_id").ds.min().tolist() == [pd.Timestamp("2022-01-01")] * 3
+    assert np.isfinite(out.yhat).all() and len(out) == 18
+
+
 def test_forecast_refuses_to_overwrite_its_input(csv):
     before = digest(csv)
     res = run("forecast", csv, "-H", 2, "--model", "naive", "--output", csv)

@@ -81,6 +81,8 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--model", default="lstm", help="lstm, gru, rnn, arima, ets, theta, ses, naive, snaive, naive2")
     f.add_argument("--output", "-o", required=True, help="CSV file for the forecasts")
     f.add_argument("--level", type=float, nargs="+", help="prediction interval levels, e.g. 80 95")
+    f.add_argument("--fill", choices=["ffill", "interpolate", "zero"], help="repair missing values and missing time "
+                   "stamps before fitting (without it they are an error naming the series)")
     f.add_argument("--future", metavar="FILE", help="CSV or Parquet of the future covariates' values after each "
                    "series' end (unique_id, ds and the --future-covariates columns)")
     return p
@@ -235,7 +237,7 @@ def _run_forecast(args) -> None:
     data = read_table(args.data, args.wide, args.time_col)
     future = read_table(args.future, False, args.time_col) if args.future else None
     kwargs = dict(id_col=args.id_col, time_col=args.time_col, target_col=args.target_col, freq=args.freq,
-                  nonnegative=args.nonnegative)
+                  fill=args.fill, nonnegative=args.nonnegative)
     if name in NEURAL:
         kwargs.update(_neural_kwargs(args), progress=not args.no_progress)
     model = make_model(name, args.horizon, args.season_length, **kwargs) if name in NEURAL else \

@@ -32,6 +32,35 @@ def test_windows_cutoffs_and_no_leakage():
             np.testing.assert_allclose(w.y, series[w.ds].to_numpy())
 
 
+def test_a_fill_trains_on_filled_histories_but_never_scores_a_made_up_value():
+    df = panel()
+    gappy = df.drop(index=df.index[(df.unique_id == "s0") & (df.ds == "2020-02-07")])     # in s0's last window
+    gappy.loc[(gappy.unique_id == "s1") & (gappy.ds == "2020-01-20"), "y"] = np.nan       # in s1's history
+    gappy.loc[(gappy.unique_id == "s2") & (gappy.ds >= "2020-02-07"), "y"] = np.nan       # s2's last window: all
+    with pytest.raises(ValueError, match="3 of 3 series have bad data"):
+        tsrnn.backtest(Naive(), gappy, horizon=4, n_windows=2, progress=False)
+    res = tsrnn.backtest([Naive(), "naive2", "theta"], gappy, horizon=4, n_windows=2, fill="interpolate",
+                         progress=False, level=[80])
+    fc = res.forecasts
+    made = fc.y.isna()
+    assert set(map(tuple, fc.loc[made, ["unique_id", "ds"]].astype(str).drop_duplicates().to_numpy())) == \
+        {("s0", "2020-02-07")} | {("s2", str(d.date())) for d in pd.date_range("2020-02-07", "2020-02-11")}
+    filled = df.set_index(["unique_id", "ds"]).y.copy()                 # what the models trained on
+    filled[("s0", pd.Timestamp("2020-02-07"))] = np.nan
+    filled[("s1", pd.Timestamp("2020-01-20"))] = np.nan
+    filled = filled.groupby(level=0).transform(lambda s: s.interpolate())
+    naive = fc[(fc.model == "naive") & ~made]
+    np.testing.assert_allclose(naive.y, df.set_index(["unique_id", "ds"]).y[list(zip(naive.unique_id, naive.ds))])
+    s1 = fc[(fc.model == "naive") & (fc.unique_id == "s1")]
+    np.testing.assert_allclose(s1.yhat, filled["s1"][s1.cutoff].to_numpy())     # the last value it saw
+    scores = res.series_metrics[res.series_metrics.model == "naive"].set_index(["unique_id", "window"])
+    w = fc[(fc.model == "naive") & (fc.unique_id == "s0")].tail(4)                       # s0's last window
+    assert w.y.isna().sum() == 1
+    assert scores.loc[("s0", 2), "mae"] == pytest.approx(np.nanmean(np.abs(w.y - w.yhat)))   # its 3 observed points
+    assert np.isnan(scores.loc[("s2", 2), ["mae", "smape", "mase", f"coverage_80", "msis_80"]].astype(float)).all()
+    assert np.isfinite(res.metrics[["owa", "mae", "coverage_80"]].to_numpy()).all()
+
+
 def test_several_models_identical_windows_and_owa():
     df = panel()
     res = tsrnn.backtest({"naive": Naive(), "m4": Naive2(), "net": Forecaster(hidden_size=8, max_epochs=3, progress=False,

@@ -150,6 +150,9 @@ def test_forecast_fill_repairs_missing_values_and_time_stamps(csv, tmp_path, mod
     out = pd.read_csv(tmp_path / "f.csv", parse_dates=["ds"])
     assert out.groupby("unique_id").ds.min().tolist() == [pd.Timestamp("2022-01-01")] * 3
     assert np.isfinite(out.yhat).all() and len(out) == 18
+    res = run("backtest", path, "--horizon", 6, "--models", f"{model},naive2", "--no-progress", "--max-epochs", 3,
+              "--fill", "interpolate")
+    assert res.returncode == 0 and "Traceback" not in res.stderr, res.stderr
 
 
 def test_forecast_refuses_to_overwrite_its_input(csv):

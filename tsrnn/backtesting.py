@@ -152,8 +152,8 @@ def _resolve_models(model, horizon, season_length, **neural_kwargs) -> dict:
 
 def backtest(model=None, data=None, horizon: int | None = None, n_windows: int = 3, step: int | None = None,
              refit: bool = True, season_length: int | None = None, *, models=None, id_col: str = "unique_id",
-             time_col: str = "ds", target_col: str = "y", freq=None, progress: bool = True, executor=None,
-             level=None, **neural_kwargs) -> BacktestResult:
+             time_col: str = "ds", target_col: str = "y", freq=None, fill: str | None = None, progress: bool = True,
+             executor=None, level=None, **neural_kwargs) -> BacktestResult:
     """Rolling-origin evaluation of one or several models on identical windows.
 
     model : a model name ("lstm", "arima", ...), an object with fit/predict, or a list/dict of them
@@ -162,6 +162,11 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     horizon : steps per forecast; n_windows : number of cutoffs; step : distance between cutoffs.
     refit : refit every window (default) or fit once and forecast later windows from longer histories.
     season_length : period m, for MASE, Naive2 and the named models (default 1).
+    freq : pandas frequency of datetime stamps when it cannot be inferred.
+    fill : None, "ffill", "interpolate" or "zero": missing values and missing time stamps are filled
+        (as ``Forecaster``'s ``fill``) before the windows are cut, so every model trains on the filled
+        histories; a made-up value is never scored: it is NaN in ``forecasts.y`` and left out of the
+        metrics. None: they are an error naming the series.
     executor : a ``dask.distributed.Client`` to run every (window, model) on (``tsrnn.cluster.backtest``
         connects one); the result is the same as without.
     level : optional list of interval levels in (0, 100), e.g. [80, 95]: every model forecasts its
@@ -207,7 +212,7 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
             raise ValueError(f"level= needs models that forecast intervals (predict(h, level=...)); {plain} do not")
     read = [covariates_of(est) for est in named.values()]
     columns = list(dict.fromkeys(c for cols in read for part in cols for c in part))
-    panel = to_panel(data, id_col, time_col, target_col, freq, None, columns,
+    panel = to_panel(data, id_col, time_col, target_col, freq, fill, columns,
                      list(dict.fromkeys(c for cols in read for c in cols[2])))
     span = horizon + step * (n_windows - 1)
     min_train = max(2, m + 1)
@@ -334,7 +339,9 @@ class _Window:
         # every point after the cutoff, for the future covariates (the models read only those columns)
         self.after = panel.rows_after(keep, offset, offset) if panel.columns else None
         starts = panel.offsets[keep] + panel.lengths[keep] - offset
-        self.actual = panel.data[starts[:, None] + np.arange(horizon)]
+        rows = starts[:, None] + np.arange(horizon)
+        # the actual values; a point the fill made up was not observed: NaN, left out of the scores
+        self.actual = panel.data[rows] if panel.filled is None else np.where(panel.filled[rows], np.nan, panel.data[rows])
         n = len(keep)
         self.ds = series_stamps(self.train, np.tile(np.arange(1, horizon + 1), n), np.repeat(np.arange(n), horizon))
         self.cutoff = self.train.last

@@ -42,6 +42,9 @@ def _parser() -> argparse.ArgumentParser:
         sp.add_argument("--target-col", default="y", help="value column (default y)")
         sp.add_argument("--wide", action="store_true", help="one column per series, time in the first column")
         sp.add_argument("--freq", help="pandas frequency when it cannot be inferred (e.g. D, MS, h)")
+        sp.add_argument("--fill", choices=["ffill", "interpolate", "zero"], help="fill missing values and missing time "
+                        "stamps (without it they are an error naming the series); a backtest never scores a "
+                        "filled value")
         sp.add_argument("--seed", type=int, default=0, help="random seed of the neural models (default 0)")
         sp.add_argument("--max-epochs", type=int, default=None, metavar="N",
                         help="most training epochs of the neural models (default 100, early stopping ends most sooner)")
@@ -81,8 +84,6 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--model", default="lstm", help="lstm, gru, rnn, arima, ets, theta, ses, naive, snaive, naive2")
     f.add_argument("--output", "-o", required=True, help="CSV file for the forecasts")
     f.add_argument("--level", type=float, nargs="+", help="prediction interval levels, e.g. 80 95")
-    f.add_argument("--fill", choices=["ffill", "interpolate", "zero"], help="repair missing values and missing time "
-                   "stamps before fitting (without it they are an error naming the series)")
     f.add_argument("--future", metavar="FILE", help="CSV or Parquet of the future covariates' values after each "
                    "series' end (unique_id, ds and the --future-covariates columns)")
     return p
@@ -189,7 +190,7 @@ def _run_backtest(args) -> None:
     data = read_table(args.data, args.wide, args.time_col)
     options = dict(horizon=args.horizon, n_windows=args.windows, step=args.step, refit=not args.no_refit,
                    season_length=args.season_length, id_col=args.id_col, time_col=args.time_col,
-                   target_col=args.target_col, freq=args.freq, progress=not args.no_progress, level=args.level,
+                   target_col=args.target_col, freq=args.freq, fill=args.fill, progress=not args.no_progress, level=args.level,
                    **_neural_kwargs(args))
     if _on_cluster(args):
         from .cluster import backtest as cluster_backtest

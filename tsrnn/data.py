@@ -84,6 +84,7 @@ class Panel(Axis):
     data: np.ndarray             # (total,) float64, series after series
     offsets: np.ndarray          # (n + 1,) int64
     columns: dict = field(default_factory=dict)   # name -> Column, row for row with data
+    filled: np.ndarray | None = None              # (total,) bool: the value was made up by ``fill``; None: none was
 
     def axis(self) -> Axis:
         return Axis(self.ids, self.last, self.step, self.kind, self.time_kind, self.name)
@@ -109,7 +110,7 @@ class Panel(Axis):
         rows = np.repeat(self.offsets[keep] - offsets[:-1], lengths) + np.arange(offsets[-1])
         last = shift_stamps(self, _take(self.last, keep), -drop)
         return Panel(self.ids[keep], last, self.step, self.kind, self.time_kind, self.name, self.data[rows], offsets,
-                     {name: col.take(rows) for name, col in self.columns.items()})
+                     {name: col.take(rows) for name, col in self.columns.items()}, _take_rows(self.filled, rows))
 
     def rows_after(self, keep: np.ndarray, drop_last: int, steps: int) -> "Panel":
         """For the series ``keep`` cut by ``drop_last`` points (as ``subset``), the ``steps`` points after
@@ -120,7 +121,11 @@ class Panel(Axis):
         last = shift_stamps(self, _take(self.last, keep), np.full(len(keep), steps - drop_last))
         offsets = np.arange(len(keep) + 1, dtype=np.int64) * steps
         return Panel(self.ids[keep], last, self.step, self.kind, self.time_kind, self.name, self.data[rows], offsets,
-                     {name: col.take(rows) for name, col in self.columns.items()})
+                     {name: col.take(rows) for name, col in self.columns.items()}, _take_rows(self.filled, rows))
+
+
+def _take_rows(filled: np.ndarray | None, rows: np.ndarray) -> np.ndarray | None:
+    return None if filled is None else filled[rows]
 
 
 def _take(last, idx):
@@ -327,10 +332,21 @@ def _last_of(index: pd.Index, kind: str):
     return index[-1:] if kind in ("datetime", "period") else np.asarray(index[-1:], dtype=np.int64)
 
 
-def _single(values: np.ndarray, name, last, step, kind, time_kind, series_name=None) -> Panel:
+def _single(values: np.ndarray, name, last, step, kind, time_kind, series_name=None, fill=None) -> Panel:
+    """A panel of one series, its NaN filled by ``fill`` (and marked ``filled``)."""
     ids = np.empty(1, dtype=object)
     ids[0] = name
-    return Panel(ids, last, step, kind, time_kind, series_name, values, np.array([0, len(values)], np.int64))
+    made = _made_up(values, fill)
+    return Panel(ids, last, step, kind, time_kind, series_name, _fill(name, values, fill),
+                 np.array([0, len(values)], np.int64), filled=made)
+
+
+def _made_up(values: np.ndarray, fill) -> np.ndarray | None:
+    """Where ``fill`` will make a value up (the NaN of ``values``); None without a fill or a NaN."""
+    if fill is None:
+        return None
+    made = np.isnan(values)
+    return made if made.any() else None
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -413,8 +429,7 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
         if fill is not None:
             y = _on_full_grid(name, y, freq)
         kind, step = _check_time_axis(name, y.index, freq)
-        values = _fill(name, _numeric(name, y.to_numpy()), fill)
-        return _single(values, name, _last_of(y.index, kind), step, "series", kind, y.name)
+        return _single(_numeric(name, y.to_numpy()), name, _last_of(y.index, kind), step, "series", kind, y.name, fill)
     if isinstance(y, (np.ndarray, list, tuple)):
         arr = np.asarray(y)
         if arr.ndim != 1:
@@ -422,8 +437,8 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
                              "pass several series as a long or wide DataFrame")
         if arr.size == 0:
             raise ValueError("the array is empty")
-        values = _fill(0, _numeric(0, y if isinstance(y, np.ma.MaskedArray) else arr), fill)
-        return _single(values, 0, np.array([len(values) - 1], np.int64), 1, "array", "integer")
+        values = _numeric(0, y if isinstance(y, np.ma.MaskedArray) else arr)
+        return _single(values, 0, np.array([len(values) - 1], np.int64), 1, "array", "integer", fill=fill)
     raise ValueError(f"y must be a pandas Series, a DataFrame or a 1-D NumPy array, got {type(y).__name__}")
 
 
@@ -432,14 +447,16 @@ def _wide_panel(df: pd.DataFrame, freq, fill) -> Panel:
     if df.columns.has_duplicates:
         raise ValueError(f"the wide DataFrame has duplicate column names: "
                          f"{list(df.columns[df.columns.duplicated()].unique()[:_LISTED])}")
-    columns = [_fill(col, _numeric(col, df[col].to_numpy()), fill) for col in df.columns]
+    raw = [_numeric(col, df[col].to_numpy()) for col in df.columns]
+    made = _made_up(np.concatenate(raw), fill)
+    columns = [_fill(col, values, fill) for col, values in zip(df.columns, raw)]
     n = len(df)
     last = _last_of(df.index, kind)
     ids = np.empty(len(columns), dtype=object)
     ids[:] = list(df.columns)
     last = last.repeat(len(columns)) if isinstance(last, pd.Index) else np.repeat(last, len(columns))
     return Panel(ids, last, step, "wide", kind, None, np.concatenate(columns),
-                 np.arange(len(columns) + 1, dtype=np.int64) * n)
+                 np.arange(len(columns) + 1, dtype=np.int64) * n, filled=made)
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -562,6 +579,7 @@ def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill, colu
             problems.add(codes[irregular], lambda i: "has missing time steps (irregular step after "
                          f"{ticks[irregular[np.searchsorted(codes[irregular], i)]]}); pass fill= to fill them")
     rows = offsets if gaps is None else gaps.offsets   # the panel's series, gap rows included
+    made = _made_up(values, fill)
     _fill_long(values, rows, fill, problems, ids)
     read = {name: _long_column(df[name], name, order, rows, fill, problems, ids, gaps, name in static)
             for name in columns}
@@ -573,7 +591,7 @@ def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill, colu
         last = index.take(order[ends] if order is not None else ends)
     else:
         last = ticks[ends].copy()
-    return Panel(ids, last, step, "long", time_kind, target_col, values, rows, read)
+    return Panel(ids, last, step, "long", time_kind, target_col, values, rows, read, made)
 
 
 @dataclass

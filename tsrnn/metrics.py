@@ -22,7 +22,9 @@ M4 frequency figures are means over series; OWA is computed from those means (``
 that per model).
 
 Each metric is written once, row-wise (``*_rows``: one value per row of (n, h) arrays, what ``backtest``
-scores a window of 100,000 series with); the scalar functions are its one-series case.
+scores a window of 100,000 series with); the scalar functions are its one-series case. In a row, an
+actual value of NaN is a point that was not observed (a gap a backtest's ``fill`` filled): the row's
+mean leaves it out, and a row without an observed value scores NaN.
 """
 from __future__ import annotations
 
@@ -42,6 +44,17 @@ def _pair(y_true, y_pred):
     return y, f
 
 
+def _row_mean(terms: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Mean of each row of ``terms`` over the points whose actual value ``y`` is observed (not NaN)."""
+    observed = ~np.isnan(y)
+    if observed.all():
+        return np.mean(terms, axis=-1)
+    count = observed.sum(axis=-1)
+    total = np.sum(np.where(observed, terms, 0.0), axis=-1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+
 def mae_rows(y, f) -> np.ndarray:
     """Mean absolute error of each row (along the last axis).
 
@@ -50,8 +63,10 @@ def mae_rows(y, f) -> np.ndarray:
     >>> import numpy as np
     >>> mae_rows(np.array([[1.0, 2.0], [3.0, 5.0]]), np.array([[1.0, 1.0], [3.0, 3.0]])).tolist()
     [0.5, 1.0]
+    >>> mae_rows(np.array([[1.0, np.nan], [np.nan, np.nan]]), np.array([[2.0, 9.0], [3.0, 3.0]])).tolist()
+    [1.0, nan]
     """
-    return np.mean(np.abs(y - f), axis=-1)
+    return _row_mean(np.abs(y - f), y)
 
 
 def rmse_rows(y, f) -> np.ndarray:
@@ -63,7 +78,7 @@ def rmse_rows(y, f) -> np.ndarray:
     >>> rmse_rows(np.array([[0.0, 0.0]]), np.array([[3.0, 4.0]])).round(4).tolist()
     [3.5355]
     """
-    return np.sqrt(np.mean((y - f) ** 2, axis=-1))
+    return np.sqrt(_row_mean((y - f) ** 2, y))
 
 
 def mape_rows(y, f) -> np.ndarray:
@@ -76,7 +91,7 @@ def mape_rows(y, f) -> np.ndarray:
     [10.0, nan]
     """
     defined = (y != 0).all(axis=-1)
-    return np.where(defined, 100.0 * np.mean(np.abs(y - f) / np.where(y != 0, np.abs(y), 1.0), axis=-1), np.nan)
+    return np.where(defined, 100.0 * _row_mean(np.abs(y - f) / np.where(y != 0, np.abs(y), 1.0), y), np.nan)
 
 
 def smape_rows(y, f) -> np.ndarray:
@@ -90,7 +105,7 @@ def smape_rows(y, f) -> np.ndarray:
     """
     denom = np.abs(y) + np.abs(f)
     terms = np.divide(2.0 * np.abs(y - f), denom, out=np.zeros_like(denom), where=denom > 0)
-    return 100.0 * np.mean(terms, axis=-1)
+    return 100.0 * _row_mean(terms, y)
 
 
 def mase_scales(values: np.ndarray, offsets: np.ndarray, m: int) -> np.ndarray:
@@ -133,7 +148,7 @@ def coverage_rows(y, lower, upper) -> np.ndarray:
     >>> coverage_rows(np.array([[1.0, 5.0]]), np.array([[0.0, 0.0]]), np.array([[2.0, 2.0]])).tolist()
     [0.5]
     """
-    return np.mean((y >= lower) & (y <= upper), axis=-1)
+    return _row_mean(((y >= lower) & (y <= upper)).astype(np.float64), y)
 
 
 def interval_score_rows(y, lower, upper, level: float) -> np.ndarray:
@@ -149,7 +164,7 @@ def interval_score_rows(y, lower, upper, level: float) -> np.ndarray:
     alpha = 1.0 - level / 100.0
     below = np.maximum(lower - y, 0.0)
     above = np.maximum(y - upper, 0.0)
-    return np.mean(upper - lower + 2.0 / alpha * (below + above), axis=-1)
+    return _row_mean(upper - lower + 2.0 / alpha * (below + above), y)
 
 
 def pinball_rows(y, quantile_forecast, tau: float) -> np.ndarray:
@@ -162,7 +177,7 @@ def pinball_rows(y, quantile_forecast, tau: float) -> np.ndarray:
     [1.0]
     """
     diff = y - quantile_forecast
-    return np.mean(np.maximum(tau * diff, (tau - 1.0) * diff), axis=-1)
+    return _row_mean(np.maximum(tau * diff, (tau - 1.0) * diff), y)
 
 
 def coverage(y_true, lower, upper) -> float:

@@ -341,7 +341,9 @@ class _Window:
         starts = panel.offsets[keep] + panel.lengths[keep] - offset
         rows = starts[:, None] + np.arange(horizon)
         # the actual values; a point the fill made up was not observed: NaN, left out of the scores
-        self.actual = panel.data[rows] if panel.filled is None else np.where(panel.filled[rows], np.nan, panel.data[rows])
+        self.actual = panel.data[rows]
+        if panel.filled is not None:
+            self.actual = np.where(panel.filled[rows], np.nan, self.actual)
         n = len(keep)
         self.ds = series_stamps(self.train, np.tile(np.arange(1, horizon + 1), n), np.repeat(np.arange(n), horizon))
         self.cutoff = self.train.last

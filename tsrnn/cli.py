@@ -190,7 +190,8 @@ def _run_backtest(args) -> None:
     data = read_table(args.data, args.wide, args.time_col)
     options = dict(horizon=args.horizon, n_windows=args.windows, step=args.step, refit=not args.no_refit,
                    season_length=args.season_length, id_col=args.id_col, time_col=args.time_col,
-                   target_col=args.target_col, freq=args.freq, fill=args.fill, progress=not args.no_progress, level=args.level,
+                   target_col=args.target_col, freq=args.freq, fill=args.fill, progress=not args.no_progress,
+                   level=args.level,
                    **_neural_kwargs(args))
     if _on_cluster(args):
         from .cluster import backtest as cluster_backtest

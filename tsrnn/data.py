@@ -272,8 +272,8 @@ def _check_time_axis(name, index: pd.Index, freq):
             full = pd.date_range(index[0], index[-1], freq=step)
             off = index.difference(full)                 # first: no fill repairs a stamp off the grid
             if len(off):
-                raise SeriesError(name, f"has timestamps off the frequency grid of {step.freqstr} (first: {off[0]}); "
-                                 "pass the right freq")
+                raise SeriesError(name, f"has timestamps off the frequency grid of {step.freqstr} (first: "
+                                 f"{off[0]}); pass the right freq")
             raise SeriesError(name, f"has missing timestamps for frequency {step.freqstr} (first missing: "
                              f"{full.difference(index)[0]}); pass fill= to fill them, fill them yourself (e.g. with "
                              ".asfreq()) or pass the right freq")

@@ -197,7 +197,8 @@ class SeriesStore:
         (all of whose values are above 0)."""
         m = self.seasonal.shape[1]
         phase = (self.n_obs[series, None] + first + np.arange(steps)) % m
-        zero = (-self.shift[series] / self.scale[series])[:, None] - np.take_along_axis(self.seasonal[series], phase, axis=1)
+        seasonal = np.take_along_axis(self.seasonal[series], phase, axis=1)
+        zero = (-self.shift[series] / self.scale[series])[:, None] - seasonal
         return np.where(self.log[series, None], -np.inf, zero)
 
 

@@ -287,7 +287,8 @@ def _check_time_axis(name, index: pd.Index, freq):
         step = int(ints[1] - ints[0]) if len(ints) > 1 else 1
         if len(ints) > 1 and not (np.diff(ints) == step).all():
             gap = int(np.flatnonzero(np.diff(ints) != step)[0])
-            raise SeriesError(name, f"has missing time steps (irregular step after {ints[gap]}); pass fill= to fill them")
+            raise SeriesError(name, f"has missing time steps (irregular step after {ints[gap]}); "
+                                    "pass fill= to fill them")
         return "integer", step
     raise SeriesError(name, f"has an unsupported time index of type {type(index).__name__}; "
                      "use a DatetimeIndex, PeriodIndex or integer index")

@@ -38,6 +38,20 @@ def test_forecasts_are_the_wrapped_forecasters_on_any_index_type():
                                rtol=1e-6)
 
 
+def test_fill_lets_sktime_pass_missing_values_and_forecasts_as_the_filled_series():
+    y = load_airline()
+    gappy = y.copy()
+    gappy.iloc[[20, 21, 90]] = np.nan
+    assert not TsrnnForecaster(**TINY).get_tag("capability:missing_values")
+    with pytest.raises(ValueError, match="cannot handle missing data"):                 # sktime says so
+        TsrnnForecaster(season_length=12, **TINY).fit(gappy, fh=[1, 2, 3])
+    model = TsrnnForecaster(season_length=12, fill="interpolate", **TINY)
+    assert model.get_tag("capability:missing_values")
+    by_hand = TsrnnForecaster(season_length=12, **TINY).fit(gappy.interpolate(), fh=[1, 2, 3])
+    np.testing.assert_allclose(model.fit(gappy, fh=[1, 2, 3]).predict().to_numpy(), by_hand.predict().to_numpy())
+    assert gappy.isna().sum() == 3                              # the caller's series untouched
+
+
 def test_quantiles_and_intervals_are_the_conformal_intervals():
     y = load_airline()
     model = TsrnnForecaster(season_length=12, **TINY).fit(y, fh=[1, 2, 3])

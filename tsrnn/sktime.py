@@ -10,6 +10,9 @@ What sktime's interface maps to:
   because the wrapped model sees the series on a step count only (``calendar=True`` needs a datetime
   or period index and passes its time stamps).
 - Several columns of ``y`` are several series of one global model (sktime's multivariate ``y``).
+- ``fill`` (``"ffill"``, ``"interpolate"``, ``"zero"``): NaN in ``y`` are filled as the Forecaster
+  fills them, and the estimator then declares ``capability:missing_values``; without it a NaN is an
+  error naming the column.
 - ``X`` (exogenous data): its columns are future covariates of every series (``Forecaster``'s
   ``future_covariates``): ``fit`` takes them with ``y``, ``predict`` needs their values at the steps
   after the cutoff that the network reads (1..max(fh), rounded up to whole horizons with the
@@ -79,7 +82,7 @@ class TsrnnForecaster(BaseForecaster):
     def __init__(self, cell: str = "lstm", hidden_size: int = 32, num_layers: int = 1, head: str = "direct",
                  ensemble_size: int = 2, window: int | None = None, season_length: int = 1,
                  scaler: str | None = "auto", deseasonalize: bool = True, blend: str | None = "theta+damped",
-                 loss: str = "mae", nonnegative: bool = False,
+                 loss: str = "mae", nonnegative: bool = False, fill: str | None = None,
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
                  learning_rate: float = 3e-3, early_stopping: int | None = 10, retrain: bool | str = False,
                  calendar: bool | list = False, random_state: int | None = None, device: str = "cpu",
@@ -96,6 +99,7 @@ class TsrnnForecaster(BaseForecaster):
         self.blend = blend
         self.loss = loss
         self.nonnegative = nonnegative
+        self.fill = fill
         self.max_epochs = max_epochs
         self.samples_per_epoch = samples_per_epoch
         self.batch_size = batch_size
@@ -108,6 +112,8 @@ class TsrnnForecaster(BaseForecaster):
         self.n_threads = n_threads
         self.progress = progress
         super().__init__()
+        if fill is not None:                      # the wrapped model fills NaN in y: sktime may pass them
+            self.set_tags(**{"capability:missing_values": True})
         self._y = self._X = None      # sktime's data pool, kept only when remember_data is set to True
 
     # ----------------------------------------------------------------------------------------------
@@ -227,4 +233,4 @@ class TsrnnForecaster(BaseForecaster):
         """Tiny settings for sktime's conformance suite (two networks, a few epochs each)."""
         tiny = {"hidden_size": 4, "ensemble_size": 1, "max_epochs": 2, "samples_per_epoch": 64, "batch_size": 32,
                 "random_state": 0, "n_threads": 1}
-        return [tiny, {**tiny, "cell": "gru", "head": "seq2seq", "scaler": "standard"}]
+        return [tiny, {**tiny, "cell": "gru", "head": "seq2seq", "scaler": "standard", "fill": "interpolate"}]

@@ -191,6 +191,22 @@ def test_fill_fills_missing_steps_of_a_series_a_wide_frame_and_integer_or_period
         to_panel(long)
 
 
+@pytest.mark.parametrize("fill", ["zero", "ffill", "interpolate"])
+def test_the_whole_array_fill_is_pandas_fill_series_by_series(fill):
+    from tsrnn.data import _filled
+
+    rng = np.random.default_rng(4)
+    lengths = rng.integers(1, 30, 400)
+    parts = [rng.normal(size=n) for n in lengths]
+    for part in parts:                                   # leading, inner and trailing NaN; never all of them
+        part[rng.random(len(part)) < 0.35] = np.nan
+        part[rng.integers(len(part))] = 1.5
+    offsets = np.r_[0, np.cumsum(lengths)]
+    want = [pd.Series(p).fillna(0.0) if fill == "zero" else pd.Series(p).ffill().bfill() if fill == "ffill"
+            else pd.Series(p).interpolate(limit_direction="both") for p in parts]
+    np.testing.assert_allclose(_filled(np.concatenate(parts), offsets, fill), np.concatenate(want), rtol=0, atol=1e-12)
+
+
 def test_fill_refuses_gaps_larger_than_the_series_and_stamps_off_the_grid():
     days = pd.date_range("2021-01-01", periods=30, freq="D")
     typo = pd.DataFrame({"unique_id": "a", "ds": days.append(pd.DatetimeIndex(["2022-01-01"])), "y": 1.0})

@@ -185,9 +185,7 @@ class SeriesStore:
         """Forecasts (B, h) of the adjusted, scaled series ``series`` (default: all) back to the data's
         units: add the seasonal index of each future point, invert the scaling."""
         series = np.arange(len(self)) if series is None else series
-        m = self.seasonal.shape[1]
-        phase = (self.n_obs[series, None] + np.arange(z_adj.shape[1])) % m
-        z = z_adj + np.take_along_axis(self.seasonal[series], phase, axis=1)
+        z = z_adj + self._seasonal_ahead(series, 0, z_adj.shape[1])
         return unscale(z, self.log[series], self.shift[series], self.scale[series])
 
     def zero_floor(self, series: np.ndarray, first: int, steps: int) -> np.ndarray:
@@ -195,11 +193,13 @@ class SeriesStore:
         from ``first`` (0: the first point after the end) of each series ``series``: ``to_original``
         solved for 0, ``-shift / scale`` less the point's seasonal index; -inf for a log-scaled series
         (all of whose values are above 0)."""
-        m = self.seasonal.shape[1]
-        phase = (self.n_obs[series, None] + first + np.arange(steps)) % m
-        seasonal = np.take_along_axis(self.seasonal[series], phase, axis=1)
-        zero = (-self.shift[series] / self.scale[series])[:, None] - seasonal
+        zero = (-self.shift[series] / self.scale[series])[:, None] - self._seasonal_ahead(series, first, steps)
         return np.where(self.log[series, None], -np.inf, zero)
+
+    def _seasonal_ahead(self, series: np.ndarray, first: int, steps: int) -> np.ndarray:
+        """(B, steps) the seasonal index of the ``steps`` points from ``first`` after each series' end."""
+        phase = (self.n_obs[series, None] + first + np.arange(steps)) % self.seasonal.shape[1]
+        return np.take_along_axis(self.seasonal[series], phase, axis=1)
 
 
 def positive_spread(spread: np.ndarray, reference: np.ndarray | None = None) -> np.ndarray:

@@ -65,7 +65,7 @@ def test_bad_parameters_are_reported_at_fit():
                           (dict(scaler="log"), "scaler"), (dict(head="attention"), "head"), (dict(loss="huber"), "loss"),
                           (dict(device="gpu"), "device"), (dict(early_stopping=-1), "early_stopping"),
                           (dict(learning_rate=0), "learning_rate"), (dict(fill="mean"), "fill"),
-                          (dict(blend="ets"), "blend")]:
+                          (dict(blend="arima"), "blend")]:
         with pytest.raises(ValueError, match=match):
             Forecaster(**{**FAST, **params}).fit(monthly())
 
@@ -464,6 +464,9 @@ def _tamper(tmp_path, edit):
     (lambda m: m.update(format_version=0), "unknown model format 0"),
     (lambda m: m["params"].update(hidden_size=-1), "hidden_size must be a positive integer"),
     (lambda m: m["fitted"].update(retrained_="yes"), "retrained_='yes' is not True or False"),
+    (lambda m: m["fitted"].update(blend_="arima", blend_weight_=0.5), "blend_='arima' with blend_weight_=0.5 is not"),
+    (lambda m: m["fitted"].update(blend_="ets", blend_weight_=0.0), "blend_='ets' with blend_weight_=0.0 is not"),
+    (lambda m: m["fitted"].update(blend_=None, blend_weight_=0.25), "blend_=None with blend_weight_=0.25 is not"),
 ])
 def test_load_refuses_tampered_model_files_with_a_clear_error(tmp_path, edit, match):
     with pytest.raises(ValueError, match=match):
@@ -785,7 +788,7 @@ def trends(n_series=40, n=30, seed=0):
     return pd.concat(parts, ignore_index=True)
 
 
-@pytest.mark.parametrize("blend", ["theta+damped", "theta"])
+@pytest.mark.parametrize("blend", ["theta+damped", "theta", "ets", "auto"])
 def test_the_blend_is_the_networks_forecast_and_the_statistical_one_mixed_by_the_chosen_weight(blend):
     from tsrnn.blend import curve_forecasts, store_curves
 
@@ -793,12 +796,13 @@ def test_the_blend_is_the_networks_forecast_and_the_statistical_one_mixed_by_the
     params = dict(FAST, horizon=4, max_epochs=2, scaler="standard")     # a weak network: the blend earns a share
     alone = Forecaster(**params, blend=None).fit(df)
     blended = Forecaster(**params, blend=blend).fit(df)
-    assert alone.blend_weight_ == 0.0 and blended.blend_weight_ in (0.25, 0.5, 0.75)
+    assert alone.blend_weight_ == 0.0 and alone.blend_ is None and blended.blend_weight_ in (0.25, 0.5, 0.75)
+    assert blended.blend_ == blend if blend != "auto" else blended.blend_ in ("theta+damped", "ets")
     w = blended.blend_weight_
     curves = blended.state_.curves
     # the curves are those of the whole prepared histories (the kept tail is too short to refit them)
     fitted = blended._prepare(blended._read(df), owned=False, encoding=blended.covariates_, intervals=False)
-    np.testing.assert_allclose(curves, store_curves(fitted.z, fitted.offsets, blend))
+    np.testing.assert_allclose(curves, store_curves(fitted.z, fitted.offsets, blended.blend_))
     statistical = blended.state_.to_original(curve_forecasts(curves, 1, 4))
     want = (1 - w) * alone.predict(4).yhat.to_numpy().reshape(-1, 4) + w * statistical
     np.testing.assert_allclose(blended.predict(4).yhat.to_numpy().reshape(-1, 4), want, rtol=1e-9)
@@ -813,14 +817,40 @@ def test_the_blend_weight_is_zero_where_the_statistical_forecast_cannot_follow_t
     df = pd.concat([pd.DataFrame({"unique_id": k, "ds": t, "y": 10 + np.sin(2 * np.pi * (t + k) / 6)})
                     for k in range(6)], ignore_index=True)
     model = Forecaster(**dict(FAST, max_epochs=30, hidden_size=16), horizon=6, window=12).fit(df)
-    assert model.blend_weight_ == 0.0
+    assert model.blend_weight_ == 0.0 and model.blend_ is None
+    assert not model.state_.curves.any()
+
+
+def test_auto_chooses_the_partner_and_share_with_the_least_held_out_error(monkeypatch):
+    """blend="auto" tries both partners at every share: its choice scores at least as well on the
+    held-out windows as each single-partner fit's (the same networks: the partner does not touch
+    training), and the score is the one each of those fits minimised."""
+    import tsrnn.forecaster as module
+
+    scores = {}
+    choose = module.Forecaster._blend_choice
+
+    def spy(self, network, calibration, partners, spread):
+        choice = choose(self, network, calibration, partners, spread)
+        kind, w = choice
+        scale = spread[calibration.series][:, None]
+        scores[self.blend] = np.mean(np.abs(self._blended(network, partners.get(kind), w) - calibration.y) / scale)
+        return choice
+    monkeypatch.setattr(module.Forecaster, "_blend_choice", spy)
+    df = trends()
+    params = dict(FAST, horizon=4, max_epochs=2, scaler="standard")
+    fits = {blend: Forecaster(**params, blend=blend).fit(df) for blend in ("auto", "theta+damped", "ets")}
+    assert scores["auto"] == min(scores.values())
+    best = min(("theta+damped", "ets"), key=scores.get)
+    assert (fits["auto"].blend_, fits["auto"].blend_weight_) == (fits[best].blend_, fits[best].blend_weight_)
+    np.testing.assert_array_equal(fits["auto"].predict(4).yhat, fits[best].predict(4).yhat)
 
 
 def test_the_blend_weight_and_curves_survive_save_and_load(tmp_path):
     model = Forecaster(**dict(FAST, max_epochs=2), horizon=4).fit(trends(10))
     model.save(tmp_path / "m")
     back = Forecaster.load(tmp_path / "m")
-    assert back.blend_weight_ == model.blend_weight_
+    assert (back.blend_, back.blend_weight_) == (model.blend_, model.blend_weight_)
     np.testing.assert_array_equal(back.state_.curves, model.state_.curves)
     pd.testing.assert_frame_equal(back.predict(6), model.predict(6))
 

@@ -37,6 +37,7 @@ import pandas as pd
 
 from .covariates import Encoding, calendar_names, check_kinds, check_names
 from .data import Axis, factorize, levels_as_columns
+from .blend import store_curves
 from .store import SeriesStore
 from .training import PoolBatches, Samples, epoch_orders, gather_samples
 
@@ -189,6 +190,11 @@ def _gather(prepared, series: np.ndarray, ends: np.ndarray, layout, blend: str |
     return gather_samples(prepared["store"], series, ends, layout, blend=blend, stats=stats)
 
 
+def _curves(prepared, kind: str) -> np.ndarray:
+    store = prepared["store"]
+    return store_curves(store.z, store.offsets, kind)
+
+
 def _tail(prepared, window: int):
     return prepared["store"].tail(window), prepared["axis"]
 
@@ -298,9 +304,13 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
             return parts, rows
 
         series, ends = model._calibration_pairs(windows, held_out)
-        shards, rows = samples(series, ends, model.blend, stats=True)
+        shards, rows = samples(series, ends, stats=True)
         calibration = _assemble(client.gather(shards), rows, len(series))
         calibration.series = series                     # the global series of each sample
+        partners = {}                                   # each candidate statistical forecast of their targets
+        for kind in model._partners():
+            shards, rows = samples(series, ends, kind)
+            partners[kind] = _assemble(client.gather(shards), rows, len(series)).statistical
         recent_series, recent_ends = model._recent_pairs(windows)
 
         def recent(blend):
@@ -327,7 +337,12 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         members = train(windows, model._stopping_set(calibration) if held_out else None)
         tails = client.gather([client.submit(_tail, p, model.window_) for p in prepared])
         state, axis = _merge_tails(tails, order, ids)
-        model._fitted(members, calibration, state, axis, model._fallbacks(ids, lengths, needed, state.constant),
+        def curves(kind):
+            """Each series' curve of the chosen statistical forecast, fitted on its whole history."""
+            parts = client.gather([client.submit(_curves, p, kind) for p in prepared])
+            return np.concatenate(parts)[order]
+        model._fitted(members, calibration, partners, state, axis,
+                      model._fallbacks(ids, lengths, needed, state.constant), curves,
                       recent if held_out and len(recent_series) else None, retrain)
         if model.retrained_:
             model._use_networks([net for net, _, _ in train(model._windows(lengths, holdout=False), None,

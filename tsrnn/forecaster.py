@@ -38,7 +38,7 @@ import numpy as np
 from ._base import BaseEstimator, NotFittedError
 from ._progress import MemberProgress
 from ._validation import check_positive_int
-from .blend import KINDS, curve_forecasts
+from .blend import KINDS, curve_forecasts, store_curves
 from .covariates import Encoding, check_calendar, check_names
 from .data import FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, to_output, to_panel
 from .intervals import ErrorScale, check_levels, check_quantiles, conformal_halfwidth
@@ -47,12 +47,13 @@ from .network import HEADS, LOSSES, Network
 from .persistence import load_forecaster, save_forecaster
 from .preprocessing import SCALERS
 from .store import Layout, SeriesStore, Windows, positive_spread
-from .training import StoreBatches, gather_samples, train_network
+from .training import StoreBatches, gather_samples, statistical_forecasts, train_network
 
 __all__ = ["Forecaster", "NotFittedError"]
 
 SHORT_SERIES = ("fallback", "error")
-BLENDS = (*KINDS, None)
+BLENDS = ("auto", *KINDS, None)
+_AUTO_BLENDS = ("theta+damped", "ets")   # what blend="auto" chooses among, with the weight, per fit
 _BLEND_WEIGHTS = (0.0, 0.25, 0.5, 0.75)   # the statistical forecast's share, chosen per fit
 _OVERFLOW = 1e300              # |forecast| at or past this is exp(~690): the inverse log transform saturated
 _PREDICT_CHUNK = 8192          # series per recursive forecast round (the network predicts them 2,048 at a time)
@@ -106,14 +107,16 @@ class Forecaster(BaseEstimator):
         0.83-0.84 to 0.86-0.88 and Yearly from 0.83-0.84 to 0.85.
     deseasonalize : bool, default True
         Remove classical seasonal indices first (when season_length > 1 and the series is seasonal).
-    blend : {"theta+damped", "theta", None}, default "theta+damped"
+    blend : {"auto", "theta+damped", "theta", "ets", None}, default "auto"
         The forecast is the networks' blended with a statistical forecast of the same prepared series
         (on the log scale for positive series; ``tsrnn/blend.py``), ``blend_weight_`` of it, the weight
         among 0, 0.25, 0.5 and 0.75 whose blend has the smallest error on the held-out windows (0 keeps
         the networks alone). "theta+damped": the mean of the Theta method's forecast (SES plus half the
         linear trend) and a damped trend's (Holt's linear method, its trend damped); "theta": the Theta
-        method's alone. None: the networks alone. Measured on the M4 dev sample, see
-        ``docs/forecaster.md``.
+        method's alone; "ets": exponential smoothing without a trend, with Holt's trend or with a
+        damped one, whichever has the least AICc, its initial states fitted too. "auto": the partner
+        ("theta+damped" or "ets") and its weight chosen together on the held-out windows (``blend_``).
+        None: the networks alone. Measured on the M4 dev sample, see ``docs/forecaster.md``.
     loss : {"mae", "mse"}, default "mae"
         Training loss on the normalised scale.
     max_epochs : int, default 100
@@ -221,8 +224,11 @@ class Forecaster(BaseEstimator):
     error_scale_ : ErrorScale
         The fitted interval unit of every series and step, from its spread, its k-step drift errors and
         its in-sample error (``tsrnn/intervals.py``).
+    blend_ : str or None
+        The statistical forecast the networks' is blended with (``blend``; one of "theta",
+        "theta+damped", "ets"), chosen on the held-out windows; None when the networks forecast alone.
     blend_weight_ : float
-        The statistical forecast's share of the forecast (``blend``), chosen on the held-out windows.
+        The statistical forecast's share of the forecast (``blend_``), chosen on the held-out windows.
     fallbacks_ : DataFrame
         ``unique_id, n_obs, rule`` of the series forecast by a short-series or constant-series rule.
     covariates_ : Encoding
@@ -242,7 +248,7 @@ class Forecaster(BaseEstimator):
 
     def __init__(self, cell: str = "lstm", hidden_size: int = 32, num_layers: int = 1, bidirectional: bool = False,
                  dropout: float = 0.0, head: str = "direct", ensemble_size: int = 2, window: int | None = None, horizon: int | None = None, season_length: int = 1,
-                 scaler: str | None = "auto", deseasonalize: bool = True, blend: str | None = "theta+damped",
+                 scaler: str | None = "auto", deseasonalize: bool = True, blend: str | None = "auto",
                  loss: str = "mae",
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
                  learning_rate: float = 3e-3, clip_norm: float | None = 1.0, early_stopping: int | None = 10,
@@ -339,15 +345,16 @@ class Forecaster(BaseEstimator):
         return panel
 
     def _prepare(self, panel: Panel, owned: bool, encoding: Encoding, intervals: bool = True,
-                 statistical: bool = True) -> SeriesStore:
+                 blend: str | None = None) -> SeriesStore:
         """The store of ``panel``'s series (its values are transformed in place when ``owned``), with
         their covariate channels, with ``intervals`` the k-step errors their intervals scale with, and
-        with ``statistical`` the curves of ``blend`` (not needed to forecast when the blend has no share)."""
+        the curves of the statistical forecast ``blend`` (a fit chooses its partner afterwards:
+        ``blend_``)."""
         x = encoding.time_channels(panel) if encoding.n_past + encoding.n_future else None
         static = encoding.static_channels(panel) if encoding.static else None
         return SeriesStore.prepare(panel.data, panel.offsets, self.scaler_, self.season_length, self.deseasonalize,
                                    copy=not owned, x=x, scaled=encoding.scaled_channels(), static=static,
-                                   blend=self.blend if statistical else None,
+                                   blend=blend, threads=self._threads(),
                                    horizon=self.horizon_ if intervals else 0)
 
     def _layout(self) -> Layout:
@@ -401,16 +408,20 @@ class Forecaster(BaseEstimator):
         windows, retrain = self._held_out_windows(lengths)
         held_out = windows.total_held_out > 0
         series, ends = self._calibration_pairs(windows, held_out)
-        calibration = gather_samples(store, series, ends, layout, blend=self.blend, stats=True)
+        calibration = gather_samples(store, series, ends, layout, stats=True)
+        partners = {kind: statistical_forecasts(store, series, calibration.history, calibration.level,
+                                                layout.horizon, kind, self._threads()) for kind in self._partners()}
         recent_series, recent_ends = self._recent_pairs(windows) if held_out else (np.zeros(0, np.int64),) * 2
 
         def recent(blend):                            # drawn lazily, one chunk at a time
-            return (gather_samples(store, recent_series[a:a + _CHUNK], recent_ends[a:a + _CHUNK], layout, blend=blend)
+            return (gather_samples(store, recent_series[a:a + _CHUNK], recent_ends[a:a + _CHUNK], layout, blend=blend,
+                                   threads=self._threads())
                     for a in range(0, len(recent_series), _CHUNK))
         self.device_ = self._device()
         members = self._train_members(store, windows, layout, self._stopping_set(calibration) if held_out else None)
-        self._fitted(members, calibration, store.tail(W), panel.axis(),
-                     self._fallbacks(panel.ids, lengths, needed, store.constant), recent, retrain)
+        self._fitted(members, calibration, partners, store.tail(W), panel.axis(),
+                     self._fallbacks(panel.ids, lengths, needed, store.constant),
+                     lambda kind: store_curves(store.z, store.offsets, kind, self._threads()), recent, retrain)
         if self.retrained_:
             every = self._windows(lengths, holdout=False)
             self._use_networks([net for net, _, _ in self._train_members(store, every, layout, None, self.best_epoch_)])
@@ -552,10 +563,13 @@ class Forecaster(BaseEstimator):
             net.n_threads = self._threads()
         self.networks_ = networks
 
-    def _fitted(self, members: list, calibration, state: SeriesStore, axis, fallbacks, recent=None,
-                retrained: bool = False) -> None:
+    def _fitted(self, members: list, calibration, partners: dict, state: SeriesStore, axis, fallbacks, curves,
+                recent=None, retrained: bool = False) -> None:
         """Set the fitted attributes from the trained members (network, history, best epoch) and
-        ``retrained_`` (whether they are trained again next, on every window: ``retrain``), and the
+        ``retrained_`` (whether they are trained again next, on every window: ``retrain``); the blend
+        (``blend_``, ``blend_weight_``) chosen on the held-out windows (``calibration``, with
+        ``partners``: each candidate statistical forecast of their targets), and the curves of its
+        forecast after every series' end (``curves(kind)``: (n, 4), fitted on each whole series); the
         intervals' calibration (``tsrnn/intervals.py``): each series' in-sample error on its last
         training windows (``recent(blend)``: their Samples, with the statistical forecast of ``blend``;
         None: no such windows), then the error scale fitted on the held-out windows, each described by
@@ -567,10 +581,11 @@ class Forecaster(BaseEstimator):
         self.best_epoch_ = [best for _, _, best in members]
         spread = state.interval_spread()
         network = self._network_predict(calibration.x, calibration.xf)
-        self.blend_weight_ = self._blend_weight(network, calibration, spread)
-        errors = np.abs(self._blended(network, calibration.statistical) - calibration.y)
-        blend = self.blend if self.blend_weight_ else None
-        state.insample_error = self._insample_error(None if recent is None else recent(blend), spread)
+        self.blend_, self.blend_weight_ = self._blend_choice(network, calibration, partners, spread)
+        errors = np.abs(self._blended(network, partners.get(self.blend_)) - calibration.y)
+        if self.blend_:
+            state.curves = curves(self.blend_)
+        state.insample_error = self._insample_error(None if recent is None else recent(self.blend_), spread)
         self.error_scale_, self.residuals_ = ErrorScale.fit(
             errors, positive_spread(calibration.spread, state.spread), calibration.steps,
             state.insample_error[calibration.series], calibration.history, calibration.recent, calibration.phase,
@@ -580,10 +595,15 @@ class Forecaster(BaseEstimator):
         self.fallbacks_ = fallbacks
         self.retrained_ = retrained
 
-    def _blend_weight(self, network: np.ndarray, calibration, spread: np.ndarray) -> float:
-        """The statistical forecast's share of the blend (``blend``): the one of ``_BLEND_WEIGHTS`` whose
-        blend has the least mean absolute held-out error, each error in its series' spread (MASE-like, so
-        every series counts alike); 0 without the blend or without held-out windows.
+    def _partners(self) -> tuple:
+        """The statistical forecasts a fit tries as the blend's partner."""
+        return _AUTO_BLENDS if self.blend == "auto" else () if self.blend is None else (self.blend,)
+
+    def _blend_choice(self, network: np.ndarray, calibration, partners: dict, spread: np.ndarray) -> tuple:
+        """(partner, share) of the blend: of the statistical forecasts ``partners`` (kind: held-out
+        forecasts) and the shares ``_BLEND_WEIGHTS``, the pair whose blend has the least mean absolute
+        held-out error, each error in its series' spread (MASE-like, so every series counts alike);
+        (None, 0) when the networks alone do best, without a blend or without held-out windows.
 
         Why a blend, measured on the M4 dev sample (seed 0, OWA of the networks alone, of Theta on the
         prepared series alone, of an even blend): Yearly 0.831, 0.779, 0.785; Monthly 0.899, 0.890,
@@ -592,13 +612,19 @@ class Forecaster(BaseEstimator):
         so it is chosen per fit. The held-out windows are the ones early stopping watched, which
         favours the networks a little; a weight is one number chosen from four on thousands of errors.
         The statistical forecast never takes the whole forecast (at most 0.75): the network stays the
-        model. Theta's mean with a damped trend (``blend="theta+damped"``) is measured in ``tsrnn/blend.py``."""
-        if calibration.statistical is None or not len(calibration):
-            return 0.0
+        model. Theta's mean with a damped trend (``blend="theta+damped"``) is measured in ``tsrnn/blend.py``.
+
+        Why "auto" chooses the partner too: on the M4 dev sample the damped-trend mean is the better
+        partner on Yearly series (OWA with each, seeds 0-2: 0.780-0.789 against 0.822-0.830 with ETS),
+        ETS on Weekly ones (0.804-0.823 against 0.756-0.774), and no one partner suits every frequency.
+        Ties keep the earlier candidate: no blend, then ``_AUTO_BLENDS``' order."""
+        if not partners or not len(calibration):
+            return None, 0.0
         scale = spread[calibration.series][:, None]
-        score = [np.mean(np.abs(self._blended(network, calibration.statistical, w) - calibration.y) / scale)
-                 for w in _BLEND_WEIGHTS]
-        return float(_BLEND_WEIGHTS[int(np.argmin(score))])
+        candidates = [(None, 0.0)] + [(kind, w) for kind in partners for w in _BLEND_WEIGHTS if w]
+        score = [np.mean(np.abs(self._blended(network, partners.get(kind), w) - calibration.y) / scale)
+                 for kind, w in candidates]
+        return candidates[int(np.argmin(score))]
 
     def _blended(self, network: np.ndarray, statistical: np.ndarray | None, weight: float | None = None) -> np.ndarray:
         """The forecast: the networks' blended with the statistical one, ``weight`` (default
@@ -714,7 +740,7 @@ class Forecaster(BaseEstimator):
             axis = panel.axis()
             check_same_frequency(self.panel_, axis)
             state = self._prepare(panel, owned=not isinstance(y, Panel), encoding=enc,
-                                  intervals=bool(levels or probs), statistical=self.blend_weight_ > 0).tail(self.window_)
+                                  intervals=bool(levels or probs), blend=self.blend_).tail(self.window_)
         rows = -(-h // self.horizon_) * self.horizon_           # whole horizons: what the network reads
         center = self._forecast_normalised(state, h, rows, self._future_channels(axis, h, rows, future))
         forecasts = state.to_original(center)

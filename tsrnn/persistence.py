@@ -37,18 +37,19 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 11                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+FORMAT_VERSION = 12                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
                                      # 4: the store's fitted interval error scale; 5: the resolved scaler_;
                                      # 6: the Theta blend (the store's lines, theta_weight_); 7: the interval
                                      # unit model (error_scale_, the store's step and in-sample errors);
                                      # 8: the unit's history and recent-spread features (the store's recent spreads);
                                      # 9: the Theta + damped-trend blend (the store's curves, blend_weight_);
                                      # 10: the unit's phase-ratio feature (the store's phase ratios);
-                                     # 11: retrain (the parameter, retrained_)
+                                     # 11: retrain (the parameter, retrained_);
+                                     # 12: the blend's chosen partner (blend_; blend="auto", "ets")
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _MODEL_FILES = ("model.json", "weights.npz")     # all that a model directory holds
-_FITTED = {"horizon_", "window_", "scaler_", "blend_weight_", "best_epoch_", "loss_history_", "retrained_"}
+_FITTED = {"horizon_", "window_", "scaler_", "blend_", "blend_weight_", "best_epoch_", "loss_history_", "retrained_"}
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
 _STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static",
@@ -161,7 +162,7 @@ def save_forecaster(model, path) -> None:
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "version": __version__, "params": model.get_params(),
         "fitted": {"horizon_": model.horizon_, "window_": model.window_, "scaler_": model.scaler_,
-                   "blend_weight_": model.blend_weight_,
+                   "blend_": model.blend_, "blend_weight_": model.blend_weight_,
                    "best_epoch_": model.best_epoch_,
                    "loss_history_": model.loss_history_,
                    "retrained_": model.retrained_},
@@ -303,16 +304,18 @@ def _load_checked(cls, path, meta):
              and arrays["scale_slopes"].shape == (ErrorScale.FEATURES,) and arrays["scale_centers"].shape == (2,),
              "the interval unit's arrays have the wrong shape")
     _require(state.curves.shape == (n, 4), "the series store's blend curves have the wrong shape")
-    weight = fitted["blend_weight_"]
-    _require(isinstance(weight, (int, float)) and not isinstance(weight, bool) and 0 <= weight < 1
-             and (weight == 0 or model.blend is not None), f"blend_weight_={weight!r} is not a blend weight")
+    weight, partner = fitted["blend_weight_"], fitted["blend_"]
+    _require(isinstance(weight, (int, float)) and not isinstance(weight, bool) and 0 <= weight < 1,
+             f"blend_weight_={weight!r} is not a blend weight")
+    _require((partner is None) == (weight == 0) and (partner is None or partner in model._partners()),
+             f"blend_={partner!r} with blend_weight_={weight!r} is not a blend that blend={model.blend!r} can have chosen")
     _require(arrays["residuals"].ndim == 2 and arrays["residuals"].shape[1] == horizon, "residuals have the wrong shape")
     _require(len(meta["axis"]["ids"]) == n == len(arrays["last"]), "the time axis and the store disagree in length")
     chosen = ("window", "steps") if model.scaler == "auto" else (model.scaler,)
     _require(fitted["scaler_"] in chosen, f"scaler_={fitted['scaler_']!r} is not a scaler that scaler="
              f"{model.scaler!r} can have chosen")
     model.horizon_, model.window_, model.scaler_ = horizon, window, fitted["scaler_"]
-    model.blend_weight_ = float(weight)
+    model.blend_, model.blend_weight_ = partner, float(weight)
     model.best_epoch_, model.loss_history_ = list(fitted["best_epoch_"]), list(fitted["loss_history_"])
     _require(isinstance(fitted["retrained_"], bool), f"retrained_={fitted['retrained_']!r} is not True or False")
     model.retrained_ = fitted["retrained_"]

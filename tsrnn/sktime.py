@@ -81,7 +81,7 @@ class TsrnnForecaster(BaseForecaster):
 
     def __init__(self, cell: str = "lstm", hidden_size: int = 32, num_layers: int = 1, head: str = "direct",
                  ensemble_size: int = 2, window: int | None = None, season_length: int = 1,
-                 scaler: str | None = "auto", deseasonalize: bool = True, blend: str | None = "theta+damped",
+                 scaler: str | None = "auto", deseasonalize: bool = True, blend: str | None = "auto",
                  loss: str = "mae", nonnegative: bool = False, fill: str | None = None,
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
                  learning_rate: float = 3e-3, early_stopping: int | None = 10, retrain: bool | str = False,

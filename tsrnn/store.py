@@ -102,12 +102,13 @@ class SeriesStore:
     @classmethod
     def prepare(cls, y: np.ndarray, offsets: np.ndarray, scaler, season_length: int, deseasonalize_: bool,
                 copy: bool = True, x: np.ndarray | None = None, scaled: np.ndarray | None = None,
-                static: np.ndarray | None = None, blend: str | None = None, horizon: int = 0) -> "SeriesStore":
+                static: np.ndarray | None = None, blend: str | None = None, horizon: int = 0,
+                threads: int = 1) -> "SeriesStore":
         """Fit each series' scaler and seasonal indices on ``y`` and transform it (in place when
         ``copy`` is False: ``y`` then becomes the store's ``z``). ``x`` (rows, C) float32: covariate
         channels, standardised in place per series where ``scaled``; ``static`` (n, S); ``blend``: fit
         each series' statistical forecast (``tsrnn/blend.py``) on its whole prepared history (what its
-        forecasts blend with);
+        forecasts blend with; on up to ``threads`` threads);
         ``horizon``: measure each series' spread and k-step drift errors, k = 1 .. horizon, on its whole
         prepared history (what its intervals scale with, with its recent spreads, measured always)."""
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
@@ -123,7 +124,7 @@ class SeriesStore:
         if x is not None:
             center, spread = np.zeros((n, x.shape[1])), np.ones((n, x.shape[1]))
             standardize_channels(x, offsets, np.ascontiguousarray(scaled, dtype=np.bool_), center, spread)
-        curves = store_curves(z, offsets, blend) if blend else None
+        curves = store_curves(z, offsets, blend, threads) if blend else None
         spread_z, steps, recent, phase = series_stats(z, offsets, horizon, m)
         return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets), x, center, spread, static, spread_z,
                    steps, curves=curves, recent_spread=recent, phase_ratio=phase)

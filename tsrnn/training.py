@@ -22,7 +22,7 @@ from .optim import Adam
 from .store import Layout, SeriesStore, Windows, gather
 from .blend import curve_forecasts, fit_curves
 
-__all__ = ["Samples", "gather_samples", "train_network", "StoreBatches", "PoolBatches", "epoch_orders", "Stopped"]
+__all__ = ["Samples", "gather_samples", "statistical_forecasts", "train_network", "StoreBatches", "PoolBatches", "epoch_orders", "Stopped"]
 
 
 class Stopped(Exception):
@@ -59,11 +59,11 @@ class Samples:
 
 def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, layout: Layout,
                    out: tuple | None = None, targets: bool = True, blend: str | None = None,
-                   stats: bool = False) -> Samples:
+                   stats: bool = False, threads: int = 1) -> Samples:
     """Samples (series, end) of ``store`` (see ``tsrnn.store``); ``out`` reuses (x, y, level, xf)
     buffers (``Layout.buffers``); ``targets=False`` gathers the inputs only (forecasting); ``blend``:
     also that statistical forecast (``tsrnn/blend.py``) of each sample's targets, fitted on the series
-    up to its inputs' end;
+    up to its inputs' end (on up to ``threads`` threads);
     ``stats``: also the interval statistics of the series up to its inputs' end (never its targets)."""
     x, y, level, xf = out if out is not None else layout.buffers(len(series), targets)
     gather(store.z, store.x, store.static, store.offsets, series, ends, layout.window, layout.horizon, layout.span,
@@ -72,8 +72,7 @@ def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, lay
     cuts = np.ascontiguousarray(ends - layout.horizon, dtype=np.int64)
     forecast = spread = steps = recent = history = phase = None
     if blend:
-        forecast = curve_forecasts(fit_curves(store.z, store.offsets, series64, cuts, blend), 1, layout.horizon)
-        forecast -= level[:, None]
+        forecast = statistical_forecasts(store, series64, cuts, level, layout.horizon, blend, threads)
     if stats:
         m = store.seasonal.shape[1]
         spans = recent_spans(m)
@@ -82,6 +81,15 @@ def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, lay
         window_stats(store.z, store.offsets, series64, cuts, SPAN, spans, m, spread, steps, recent, phase)
         history = cuts
     return Samples(x, y, level, xf if layout.n_future else None, series, forecast, spread, steps, recent, history, phase)
+
+
+def statistical_forecasts(store: SeriesStore, series: np.ndarray, cuts: np.ndarray, level: np.ndarray, horizon: int,
+                          blend: str, threads: int = 1) -> np.ndarray:
+    """(B, horizon) the statistical forecast ``blend`` (``tsrnn/blend.py``) of the ``horizon`` points
+    after the first ``cuts`` points of each of the store's ``series``, fitted on those points, less
+    ``level``: in the units of the samples whose targets they are (fitted on up to ``threads`` threads)."""
+    series, cuts = np.ascontiguousarray(series, dtype=np.int64), np.ascontiguousarray(cuts, dtype=np.int64)
+    return curve_forecasts(fit_curves(store.z, store.offsets, series, cuts, blend, threads), 1, horizon) - level[:, None]
 
 
 def epoch_orders(windows: Windows, rng: np.random.Generator, samples_per_epoch: int, epochs: int) -> list:

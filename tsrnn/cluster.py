@@ -35,9 +35,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .blend import store_curves
 from .covariates import Encoding, calendar_names, check_kinds, check_names
 from .data import Axis, factorize, levels_as_columns
-from .blend import store_curves
 from .store import SeriesStore
 from .training import PoolBatches, Samples, epoch_orders, gather_samples
 
@@ -337,6 +337,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         members = train(windows, model._stopping_set(calibration) if held_out else None)
         tails = client.gather([client.submit(_tail, p, model.window_) for p in prepared])
         state, axis = _merge_tails(tails, order, ids)
+
         def curves(kind):
             """Each series' curve of the chosen statistical forecast, fitted on its whole history."""
             parts = client.gather([client.submit(_curves, p, kind) for p in prepared])

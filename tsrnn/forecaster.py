@@ -616,7 +616,7 @@ class Forecaster(BaseEstimator):
 
         Why "auto" chooses the partner too: on the M4 dev sample the damped-trend mean is the better
         partner on Yearly series (OWA with each, seeds 0-2: 0.780-0.789 against 0.822-0.830 with ETS),
-        ETS on Weekly ones (0.804-0.823 against 0.756-0.774), and no one partner suits every frequency.
+        ETS on Weekly ones (0.756-0.774 against 0.804-0.823), and no one partner suits every frequency.
         Ties keep the earlier candidate: no blend, then ``_AUTO_BLENDS``' order."""
         if not partners or not len(calibration):
             return None, 0.0

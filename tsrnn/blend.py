@@ -22,6 +22,13 @@ range the forecast package allows, so the trend always flattens out). All 112 ca
 pass over the series, side by side (an inner loop the compiler vectorises), so a damped fit costs less
 than a Theta fit (100,000 series of 180 points, one core: 0.7 s against 1.6 s).
 
+**Their mean** (``blend="theta+damped"``) is M4's lesson twice over: combinations beat
+single methods, and Theta's straight line and the damped trend's flattening one err differently.
+Measured on the M4 dev sample with the same fitted networks (3 seeds), the best blend's mean absolute
+held-out error, each in its series' spread: Yearly 1.676-1.686 with Theta, 1.649-1.653 with the mean;
+Quarterly 1.787-1.799 and 1.762-1.770; Monthly 1.571-1.606 and 1.551-1.588. A grid of 384 (alpha and
+beta up to 1) scored the same within 0.4 % at 3.4 times the cost.
+
 **ETS** (Hyndman et al. 2002; the additive-error forms without seasonality, as the series are
 seasonally adjusted): the damped trend's equations above, in three forms, N (no trend: b_t = 0),
 A (Holt's linear trend: phi = 1) and Ad (damped: phi in 0.8 .. 0.98), and unlike the damped trend
@@ -46,14 +53,11 @@ parameters and initial states (scipy, 3 starts; 52 s for the 50 series) 0.757. O
 Weekly series (log scale) the selected form scores 0.737, against the damped-trend mean's 0.867.
 It costs 91 us a window of 180 points on one core (the damped-trend mean: 23 us).
 
-All of them read a series' last ``HISTORY`` (512) points at most, so their cost per series is bounded.
+``blend="auto"`` (the default) blends with the mean of Theta and the damped trend or with ETS, whichever
+(with its share) errs least on the held-out windows (``Forecaster._blend_choice``): on the M4 dev sample
+the mean on Yearly and Quarterly series, ETS on Monthly and Weekly ones.
 
-**Their mean** (``blend="theta+damped"``, the default) is M4's lesson twice over: combinations beat
-single methods, and Theta's straight line and the damped trend's flattening one err differently.
-Measured on the M4 dev sample with the same fitted networks (3 seeds), the best blend's mean absolute
-held-out error, each in its series' spread: Yearly 1.676-1.686 with Theta, 1.649-1.653 with the mean;
-Quarterly 1.787-1.799 and 1.762-1.770; Monthly 1.571-1.606 and 1.551-1.588. A grid of 384 (alpha and
-beta up to 1) scored the same within 0.4 % at 3.4 times the cost.
+All of them read a series' last ``HISTORY`` (512) points at most, so their cost per series is bounded.
 
 Every forecast is kept as four numbers per series, a **curve** (``c0, c1, c2, phi``):
 

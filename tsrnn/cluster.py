@@ -39,7 +39,7 @@ from .blend import store_curves
 from .covariates import Encoding, calendar_names, check_kinds, check_names
 from .data import Axis, factorize, levels_as_columns
 from .store import SeriesStore
-from .training import PoolBatches, Samples, epoch_orders, gather_samples
+from .training import PoolBatches, Samples, epoch_orders, gather_samples, statistical_forecasts
 
 __all__ = ["connect", "fit", "predict", "forecast", "backtest", "to_partitions"]
 
@@ -190,6 +190,11 @@ def _gather(prepared, series: np.ndarray, ends: np.ndarray, layout, blend: str |
     return gather_samples(prepared["store"], series, ends, layout, blend=blend, stats=stats)
 
 
+def _statistical(prepared, series: np.ndarray, cuts: np.ndarray, level: np.ndarray, horizon: int,
+                 kind: str) -> np.ndarray:
+    return statistical_forecasts(prepared["store"], series, cuts, level, horizon, kind)
+
+
 def _curves(prepared, kind: str) -> np.ndarray:
     store = prepared["store"]
     return store_curves(store.z, store.offsets, kind)
@@ -307,10 +312,13 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         shards, rows = samples(series, ends, stats=True)
         calibration = _assemble(client.gather(shards), rows, len(series))
         calibration.series = series                     # the global series of each sample
-        partners = {}                                   # each candidate statistical forecast of their targets
+        partners, where = {}, order[series]             # each candidate statistical forecast of their targets
         for kind in model._partners():
-            shards, rows = samples(series, ends, kind)
-            partners[kind] = _assemble(client.gather(shards), rows, len(series)).statistical
+            parts = [client.submit(_statistical, prepared[p], local_of[where[mine]], calibration.history[mine],
+                                   calibration.level[mine], layout.horizon, kind) for p, mine in enumerate(rows)]
+            partners[kind] = np.empty((len(series), layout.horizon))
+            for mine, part in zip(rows, client.gather(parts)):
+                partners[kind][mine] = part
         recent_series, recent_ends = model._recent_pairs(windows)
 
         def recent(blend):

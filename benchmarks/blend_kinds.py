@@ -33,7 +33,8 @@ SEEDS = (0, 1, 2)
 def cases() -> dict:
     """name -> (loader, horizon, season length, windows)"""
     out = {"macrodata": (real.macrodata, 8, 4, 4), "demo": (real.demo, 8, 4, 3)}
-    for freq, h, m in (("Yearly", 6, 1), ("Quarterly", 8, 4), ("Monthly", 18, 12), ("Weekly", 13, 1), ("Hourly", 48, 24)):
+    for freq, h, m in (("Yearly", 6, 1), ("Quarterly", 8, 4), ("Monthly", 18, 12), ("Weekly", 13, 1),
+                       ("Hourly", 48, 24)):
         out[f"m4-{freq}"] = ((lambda f=freq: real.m4_train(f)), h, m, 2)
     return out
 

@@ -196,9 +196,9 @@ def _damped(z, start, n, alpha, alpha_beta, phi, level, trend, sse):
 _ETS_ALPHA = [0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99]
 _ETS_BETA = [0.01, 0.05, 0.15, 0.4]                   # as a share of alpha: 0 < beta < alpha
 _ETS_PHI = [0.8, 0.9, 0.95, 0.98, 1.0]
-_EA = np.array([a for a in _ETS_ALPHA for _ in range(1 + len(_ETS_BETA) * len(_ETS_PHI))])
-_EAB = np.array([a * b for a in _ETS_ALPHA for b in [0.0, *np.repeat(_ETS_BETA, len(_ETS_PHI))]])
-_EP = np.array([p for _ in _ETS_ALPHA for p in [0.0, *np.tile(_ETS_PHI, len(_ETS_BETA))]])
+_ETS_GRID = np.array([candidate for a in _ETS_ALPHA                   # (alpha, alpha beta, phi)
+                      for candidate in [(a, 0.0, 0.0)] + [(a, a * b, p) for b in _ETS_BETA for p in _ETS_PHI]])
+_EA, _EAB, _EP = (np.ascontiguousarray(_ETS_GRID[:, i]) for i in range(3))
 _ETS_PARAMETERS = (2, 4, 5)                           # N, A, Ad: alpha, beta, phi and the initial states fitted
 
 

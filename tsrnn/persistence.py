@@ -308,7 +308,8 @@ def _load_checked(cls, path, meta):
     _require(isinstance(weight, (int, float)) and not isinstance(weight, bool) and 0 <= weight < 1,
              f"blend_weight_={weight!r} is not a blend weight")
     _require((partner is None) == (weight == 0) and (partner is None or partner in model._partners()),
-             f"blend_={partner!r} with blend_weight_={weight!r} is not a blend that blend={model.blend!r} can have chosen")
+             f"blend_={partner!r} with blend_weight_={weight!r} is not a blend that blend={model.blend!r} "
+             "can have chosen")
     _require(arrays["residuals"].ndim == 2 and arrays["residuals"].shape[1] == horizon, "residuals have the wrong shape")
     _require(len(meta["axis"]["ids"]) == n == len(arrays["last"]), "the time axis and the store disagree in length")
     chosen = ("window", "steps") if model.scaler == "auto" else (model.scaler,)

@@ -22,7 +22,8 @@ from .optim import Adam
 from .store import Layout, SeriesStore, Windows, gather
 from .blend import curve_forecasts, fit_curves
 
-__all__ = ["Samples", "gather_samples", "statistical_forecasts", "train_network", "StoreBatches", "PoolBatches", "epoch_orders", "Stopped"]
+__all__ = ["Samples", "gather_samples", "statistical_forecasts", "train_network", "StoreBatches", "PoolBatches",
+           "epoch_orders", "Stopped"]
 
 
 class Stopped(Exception):
@@ -89,7 +90,8 @@ def statistical_forecasts(store: SeriesStore, series: np.ndarray, cuts: np.ndarr
     after the first ``cuts`` points of each of the store's ``series``, fitted on those points, less
     ``level``: in the units of the samples whose targets they are (fitted on up to ``threads`` threads)."""
     series, cuts = np.ascontiguousarray(series, dtype=np.int64), np.ascontiguousarray(cuts, dtype=np.int64)
-    return curve_forecasts(fit_curves(store.z, store.offsets, series, cuts, blend, threads), 1, horizon) - level[:, None]
+    curves = fit_curves(store.z, store.offsets, series, cuts, blend, threads)
+    return curve_forecasts(curves, 1, horizon) - level[:, None]
 
 
 def epoch_orders(windows: Windows, rng: np.random.Generator, samples_per_epoch: int, epochs: int) -> list:

@@ -830,11 +830,11 @@ def test_auto_chooses_the_partner_and_share_with_the_least_held_out_error(monkey
     scores = {}
     choose = module.Forecaster._blend_choice
 
-    def spy(self, network, calibration, partners, spread):
-        choice = choose(self, network, calibration, partners, spread)
+    def spy(self, network, y, partners, scale):
+        choice = choose(self, network, y, partners, scale)
         kind, w = choice
-        scale = spread[calibration.series][:, None]
-        scores[self.blend] = np.mean(np.abs(self._blended(network, partners.get(kind), w) - calibration.y) / scale)
+        # the fit's first choice is on every held-out window; the next two cross-fit the intervals' errors
+        scores.setdefault(self.blend, np.mean(np.abs(self._blended(network, partners.get(kind), w) - y) / scale))
         return choice
     monkeypatch.setattr(module.Forecaster, "_blend_choice", spy)
     df = trends()
@@ -844,6 +844,34 @@ def test_auto_chooses_the_partner_and_share_with_the_least_held_out_error(monkey
     best = min(("theta+damped", "ets"), key=scores.get)
     assert (fits["auto"].blend_, fits["auto"].blend_weight_) == (fits[best].blend_, fits[best].blend_weight_)
     np.testing.assert_array_equal(fits["auto"].predict(4).yhat, fits[best].predict(4).yhat)
+
+
+@pytest.mark.parametrize("layout", ["two series", "one series"])
+def test_the_interval_calibration_errors_come_from_a_blend_chosen_on_the_other_fold(layout):
+    """Each held-out window's calibration error is that of the blend chosen on the other fold (the other
+    half of the series, or of one series' windows in time), never of a choice its own error made.
+    Fold A's windows favour three quarters of ETS, fold B's the networks alone: A's errors are then the
+    networks' (B's choice), B's those of three quarters of ETS (A's choice)."""
+    from types import SimpleNamespace
+
+    n, h = 8, 2
+    if layout == "two series":
+        series, history = np.arange(n) % 2, np.full(n, 50)
+        a = series == 0
+    else:
+        series, history = np.zeros(n, np.int64), 40 + np.arange(n)
+        a = history <= np.median(history)
+    network = np.where(a, 1.0, 0.0)[:, None] * np.ones(h)      # the targets are 0
+    ets = np.where(a, 0.0, 1.0)[:, None] * np.ones(h)
+    calibration = SimpleNamespace(series=series, history=history, y=np.zeros((n, h), np.float32))
+    model = Forecaster()
+    model.blend_, model.blend_weight_ = None, 0.0
+    errors = model._cross_fitted_errors(network, calibration, {"ets": ets}, np.ones((n, 1)))
+    np.testing.assert_allclose(errors[a], 1.0)
+    np.testing.assert_allclose(errors[~a], 0.75)
+    own = model._cross_fitted_errors(network[:1], SimpleNamespace(series=series[:1], history=history[:1],
+                                                                  y=calibration.y[:1]), {"ets": ets[:1]}, np.ones((1, 1)))
+    np.testing.assert_allclose(own, 1.0)                        # one window: the blend's own error
 
 
 def test_the_blend_weight_and_curves_survive_save_and_load(tmp_path):

@@ -185,19 +185,23 @@ def _encoding(metas: list, past: tuple, future: tuple, static: tuple) -> Encodin
     return Encoding.of(past, future, static, calendars.pop(), kinds, categories)
 
 
+# The partners' fits (``blend``, ``_statistical``, ``_curves``) run on the threads a local fit gives them,
+# the client's ``n_threads``: their results do not depend on the count. The ETS curves of the 100,000
+# monthly series of benchmarks/dask_scaling.py take 4.9 s on one thread, 2.7 s on two; on one thread
+# everywhere, that Dask fit took 33.1-33.9 s on one worker, and 31.5 s with these threads (2 cores).
 def _gather(prepared, series: np.ndarray, ends: np.ndarray, layout, blend: str | None = None,
-            stats: bool = False) -> Samples:
-    return gather_samples(prepared["store"], series, ends, layout, blend=blend, stats=stats)
+            stats: bool = False, threads: int = 1) -> Samples:
+    return gather_samples(prepared["store"], series, ends, layout, blend=blend, stats=stats, threads=threads)
 
 
 def _statistical(prepared, series: np.ndarray, cuts: np.ndarray, level: np.ndarray, horizon: int,
-                 kind: str) -> np.ndarray:
-    return statistical_forecasts(prepared["store"], series, cuts, level, horizon, kind)
+                 kind: str, threads: int) -> np.ndarray:
+    return statistical_forecasts(prepared["store"], series, cuts, level, horizon, kind, threads)
 
 
-def _curves(prepared, kind: str) -> np.ndarray:
+def _curves(prepared, kind: str, threads: int) -> np.ndarray:
     store = prepared["store"]
-    return store_curves(store.z, store.offsets, kind)
+    return store_curves(store.z, store.offsets, kind, threads)
 
 
 def _tail(prepared, window: int):
@@ -305,7 +309,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
                 mine = np.flatnonzero(part_of[where] == p)
                 rows.append(mine)
                 parts.append(client.submit(_gather, prepared[p], local_of[where[mine]], ends[mine], layout, blend,
-                                           stats))
+                                           stats, model._threads()))
             return parts, rows
 
         series, ends = model._calibration_pairs(windows, held_out)
@@ -315,7 +319,8 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         partners, where = {}, order[series]             # each candidate statistical forecast of their targets
         for kind in model._partners():
             parts = [client.submit(_statistical, prepared[p], local_of[where[mine]], calibration.history[mine],
-                                   calibration.level[mine], layout.horizon, kind) for p, mine in enumerate(rows)]
+                                   calibration.level[mine], layout.horizon, kind, model._threads())
+                     for p, mine in enumerate(rows)]
             partners[kind] = np.empty((len(series), layout.horizon))
             for mine, part in zip(rows, client.gather(parts)):
                 partners[kind][mine] = part
@@ -348,7 +353,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
 
         def curves(kind):
             """Each series' curve of the chosen statistical forecast, fitted on its whole history."""
-            parts = client.gather([client.submit(_curves, p, kind) for p in prepared])
+            parts = client.gather([client.submit(_curves, p, kind, model._threads()) for p in prepared])
             return np.concatenate(parts)[order]
         model._fitted(members, calibration, partners, state, axis,
                       model._fallbacks(ids, lengths, needed, state.constant), curves,

@@ -188,7 +188,7 @@ def _encoding(metas: list, past: tuple, future: tuple, static: tuple) -> Encodin
 # The partners' fits (``blend``, ``_statistical``, ``_curves``) run on the threads a local fit gives them,
 # the client's ``n_threads``: their results do not depend on the count. The ETS curves of the 100,000
 # monthly series of benchmarks/dask_scaling.py take 4.9 s on one thread, 2.7 s on two; on one thread
-# everywhere, that Dask fit took 33.1-33.9 s on one worker, and 31.5 s with these threads (2 cores).
+# everywhere, that Dask fit took 33.1-33.9 s on one worker, and 30.3-31.5 s with these threads (2 cores).
 def _gather(prepared, series: np.ndarray, ends: np.ndarray, layout, blend: str | None = None,
             stats: bool = False, threads: int = 1) -> Samples:
     return gather_samples(prepared["store"], series, ends, layout, blend=blend, stats=stats, threads=threads)

@@ -872,6 +872,9 @@ def test_the_interval_calibration_errors_come_from_a_blend_chosen_on_the_other_f
     own = model._cross_fitted_errors(network[:1], SimpleNamespace(series=series[:1], history=history[:1],
                                                                   y=calibration.y[:1]), {"ets": ets[:1]}, np.ones((1, 1)))
     np.testing.assert_allclose(own, 1.0)                        # one window: the blend's own error
+    none = model._cross_fitted_errors(network[:0], SimpleNamespace(series=series[:0], history=history[:0],
+                                                                   y=calibration.y[:0]), {"ets": ets[:0]}, np.ones((0, 1)))
+    assert none.shape == (0, h)
 
 
 def test_the_blend_weight_and_curves_survive_save_and_load(tmp_path):

@@ -629,18 +629,20 @@ class Forecaster(BaseEstimator):
     def _cross_fitted_errors(self, network: np.ndarray, calibration, partners: dict, scale: np.ndarray) -> np.ndarray:
         """|e_ik| of the held-out windows that calibrate the intervals, each window's blend chosen
         (``_blend_choice``) on the windows of the other fold: the other half of the series (every other
-        series, as the error scale is cross-fitted), or for a single series the other half of its
-        held-out windows in time. The forecast's blend is chosen on every held-out window, so its
-        own held-out errors are the smallest of seven candidates' on those windows: on one series or a
-        few, where those windows are few and overlap, that is a lucky draw more than a skill, and
-        intervals calibrated on them come out too narrow. Cross-fitted, the errors are those of a
-        choice made on other windows, as the forecast's choice is for the test. With one fold empty (a
-        single held-out window), the blend's own errors."""
+        series, as the error scale is cross-fitted), or, when all the windows come from one series (or
+        from series of one parity), the other half of the windows in time. The forecast's blend is
+        chosen on every held-out window, so its own held-out errors are the least of all the candidates'
+        on those windows: on one series or a few, whose windows are few and overlap, that is partly
+        luck, and intervals calibrated on them come out too narrow. Cross-fitted, the errors are those of
+        a choice made on other windows, as the forecast's choice is for the test. Without a partner or
+        with one fold empty (a single held-out window), the blend's own errors."""
+        errors = np.abs(self._blended(network, partners.get(self.blend_)) - calibration.y)
+        if not partners or not len(errors):
+            return errors
         fold = calibration.series % 2
         if fold.min() == fold.max():
             fold = (calibration.history > np.median(calibration.history)).astype(np.int64)
-        errors = np.abs(self._blended(network, partners.get(self.blend_)) - calibration.y)
-        if not partners or fold.min() == fold.max():
+        if fold.min() == fold.max():
             return errors
         for f in (0, 1):
             rows, other = fold == f, fold != f

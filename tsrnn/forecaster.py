@@ -636,14 +636,12 @@ class Forecaster(BaseEstimator):
         luck, and intervals calibrated on them come out too narrow. Cross-fitted, the errors are those of
         a choice made on other windows, as the forecast's choice is for the test. Without a partner or
         with one fold empty (a single held-out window), the blend's own errors."""
-        errors = np.abs(self._blended(network, partners.get(self.blend_)) - calibration.y)
-        if not partners or not len(errors):
-            return errors
         fold = calibration.series % 2
-        if fold.min() == fold.max():
+        if len(fold) and fold.min() == fold.max():      # one series (or one parity): halves in time
             fold = (calibration.history > np.median(calibration.history)).astype(np.int64)
-        if fold.min() == fold.max():
-            return errors
+        if not partners or not len(fold) or fold.min() == fold.max():
+            return np.abs(self._blended(network, partners.get(self.blend_)) - calibration.y)
+        errors = np.empty(network.shape)
         for f in (0, 1):
             rows, other = fold == f, fold != f
             kind, w = self._blend_choice(network[other], calibration.y[other],

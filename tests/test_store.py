@@ -10,7 +10,7 @@ import pytest
 import tsrnn
 from tsrnn import Forecaster
 from tsrnn.data import read_future, series_stamps, to_panel
-from tsrnn.store import Layout, SeriesStore, Windows, gather
+from tsrnn.store import Layout, SeriesStore, Windows, gather, recent_cap
 from tsrnn.training import gather_samples
 
 FAST = dict(hidden_size=8, ensemble_size=1, max_epochs=3, samples_per_epoch=256, random_state=0, progress=False,
@@ -377,6 +377,47 @@ def test_window_samples_are_distinct_uniform_and_seeded(n_series):
     assert len(np.unique(series)) > 1500                           # spread over the series
     counts = np.bincount(series * 8 // n_series, minlength=8)      # uniform over the series
     assert counts.min() > 0.8 * counts.mean()
+
+
+@pytest.mark.parametrize("stride", [1, 3])
+def test_a_history_limit_keeps_each_series_last_training_windows_and_the_same_held_out_ones(stride):
+    lengths = np.random.default_rng(stride).integers(10, 400, size=60)
+    full = Windows(lengths, 12, 6, 4, stride, holdout=True)
+    kept = Windows(lengths, 12, 6, 4, stride, holdout=True, limit=20)
+    assert (kept.count == np.minimum(full.count, 20)).all() and kept.count.max() == 20
+    s_full, e_full = full.train_pairs(np.arange(full.total))
+    s_kept, e_kept = kept.train_pairs(np.arange(kept.total))
+    for i in range(len(lengths)):                                  # the latest windows, none older
+        np.testing.assert_array_equal(e_kept[s_kept == i], e_full[s_full == i][-kept.count[i]:])
+    np.testing.assert_array_equal(kept.cut, full.cut)
+    np.testing.assert_array_equal(kept.held_out_pairs(np.arange(kept.total_held_out)),
+                                  full.held_out_pairs(np.arange(full.total_held_out)))
+
+
+def test_the_history_limit_rises_just_enough_for_a_small_panel_to_fill_an_epoch():
+    count = np.array([3, 40, 100, 1000])
+    assert recent_cap(count, 10, 0) == 10
+    assert recent_cap(count, 10, 33) == 10                         # 3 + 10 + 10 + 10 windows suffice
+    cap = recent_cap(count, 10, 500)
+    assert np.minimum(count, cap).sum() >= 500 > np.minimum(count, cap - 1).sum()
+    assert recent_cap(count, 10, 10 ** 6) == 1000                  # fewer windows than asked: all of them
+    assert recent_cap(np.zeros(0, np.int64), 10, 100) == 10
+    win = Windows(np.full(2, 500), 12, 6, 4, 1, holdout=True, limit=10, fill=4096)
+    assert win.total == Windows(np.full(2, 500), 12, 6, 4, 1, holdout=True).total   # one or two series: every window
+
+
+def test_history_limit_auto_limits_series_without_a_season_only():
+    def kept(**params):
+        model = Forecaster(**params)
+        model.horizon_ = params.get("horizon", 13)
+        return model._history_windows()
+    assert kept(horizon=13) == 130                                 # "auto", season_length 1: 10 horizons
+    assert kept(horizon=48, season_length=24) is None              # a season: every window
+    assert kept(horizon=13, history_limit=None) is None
+    assert kept(horizon=13, history_limit=1.5, stride=2) == 10     # ceil(1.5 * 13 / 2)
+    for bad in (0, -1, "all", True):
+        with pytest.raises(ValueError, match="history_limit"):
+            Forecaster(history_limit=bad).fit(pd.Series(np.arange(50.0)))
 
 
 # ---------------------------------------------------------------------------------------------------

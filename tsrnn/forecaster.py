@@ -67,6 +67,16 @@ _CHUNK = 16384                 # windows per chunk when measuring the in-sample 
 # windows at 15-23 % less fit time, Monthly (3,600 windows) 35 % less at OWA 0.880-0.897 either way; an
 # epoch's validation pass had cost a quarter of it.
 _STOPPING_WINDOWS = 1024
+# history_limit="auto": a series without a season (season_length 1) trains on its windows that end in
+# its last _HISTORY_HORIZONS horizons (N-BEATS' history limit, L_H = 10 in its weekly, daily and hourly M4
+# models), one with a season on all of them. Measured on the M4 dev sample (OWA, seeds 0-5): Weekly
+# (m = 1, 80 to 2,283 weeks) 0.764 on average with every window, 0.748 with the last 10 horizons, better
+# on every seed (seeds 0-2: 0.763 all, 0.749 with 10, 0.754 with 20, 0.766 with 40): a long series' old
+# weeks teach old trends. Drawing each series' windows in proportion to min(its windows, 10 horizons),
+# from its whole history, scored 0.773 (seeds 0-2): recency is what helps, not evening out the series.
+# Hourly (m = 24, 700 to 960 hours) 0.535 with every window, 0.551 with the last 10 horizons, worse on 5
+# seeds of 6: the daily shape is learnt phase by phase from every day seen.
+_HISTORY_HORIZONS = 10
 
 
 class Forecaster(BaseEstimator):
@@ -145,6 +155,12 @@ class Forecaster(BaseEstimator):
         ``retrained_`` says whether it ran.
     stride : int, default 1
         Distance between the ends of consecutive training windows of a series.
+    history_limit : "auto", float or None, default "auto"
+        Train on each series' windows that end in its last ``history_limit`` horizons only (the most
+        recent, as N-BEATS does), or on more where the panel would otherwise hold fewer than
+        ``samples_per_epoch`` training windows in all. None: every window. "auto": 10 horizons for
+        series without a season (``season_length`` 1), every window otherwise. Measured on the M4 dev
+        sample: Weekly 0.764 to 0.748 OWA (6 seeds), Hourly 0.551 limited against 0.535 (see the source).
     random_state : int or None, default None
         Seed for initial weights, sample order and dropout. The same seed gives bit-identical
         forecasts (with the same ``n_threads``).
@@ -252,7 +268,8 @@ class Forecaster(BaseEstimator):
                  loss: str = "mae",
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
                  learning_rate: float = 3e-3, clip_norm: float | None = 1.0, early_stopping: int | None = 10,
-                 retrain: bool | str = False, stride: int = 1, validation_size: int = 4096,
+                 retrain: bool | str = False, stride: int = 1, history_limit: float | str | None = "auto",
+                 validation_size: int = 4096,
                  short_series: str = "fallback",
                  random_state: int | None = None, device: str = "cpu", n_threads: int | None = None,
                  progress: bool = True, past_covariates: list | None = None, future_covariates: list | None = None,
@@ -281,6 +298,7 @@ class Forecaster(BaseEstimator):
         self.early_stopping = early_stopping
         self.retrain = retrain
         self.stride = stride
+        self.history_limit = history_limit
         self.validation_size = validation_size
         self.short_series = short_series
         self.random_state = random_state
@@ -325,6 +343,9 @@ class Forecaster(BaseEstimator):
             raise ValueError(f"fill must be one of {FILLS}, got {self.fill!r}")
         if not (self.retrain == "auto" or isinstance(self.retrain, (bool, np.bool_))):
             raise ValueError(f"retrain must be 'auto', True or False, got {self.retrain!r}")
+        hl = self.history_limit
+        if not (hl is None or hl == "auto" or (isinstance(hl, numbers.Real) and not isinstance(hl, bool) and hl > 0)):
+            raise ValueError(f"history_limit must be 'auto', None or a positive number of horizons, got {hl!r}")
         if self.short_series not in SHORT_SERIES:
             raise ValueError(f"short_series must be one of {SHORT_SERIES}, got {self.short_series!r}")
         es = self.early_stopping
@@ -454,10 +475,18 @@ class Forecaster(BaseEstimator):
     def _windows(self, lengths: np.ndarray, holdout: bool = True, min_held_out: int = _MIN_HELD_OUT) -> Windows:
         """The training and held-out windows (``holdout=False``: every window trains, for ``retrain``)."""
         windows = Windows(lengths, self.window_, self.horizon_, self._min_inputs(), self.stride,
-                          holdout=holdout and bool(self.early_stopping), min_held_out=min_held_out)
+                          holdout=holdout and bool(self.early_stopping), min_held_out=min_held_out,
+                          limit=self._history_windows(), fill=self.samples_per_epoch)
         if windows.total == 0:
             raise ValueError("no training samples: the series are too short for this window and horizon")
         return windows
+
+    def _history_windows(self) -> int | None:
+        """The training windows per series that ``history_limit`` keeps (None: all of them)."""
+        horizons = self.history_limit
+        if horizons == "auto":
+            horizons = _HISTORY_HORIZONS if self.season_length <= 1 else None
+        return None if horizons is None else max(1, int(np.ceil(horizons * self.horizon_ / self.stride)))
 
     # A small panel's held-out windows are few blocks of overlapping windows: 200 windows of one hourly
     # series (horizon 24) are 9 days. Measured on the bike rentals (one series, 14 x 24 backtest, 3

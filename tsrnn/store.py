@@ -34,7 +34,8 @@ Which windows exist, per series of prepared length n (``need`` = the least real 
   points each (3 series of 144 points, H = 1: 28 each instead of 1);
 * training: the windows whose targets end at or before ``cut = n - (H + n_val - 1)``, stepping back
   from ``cut`` by ``stride``; a series shorter than W + H is padded so that each sample keeps ``need``
-  real inputs.
+  real inputs. With a history ``limit``, only each series' last ``limit`` of them, or more where the
+  panel would otherwise hold fewer than ``fill`` training windows in all (``recent_cap``).
 
 Global window g (0 <= g < total) is window g - cum[i] of series i (cum = running count); drawing g
 uniformly draws a training sample uniformly, whatever the number of series.
@@ -51,7 +52,7 @@ from .preprocessing import deseasonalize, fit_scalers, scale_into, standardize_c
 from .intervals import SPAN, recent_spans, window_stats
 from .blend import store_curves
 
-__all__ = ["SeriesStore", "Windows", "Layout", "gather", "positive_spread"]
+__all__ = ["SeriesStore", "Windows", "Layout", "gather", "positive_spread", "recent_cap"]
 
 _PERMUTE_LIMIT = 1 << 20
 
@@ -232,7 +233,7 @@ class Windows:
     """Training and held-out samples of a store as (series, end) pairs (see the module docstring)."""
 
     def __init__(self, lengths: np.ndarray, window: int, horizon: int, need: int, stride: int = 1,
-                 holdout: bool = True, min_held_out: int = 0):
+                 holdout: bool = True, min_held_out: int = 0, limit: int | None = None, fill: int = 0):
         W, H = window, horizon
         n = np.asarray(lengths, dtype=np.int64)
         share = -(-int(min_held_out) // max(len(n), 1))          # per series, for min_held_out in all
@@ -242,6 +243,8 @@ class Windows:
         pad = np.where(self.cut < W + H, max(0, W - need), 0)
         room = self.cut + pad - W - H
         self.count = np.where(room >= 0, room // stride + 1, 0)
+        if limit is not None:
+            self.count = np.minimum(self.count, recent_cap(self.count, limit, fill))
         self.stride, self.horizon = stride, H
         self.cum = np.zeros(len(n) + 1, np.int64)
         np.cumsum(self.count, out=self.cum[1:])
@@ -285,6 +288,25 @@ class Windows:
         if self.total <= _PERMUTE_LIMIT:
             return rng.permutation(self.total)[:size]
         return rng.choice(self.total, size=size, replace=False)
+
+
+def recent_cap(count: np.ndarray, limit: int, fill: int) -> int:
+    """The training windows kept per series under a history limit: ``limit``, or the least cap above it
+    whose series' last min(count, cap) windows add up to ``fill`` (or to all of them, when there are
+    fewer), so that a panel of a few series keeps an epoch's draw of distinct windows.
+
+    >>> recent_cap(np.array([5, 100, 100]), 10, 0), recent_cap(np.array([5, 100, 100]), 10, 105)
+    (10, 50)
+    """
+    need = min(int(count.sum()), int(fill))
+    lo, hi = int(limit), max(int(limit), int(count.max(initial=0)))
+    while lo < hi:                                    # the least cap whose windows reach ``need``
+        mid = (lo + hi) // 2
+        if np.minimum(count, mid).sum() >= need:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,72 @@
+"""The history limit on data its default never looked at: rolling-origin backtests of the default LSTM
+Forecaster with ``history_limit=None`` (every training window) and with 10 horizons (the default,
+"auto", for series without a season; ``docs/forecaster.md``, step 4).
+
+The default was set on the M4 dev test values (``benchmarks/m4.py``). These cases end before them:
+
+* ``m4-Weekly``: the M4 dev Weekly *training* histories (50 series of 80 to 2,283 weeks, no season),
+  2 windows of 13 weeks before their end: "auto" limits them;
+* ``m4-Hourly``: the M4 dev Hourly training histories (50 series of 700 to 960 hours, a daily
+  season), 2 windows of 48 hours: "auto" leaves them whole, the row says what the limit would do.
+
+OWA against Naive2 on the same windows, for seeds 0, 1, 2.
+
+Usage: python benchmarks/history_limit.py [--cases m4-Weekly] [--markdown benchmarks/results/history-limit.md]
+"""
+from __future__ import annotations
+
+import sys
+import time
+import warnings
+
+import backtest_data as real
+import numpy as np
+
+LIMITS = (None, 10)
+SEEDS = (0, 1, 2)
+
+
+def cases() -> dict:
+    """name -> (loader, horizon, season length, windows)"""
+    return {f"m4-{freq}": ((lambda f=freq: real.m4_train(f)), h, m, 2)
+            for freq, h, m in (("Weekly", 13, 1), ("Hourly", 48, 24))}
+
+
+def main(argv=None) -> int:
+    import tsrnn
+
+    every = cases()
+    args = real.arguments(__doc__, every, argv)
+    rows = ["| case | series | windows x horizon | "
+            + " | ".join(f"OWA, history_limit={v!r} (seeds {', '.join(map(str, SEEDS))})" for v in LIMITS)
+            + " | 10 less None |", "|---|---|---|" + "---|" * len(LIMITS) + "---|"]
+    start = time.perf_counter()
+    for name in args.cases.split(","):
+        load, h, m, windows = every[name]
+        data = load()
+        scores = {}
+        for limit in LIMITS:
+            scores[limit] = []
+            for seed in SEEDS:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    result = tsrnn.backtest(["lstm"], data, horizon=h, n_windows=windows, season_length=m,
+                                            progress=False, random_state=seed, history_limit=limit)
+                scores[limit].append(float(result.metrics.set_index("model").loc["lstm", "owa"]))
+            print(name, limit, scores[limit], flush=True)
+        means = [np.mean(scores[v]) for v in LIMITS]
+        rows.append(f"| {name} | {data['unique_id'].nunique()} | {windows} x {h} | "
+                    + " | ".join(" / ".join(f"{v:.3f}" for v in scores[limit]) for limit in LIMITS)
+                    + f" | {means[1] - means[0]:+.4f} |")
+    table = "\n".join(rows)
+    print(table)
+    if args.markdown:
+        real.write_table(args.markdown, "The history limit on other cuts of real data", "history_limit.py",
+                         "Rolling-origin backtests of the default LSTM Forecaster, OWA against Naive2 on the same "
+                         "windows (lower is better; the difference is of the means over the seeds). See the "
+                         "script's docstring for the cases.", table, time.perf_counter() - start)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

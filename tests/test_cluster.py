@@ -1,6 +1,7 @@
 """tsrnn on a real Dask LocalCluster (2 worker processes): fit, predict and backtest give what the local
 run gives; a killed worker is replaced and the run completes with the same result; bad data in one
 partition gets the local error."""
+import copy
 import os
 import signal
 import threading
@@ -49,6 +50,18 @@ def test_fit_and_predict_from_a_dask_dataframe_equal_the_pandas_path(client, fra
     assert list(got.unique_id.unique()) == list(expected.unique_id.unique())
     indexed = frame.set_index(["unique_id", "ds"])          # ids and times as index levels, as locally
     pd.testing.assert_frame_equal(cluster.fit(Forecaster(**KW), indexed, client).predict(8, level=[80]), expected)
+
+
+def test_a_history_limit_trains_on_the_same_recent_windows_on_a_cluster_as_locally(client, frame):
+    kw = {**KW, "season_length": 1, "horizon": 2, "samples_per_epoch": 256}   # "auto": 20 windows a series
+    local = Forecaster(**kw).fit(frame)
+    lengths = frame.groupby("unique_id", sort=False).size().to_numpy()
+    every = copy.copy(local)
+    every.history_limit = None
+    assert local._windows(lengths).count.max() == 20 and local._windows(lengths).total < every._windows(lengths).total
+    fitted = cluster.fit(Forecaster(**kw), dd.from_pandas(frame, npartitions=3, sort=False), client)
+    assert fitted.loss_history_ == local.loss_history_
+    pd.testing.assert_frame_equal(fitted.predict(2, level=[80]), local.predict(2, level=[80]))
 
 
 def test_partitions_left_empty_by_the_shuffle_are_skipped(client, frame):

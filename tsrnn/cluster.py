@@ -316,13 +316,15 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
         shards, rows = samples(series, ends, stats=True)
         calibration = _assemble(client.gather(shards), rows, len(series))
         calibration.series = series                     # the global series of each sample
-        partners, where = {}, order[series]             # each candidate statistical forecast of their targets
-        for kind in model._partners():
-            parts = [client.submit(_statistical, prepared[p], local_of[where[mine]], calibration.history[mine],
-                                   calibration.level[mine], layout.horizon, kind, model._threads())
-                     for p, mine in enumerate(rows)]
+        where = order[series]                           # each candidate statistical forecast of their targets,
+        futures = {kind: [client.submit(_statistical, prepared[p], local_of[where[mine]], calibration.history[mine],
+                                        calibration.level[mine], layout.horizon, kind, model._threads())
+                          for p, mine in enumerate(rows)]
+                   for kind in model._partners()}      # every kind submitted before any is gathered
+        partners = {}
+        for kind, parts in client.gather(futures).items():
             partners[kind] = np.empty((len(series), layout.horizon))
-            for mine, part in zip(rows, client.gather(parts)):
+            for mine, part in zip(rows, parts):
                 partners[kind][mine] = part
         recent_series, recent_ends = model._recent_pairs(windows)
 

@@ -116,3 +116,9 @@ def test_grid_search_over_a_tsrnn_parameter():
     search.fit(y, fh=[1, 2, 3])
     assert search.best_params_["hidden_size"] in (4, 8) and len(search.cv_results_) == 2
     assert len(search.predict()) == 3
+
+
+def test_history_limit_reaches_the_wrapped_forecaster():
+    model = TsrnnForecaster(history_limit=None, **TINY).fit(load_airline(), fh=[1, 2])
+    assert model.get_params()["history_limit"] is None and model.forecaster_.history_limit is None
+    assert TsrnnForecaster().history_limit == Forecaster().history_limit == "auto"

@@ -85,8 +85,9 @@ class TsrnnForecaster(BaseForecaster):
                  loss: str = "mae", nonnegative: bool = False, fill: str | None = None,
                  max_epochs: int = 100, samples_per_epoch: int = 4096, batch_size: int = 128,
                  learning_rate: float = 3e-3, early_stopping: int | None = 10, retrain: bool | str = False,
-                 calendar: bool | list = False, random_state: int | None = None, device: str = "cpu",
-                 n_threads: int | None = None, progress: bool = False):
+                 history_limit: float | str | None = "auto", calendar: bool | list = False,
+                 random_state: int | None = None, device: str = "cpu", n_threads: int | None = None,
+                 progress: bool = False):
         self.cell = cell
         self.hidden_size = hidden_size
         self.num_layers = num_layers
@@ -106,6 +107,7 @@ class TsrnnForecaster(BaseForecaster):
         self.learning_rate = learning_rate
         self.early_stopping = early_stopping
         self.retrain = retrain
+        self.history_limit = history_limit
         self.calendar = calendar
         self.random_state = random_state
         self.device = device

@@ -1,5 +1,6 @@
-"""Real data for the rolling-origin benchmarks (``blend_kinds.py``, ``interval_backtests.py``) and their
-shared command line: each script picks its cases from these loaders and adds its windows.
+"""Real data for the rolling-origin benchmarks (``blend_kinds.py``, ``history_limit.py``,
+``interval_backtests.py``), their shared command line and the OWA table of one Forecaster setting
+against another (``owa_table``): each script picks its cases from these loaders and adds its windows.
 
 * ``macrodata``: statsmodels' US macroeconomic data, 12 quarterly series (1959Q1-2009Q3; GDP and its
   parts, prices, money, rates, unemployment, population);
@@ -12,8 +13,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -69,3 +72,33 @@ def write_table(path: str, title: str, script: str, about: str, table: str, seco
     """The results file: its title, the command that wrote it, what it measures, the run's time, the table."""
     Path(path).write_text(f"# {title}\n\n`python benchmarks/{script} --markdown {path}`\n\n{about} "
                           f"Total time {seconds:.0f} s on 2 cores.\n\n{table}\n")
+
+
+def owa_table(cases: dict, names: list, param: str, values: tuple, seeds: tuple) -> str:
+    """Rolling-origin backtests of the default LSTM Forecaster on the cases ``names`` (of ``cases``: name
+    -> (loader, horizon, season length, windows)) with ``param`` set to each of ``values``: a markdown
+    table of the OWA of every seed, and of each value's mean less the previous value's."""
+    import tsrnn
+
+    runs = f"(seeds {', '.join(map(str, seeds))})"
+    rows = ["| case | series | windows x horizon | " + " | ".join(f"OWA, {param}={v!r} {runs}" for v in values)
+            + "".join(f" | {b} less {a}" for a, b in zip(values, values[1:])) + " |",
+            "|---|---|---|" + "---|" * (2 * len(values) - 1)]
+    for name in names:
+        load, h, m, windows = cases[name]
+        data = load()
+        scores = []
+        for value in values:
+            scores.append([])
+            for seed in seeds:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    result = tsrnn.backtest(["lstm"], data, horizon=h, n_windows=windows, season_length=m,
+                                            progress=False, random_state=seed, **{param: value})
+                scores[-1].append(float(result.metrics.set_index("model").loc["lstm", "owa"]))
+            print(name, value, scores[-1], flush=True)
+        means = [np.mean(s) for s in scores]
+        rows.append(f"| {name} | {data['unique_id'].nunique()} | {windows} x {h} | "
+                    + " | ".join(" / ".join(f"{v:.3f}" for v in s) for s in scores)
+                    + "".join(f" | {b - a:+.4f}" for a, b in zip(means, means[1:])) + " |")
+    return "\n".join(rows)

@@ -21,10 +21,8 @@ from __future__ import annotations
 
 import sys
 import time
-import warnings
 
 import backtest_data as real
-import numpy as np
 
 BLENDS = ("theta", "theta+damped", "auto")
 SEEDS = (0, 1, 2)
@@ -40,32 +38,10 @@ def cases() -> dict:
 
 
 def main(argv=None) -> int:
-    import tsrnn
-
     every = cases()
     args = real.arguments(__doc__, every, argv)
-    rows = ["| case | series | windows x horizon | " + " | ".join(f"OWA, blend={b!r} (seeds {', '.join(map(str, SEEDS))})"
-                                                       for b in BLENDS) + " | theta+damped less theta | auto less "
-            "theta+damped |", "|---|---|---|" + "---|" * len(BLENDS) + "---|---|"]
     start = time.perf_counter()
-    for name in args.cases.split(","):
-        load, h, m, windows = every[name]
-        data = load()
-        scores = {}
-        for blend in BLENDS:
-            scores[blend] = []
-            for seed in SEEDS:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    result = tsrnn.backtest(["lstm"], data, horizon=h, n_windows=windows, season_length=m,
-                                            progress=False, random_state=seed, blend=blend)
-                scores[blend].append(float(result.metrics.set_index("model").loc["lstm", "owa"]))
-            print(name, blend, scores[blend], flush=True)
-        means = [np.mean(scores[b]) for b in BLENDS]
-        rows.append(f"| {name} | {data['unique_id'].nunique()} | {windows} x {h} | "
-                    + " | ".join(" / ".join(f"{v:.3f}" for v in scores[b]) for b in BLENDS)
-                    + f" | {means[1] - means[0]:+.4f} | {means[2] - means[1]:+.4f} |")
-    table = "\n".join(rows)
+    table = real.owa_table(every, args.cases.split(","), "blend", BLENDS, SEEDS)
     print(table)
     if args.markdown:
         real.write_table(args.markdown, "The blend's statistical half on other cuts of real data", "blend_kinds.py",

@@ -17,10 +17,8 @@ from __future__ import annotations
 
 import sys
 import time
-import warnings
 
 import backtest_data as real
-import numpy as np
 
 LIMITS = (None, 10)
 SEEDS = (0, 1, 2)
@@ -33,32 +31,10 @@ def cases() -> dict:
 
 
 def main(argv=None) -> int:
-    import tsrnn
-
     every = cases()
     args = real.arguments(__doc__, every, argv)
-    rows = ["| case | series | windows x horizon | "
-            + " | ".join(f"OWA, history_limit={v!r} (seeds {', '.join(map(str, SEEDS))})" for v in LIMITS)
-            + " | 10 less None |", "|---|---|---|" + "---|" * len(LIMITS) + "---|"]
     start = time.perf_counter()
-    for name in args.cases.split(","):
-        load, h, m, windows = every[name]
-        data = load()
-        scores = {}
-        for limit in LIMITS:
-            scores[limit] = []
-            for seed in SEEDS:
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    result = tsrnn.backtest(["lstm"], data, horizon=h, n_windows=windows, season_length=m,
-                                            progress=False, random_state=seed, history_limit=limit)
-                scores[limit].append(float(result.metrics.set_index("model").loc["lstm", "owa"]))
-            print(name, limit, scores[limit], flush=True)
-        means = [np.mean(scores[v]) for v in LIMITS]
-        rows.append(f"| {name} | {data['unique_id'].nunique()} | {windows} x {h} | "
-                    + " | ".join(" / ".join(f"{v:.3f}" for v in scores[limit]) for limit in LIMITS)
-                    + f" | {means[1] - means[0]:+.4f} |")
-    table = "\n".join(rows)
+    table = real.owa_table(every, args.cases.split(","), "history_limit", LIMITS, SEEDS)
     print(table)
     if args.markdown:
         real.write_table(args.markdown, "The history limit on other cuts of real data", "history_limit.py",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 import warnings
 from pathlib import Path
 
@@ -74,17 +75,21 @@ def write_table(path: str, title: str, script: str, about: str, table: str, seco
                           f"Total time {seconds:.0f} s on 2 cores.\n\n{table}\n")
 
 
-def owa_table(cases: dict, names: list, param: str, values: tuple, seeds: tuple) -> str:
-    """Rolling-origin backtests of the default LSTM Forecaster on the cases ``names`` (of ``cases``: name
-    -> (loader, horizon, season length, windows)) with ``param`` set to each of ``values``: a markdown
-    table of the OWA of every seed, and of each value's mean less the previous value's."""
+def compare(doc: str, cases: dict, param: str, values: tuple, seeds: tuple, title: str, script: str,
+            argv=None) -> int:
+    """The command line of a benchmark that backtests the default LSTM Forecaster with ``param`` set to
+    each of ``values`` on its ``cases`` (name -> (loader, horizon, season length, windows)): the OWA of
+    every seed, and each value's mean less the previous value's, printed and with ``--markdown`` written
+    as ``write_table`` does."""
     import tsrnn
 
+    args = arguments(doc, cases, argv)
+    start = time.perf_counter()
     runs = f"(seeds {', '.join(map(str, seeds))})"
     rows = ["| case | series | windows x horizon | " + " | ".join(f"OWA, {param}={v!r} {runs}" for v in values)
             + "".join(f" | {b} less {a}" for a, b in zip(values, values[1:])) + " |",
             "|---|---|---|" + "---|" * (2 * len(values) - 1)]
-    for name in names:
+    for name in args.cases.split(","):
         load, h, m, windows = cases[name]
         data = load()
         scores = []
@@ -101,4 +106,10 @@ def owa_table(cases: dict, names: list, param: str, values: tuple, seeds: tuple)
         rows.append(f"| {name} | {data['unique_id'].nunique()} | {windows} x {h} | "
                     + " | ".join(" / ".join(f"{v:.3f}" for v in s) for s in scores)
                     + "".join(f" | {b - a:+.4f}" for a, b in zip(means, means[1:])) + " |")
-    return "\n".join(rows)
+    table = "\n".join(rows)
+    print(table)
+    if args.markdown:
+        write_table(args.markdown, title, script, "Rolling-origin backtests of the default LSTM Forecaster, OWA "
+                    "against Naive2 on the same windows (lower is better; the differences are of the means over the "
+                    "seeds). See the script's docstring for the cases.", table, time.perf_counter() - start)
+    return 0

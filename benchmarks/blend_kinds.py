@@ -20,7 +20,6 @@ Usage: python benchmarks/blend_kinds.py [--cases macrodata,demo,m4-Yearly] [--ma
 from __future__ import annotations
 
 import sys
-import time
 
 import backtest_data as real
 
@@ -38,17 +37,8 @@ def cases() -> dict:
 
 
 def main(argv=None) -> int:
-    every = cases()
-    args = real.arguments(__doc__, every, argv)
-    start = time.perf_counter()
-    table = real.owa_table(every, args.cases.split(","), "blend", BLENDS, SEEDS)
-    print(table)
-    if args.markdown:
-        real.write_table(args.markdown, "The blend's statistical half on other cuts of real data", "blend_kinds.py",
-                         "Rolling-origin backtests of the default LSTM Forecaster, OWA against Naive2 on the same "
-                         "windows (lower is better; the differences are of the means over the seeds). See the script's "
-                         "docstring for the cases.", table, time.perf_counter() - start)
-    return 0
+    return real.compare(__doc__, cases(), "blend", BLENDS, SEEDS,
+                        "The blend's statistical half on other cuts of real data", "blend_kinds.py", argv)
 
 
 if __name__ == "__main__":

@@ -16,7 +16,6 @@ Usage: python benchmarks/history_limit.py [--cases m4-Weekly] [--markdown benchm
 from __future__ import annotations
 
 import sys
-import time
 
 import backtest_data as real
 
@@ -31,17 +30,8 @@ def cases() -> dict:
 
 
 def main(argv=None) -> int:
-    every = cases()
-    args = real.arguments(__doc__, every, argv)
-    start = time.perf_counter()
-    table = real.owa_table(every, args.cases.split(","), "history_limit", LIMITS, SEEDS)
-    print(table)
-    if args.markdown:
-        real.write_table(args.markdown, "The history limit on other cuts of real data", "history_limit.py",
-                         "Rolling-origin backtests of the default LSTM Forecaster, OWA against Naive2 on the same "
-                         "windows (lower is better; the difference is of the means over the seeds). See the "
-                         "script's docstring for the cases.", table, time.perf_counter() - start)
-    return 0
+    return real.compare(__doc__, cases(), "history_limit", LIMITS, SEEDS,
+                        "The history limit on other cuts of real data", "history_limit.py", argv)
 
 
 if __name__ == "__main__":

@@ -117,6 +117,33 @@ def test_wide_frame_gives_wide_frame():
     assert f["b"].mean() > 2 * f["a"].mean()               # per-series scaling keeps levels apart
 
 
+def test_a_pivoted_frame_is_wide_and_integer_ids_come_back_as_integers():
+    """``df.pivot(index="ds", ...)`` names its index "ds": still a wide frame, not a long one lacking
+    columns, and its series that start later (leading NaN) are their values from their start: the same
+    forecasts as from the long frame. A series ending before the last row is an error naming it. Integer
+    ids come back as integers, so the forecasts merge onto the caller's frame."""
+    parts = [monthly(66, seed=0, start="2015-07"), monthly(70, seed=1, start="2015-03"), monthly(72, seed=2)]
+    long = pd.concat([pd.DataFrame({"unique_id": f"s{k}", "ds": s.index, "y": s.to_numpy()})   # all end 2020-12
+                      for k, s in enumerate(parts)], ignore_index=True)
+    wide = long.pivot(index="ds", columns="unique_id", values="y")
+    assert wide.index.name == "ds" and wide.s0.isna().sum() == 6 and wide.s2.notna().all()
+    before = wide.copy()
+    f = Forecaster(**FAST, season_length=12, horizon=3).fit(wide).predict(3)
+    pd.testing.assert_frame_equal(wide, before)
+    assert list(f.columns) == ["s0", "s1", "s2"] and len(f) == 3
+    g = Forecaster(**FAST, season_length=12, horizon=3).fit(long).predict(3)
+    np.testing.assert_allclose(f.to_numpy().T.ravel(), g.yhat.to_numpy())
+    with pytest.raises(ValueError, match=r"series 's1' ends 2 row\(s\) before the wide frame's last row"):
+        Forecaster(**FAST).fit(wide.assign(s1=wide.s1.where(wide.index < wide.index[-2])))
+    with pytest.raises(ValueError, match=r"series 's1' has no values"):
+        Forecaster(**FAST).fit(wide.assign(s1=np.nan))
+    numbered = long.assign(unique_id=lambda d: d.unique_id.str[1:].astype(np.int64))
+    f = Forecaster(**FAST, season_length=12, horizon=3).fit(numbered).predict(3, level=[80])
+    assert f.unique_id.dtype == np.int64 and sorted(set(f.unique_id)) == [0, 1, 2]
+    last = numbered.groupby("unique_id", as_index=False).ds.max()
+    assert len(last.merge(f, on="unique_id")) == 9
+
+
 def test_predict_on_new_unseen_series():
     model = Forecaster(**FAST, season_length=12, horizon=6).fit(long_frame())
     new = long_frame(n_series=2).assign(unique_id=lambda d: d.unique_id.map({"s0": "new0", "s1": "new1"}))

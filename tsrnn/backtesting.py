@@ -42,7 +42,7 @@ from .baselines import BASELINES
 from .covariates import check_names
 from .preprocessing import naive2_forecasts
 from ._validation import check_positive_int
-from .data import Panel, row_stamps, series_stamps, to_panel
+from .data import Panel, id_values, row_stamps, series_stamps, to_panel
 from .intervals import check_levels
 from .kernels.spec import SPECS
 
@@ -223,7 +223,7 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     skipped = []
     for w in range(n_windows):
         short = np.flatnonzero(lengths - (span - step * w) < min_train)
-        skipped.append(pd.DataFrame({"unique_id": panel.ids[short], "window": w + 1, "n_obs": lengths[short]}))
+        skipped.append(pd.DataFrame({"unique_id": id_values(panel.ids[short]), "window": w + 1, "n_obs": lengths[short]}))
     bar = Progress(len(named) * n_windows, progress, desc="backtest")
     plan = (horizon, step, m, span, min_train, id_col, time_col, target_col, levels)
     try:
@@ -411,12 +411,12 @@ class _Window:
         f = self.forecast_values(fc, name)
         y, h = self.actual, self.horizon
         t = self.train
-        frame = pd.DataFrame({"unique_id": np.repeat(t.ids, h), "ds": self.ds,
+        frame = pd.DataFrame({"unique_id": np.repeat(id_values(t.ids), h), "ds": self.ds,
                               "cutoff": _repeat(self.cutoff, h), "y": y.ravel(), "yhat": f.ravel(), "model": name})
         naive2 = naive2_forecasts(t.data, t.offsets, h, self.m)
         scale = metrics.mase_scales(t.data, t.offsets, self.m)
         mae = metrics.mae_rows(y, f)
-        scores = pd.DataFrame({"model": name, "unique_id": t.ids, "cutoff": self.cutoff, "mae": mae,
+        scores = pd.DataFrame({"model": name, "unique_id": id_values(t.ids), "cutoff": self.cutoff, "mae": mae,
                                "rmse": metrics.rmse_rows(y, f), "smape": metrics.smape_rows(y, f),
                                "mase": metrics.scaled_error(mae, scale), "mape": metrics.mape_rows(y, f),
                                "smape_naive2": metrics.smape_rows(y, naive2),

@@ -10,7 +10,9 @@ Accepted inputs (``to_panel``):
 * a long ``pd.DataFrame`` with columns ``unique_id, ds, y`` (names configurable), ``ds`` datetime or
   integer; rows may come in any order (the order is fixed by one vectorised sort; the caller's frame is
   not touched);
-* a wide ``pd.DataFrame``: one column per series, the index is the time axis.
+* a wide ``pd.DataFrame``: one column per series, the index is the time axis (its name does not matter:
+  ``df.pivot(index="ds", columns="unique_id", values="y")`` is one). A series may start after the
+  index's first row (leading NaN: it had not begun); they all end at its last row.
 
 A long frame may carry covariate columns, read only when named (``columns=``): numeric ones as float64,
 boolean ones as 0/1, anything else (strings, objects, ``category``) as categories (integer codes into the
@@ -431,9 +433,11 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
     if isinstance(y, pd.DataFrame):
         if y.empty or len(y.columns) == 0:
             raise ValueError("the DataFrame is empty")
-        y = levels_as_columns(y, id_col, time_col)
-        if id_col in y.columns or time_col in y.columns or target_col in y.columns:
-            return _long_panel(y, id_col, time_col, target_col, freq, fill, columns, static)
+        # long: any of the three columns, or the ids as an index level (``set_index([id_col, time_col])``);
+        # an index that is only the time axis (``df.pivot(index="ds", columns="unique_id")``) is wide
+        if id_col in y.columns or time_col in y.columns or target_col in y.columns or id_col in y.index.names:
+            return _long_panel(levels_as_columns(y, id_col, time_col), id_col, time_col, target_col, freq, fill,
+                               columns, static)
         if columns:
             raise ValueError(f"covariates {columns} need a long DataFrame ({id_col!r}, {time_col!r}, {target_col!r} "
                              "and the covariate columns); this one has none of those columns")
@@ -466,16 +470,30 @@ def _wide_panel(df: pd.DataFrame, freq, fill) -> Panel:
     if df.columns.has_duplicates:
         raise ValueError(f"the wide DataFrame has duplicate column names: "
                          f"{list(df.columns[df.columns.duplicated()].unique()[:_LISTED])}")
-    raw = [_numeric(col, df[col].to_numpy()) for col in df.columns]
+    raw = [_started(col, _numeric(col, df[col].to_numpy()), fill) for col in df.columns]
     made = _made_up(np.concatenate(raw), fill)
     columns = [_fill(col, values, fill) for col, values in zip(df.columns, raw)]
-    n = len(df)
     last = _last_of(df.index, kind)
     ids = np.empty(len(columns), dtype=object)
     ids[:] = list(df.columns)
     last = last.repeat(len(columns)) if isinstance(last, pd.Index) else np.repeat(last, len(columns))
-    return Panel(ids, last, step, "wide", kind, None, np.concatenate(columns),
-                 np.arange(len(columns) + 1, dtype=np.int64) * n, filled=made)
+    offsets = np.zeros(len(columns) + 1, dtype=np.int64)
+    np.cumsum([len(c) for c in columns], out=offsets[1:])
+    return Panel(ids, last, step, "wide", kind, None, np.concatenate(columns), offsets, filled=made)
+
+
+def _started(name, values: np.ndarray, fill) -> np.ndarray:
+    """A wide frame's column from its first value on: its leading NaN are rows before the series began
+    (a frame made by ``pivot`` from series of different starts), not missing values. The series of a wide
+    frame share the index's last row as their end, so trailing NaN are an error unless ``fill`` fills them."""
+    present = np.flatnonzero(~np.isnan(values))
+    if not len(present):
+        raise SeriesError(name, "has no values (every row of its column is NaN)")
+    if fill is None and present[-1] < len(values) - 1:
+        raise SeriesError(name, f"ends {len(values) - 1 - present[-1]} row(s) before the wide frame's last row "
+                          "(trailing NaN): the series of a wide frame end together; pass a long frame for "
+                          "series that end at different times, or fill= to fill them")
+    return values[present[0]:]
 
 
 # ------------------------------------------------------------------------------------------------------
@@ -1104,12 +1122,23 @@ def to_output(panel: Axis, forecasts: np.ndarray, extra: dict | None = None, val
             for col, vals in extra.items():
                 frame[col] = np.asarray(vals)[0]
             return frame
-    rows = {"unique_id": np.repeat(panel.ids, h),
+    rows = {"unique_id": np.repeat(id_values(panel.ids), h),
             "ds": series_stamps(panel, steps, np.repeat(np.arange(n), h)),
             value_name: forecasts.ravel()}
     for col, vals in extra.items():
         rows[col] = np.asarray(vals, dtype=np.float64).ravel()
     return to_polars(pd.DataFrame(rows)) if panel.kind == "polars" else pd.DataFrame(rows)
+
+
+def id_values(ids: np.ndarray) -> np.ndarray:
+    """The series ids (an object array) as an output column takes them: integer ids as integers, time
+    stamps as datetimes, so that forecasts merge back onto the caller's frame on the same dtype; ids of
+    mixed kinds stay objects.
+
+    >>> id_values(np.array([3, 7], dtype=object)).dtype
+    dtype('int64')
+    """
+    return pd.Series(ids, dtype=object).infer_objects().to_numpy()
 
 
 def _as_index(stamps, step=None):

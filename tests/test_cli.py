@@ -1,5 +1,6 @@
 """The tsrnn command line, run as a subprocess like a user would."""
 import hashlib
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -11,9 +12,9 @@ import pytest
 from tsrnn.persistence import atomic_write
 
 
-def run(*args, cwd=None):
+def run(*args, cwd=None, env=None):
     return subprocess.run([sys.executable, "-m", "tsrnn", *map(str, args)], capture_output=True, text=True,
-                          timeout=600, cwd=cwd)
+                          timeout=600, cwd=cwd, env=env)
 
 
 @pytest.fixture()
@@ -33,7 +34,7 @@ def digest(path):
 
 def test_help_reads_well():
     res = run("--help")
-    assert res.returncode == 0 and "backtest" in res.stdout and "forecast" in res.stdout
+    assert res.returncode == 0 and all(c in res.stdout for c in ("backtest", "forecast", "warmup"))
     res = run("backtest", "--help")
     assert res.returncode == 0 and "--season-length" in res.stdout and "--windows" in res.stdout
 
@@ -233,3 +234,34 @@ def test_ctrl_c_exits_130_and_leaves_no_output(tmp_path):
     assert proc.returncode == 130, err[-2000:]
     assert err.rstrip().endswith("tsrnn: interrupted")
     assert list(tmp_path.iterdir()) == []                       # no output, no temporary file
+
+
+# A fresh process after ``tsrnn warmup``: the tsrnn kernels numba compiled instead of loading from the cache.
+_COMPILED_AFTER_WARMUP = """
+import gc, tsrnn
+from numba.core.registry import CPUDispatcher
+from tsrnn import Forecaster, backtest
+from tsrnn.datasets import load_m4
+d = load_m4("Quarterly", sample="demo").train
+Forecaster(cell="gru", horizon=8, season_length=4, max_epochs=2, progress=False).fit(d).predict(8, level=[80, 95])
+backtest(d, horizon=4, windows=1, season_length=4, progress=False, models={"naive2": tsrnn.Naive2(season_length=4),
+         "theta": tsrnn.Theta(season_length=4), "gru": Forecaster(cell="gru", max_epochs=1, progress=False)})
+print(sorted(f"{f.__module__}.{f.__name__}" for f in gc.get_objects() if isinstance(f, CPUDispatcher)
+             and f.__module__.startswith("tsrnn") and sum(f.stats.cache_misses.values())))
+"""
+
+
+def test_warmup_caches_what_a_later_fit_forecast_and_backtest_run(tmp_path):
+    """After ``tsrnn warmup --cells gru`` (into an empty cache of its own), a new process fits a GRU on
+    other data, forecasts with intervals and backtests it beside Naive2 and Theta without compiling
+    a single tsrnn kernel: numba loads every one from the cache."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path / "numba")}
+    res = run("warmup", "--cells", "gru", env=env)
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("tsrnn warmup: gru ") and f"cached in {tmp_path / 'numba'}" in res.stdout
+    later = subprocess.run([sys.executable, "-c", _COMPILED_AFTER_WARMUP], capture_output=True, text=True,
+                           timeout=600, env=env)
+    assert later.returncode == 0, later.stderr
+    assert later.stdout.strip() == "[]"
+    res = run("warmup", "--cells", "gru,lstmm", env=env)
+    assert res.returncode == 2 and "cells must be among ['gru', 'lstm', 'rnn'], got ['gru', 'lstmm']" in res.stderr

@@ -31,7 +31,7 @@ _LAZY = {
     "SGD": "tsrnn.optim",
 }
 
-_SUBMODULES = ("cluster", "datasets", "plot")   # loaded on first use (cluster: the dask extra, plot: matplotlib)
+_SUBMODULES = ("cluster", "datasets", "plot", "warmup")   # loaded on first use (cluster: the dask extra, plot: matplotlib)
 
 __all__ = ["__version__", *_LAZY]
 

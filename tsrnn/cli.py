@@ -4,6 +4,7 @@
     tsrnn forecast data.csv --horizon 12 --model lstm --output forecast.csv --level 80 95
     tsrnn backtest data/bikesharing.csv -H 24 -m 24 --models lstm,arimax,snaive --future-covariates tmin,tmax,pn --calendar
     tsrnn forecast history.csv -H 24 -m 24 --future-covariates price --future future.csv -o forecast.csv
+    tsrnn warmup                      # compile and cache the kernels now (an image's build step)
 
 Exit status: 0 on success, 2 on bad usage or bad data (one line on stderr, no traceback), 1 on an
 unexpected internal error. Input files are only read; output files are written atomically (a temporary
@@ -86,6 +87,13 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--level", type=float, nargs="+", help="prediction interval levels, e.g. 80 95")
     f.add_argument("--future", metavar="FILE", help="CSV or Parquet of the future covariates' values after each "
                    "series' end (unique_id, ds and the --future-covariates columns)")
+    w = sub.add_parser("warmup", help="compile the kernels into numba's cache now, so that later fits start at once",
+                       description="Fit small models on made-up data so that every kernel a fit and a forecast "
+                       "use is compiled and cached (about 19 s for the LSTM, a few more for each other cell). "
+                       "Run it where compiling costs nothing: an image's build step, a server's start-up, "
+                       "before a Dask cluster's workers start.")
+    w.add_argument("--cells", default=",".join(("lstm", "gru", "rnn")), metavar="A,B",
+                   help="the cells to compile for (default lstm,gru,rnn)")
     return p
 
 
@@ -268,6 +276,16 @@ def _run_forecast(args) -> None:
               "see the model's fallbacks_", file=sys.stderr)
 
 
+def _run_warmup(args) -> None:
+    from .warmup import warmup
+
+    try:
+        report = warmup(cells=[c.strip() for c in args.cells.split(",") if c.strip()])
+    except RuntimeError as exc:                    # caching off: nothing would outlive this process
+        raise UserError(str(exc)) from None
+    print(report)
+
+
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
     for name in ("horizon", "season_length", "windows", "step"):
@@ -276,7 +294,7 @@ def main(argv=None) -> int:
             print(f"tsrnn: error: --{name.replace('_', '-')} must be >= 1, got {value}", file=sys.stderr)
             return 2
     try:
-        (_run_backtest if args.command == "backtest" else _run_forecast)(args)
+        {"backtest": _run_backtest, "forecast": _run_forecast, "warmup": _run_warmup}[args.command](args)
     except (UserError, ValueError) as exc:
         print(f"tsrnn: error: {exc}", file=sys.stderr)
         return 2

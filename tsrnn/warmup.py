@@ -13,7 +13,8 @@ a future covariate and calendar features, intervals, quantiles, a recursive fore
 new series; then the seasonal adjustment of the Naive2 and Theta baselines (backtests). 27 s in all on
 a cold cache, 1.2 s on a warm one. numba keys its cache on the CPU, numba's version and the sources: warm up on the machine
 type that will run the fits, after installing the version that will. Caching off (no writable
-directory, see ``_config.py``) makes a warm-up last only as long as its own process: an error.
+directory, see ``_config.py``) makes a warm-up last only as long as its own process: an error. The
+CPU kernels only: the CUDA kernels (``device="cuda"``) are compiled by each process that uses them.
 """
 from __future__ import annotations
 

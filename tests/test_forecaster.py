@@ -511,6 +511,13 @@ def test_load_refuses_truncated_swapped_and_nested_files(tmp_path):
     (tmp_path / "a" / "weights.npz").write_bytes(b"")
     with pytest.raises(ValueError, match="corrupt or incomplete"):
         Forecaster.load(tmp_path / "a")
+    (tmp_path / "a" / "weights.npz").write_bytes(b"garbage" + weights[7:])       # its start overwritten
+    with pytest.raises(ValueError, match="weights.npz is not a NumPy .npz archive") as err:
+        Forecaster.load(tmp_path / "a")
+    assert "pickle" not in str(err.value)           # numpy's own message would suggest unpickling it
+    (tmp_path / "a" / "weights.npz").unlink()
+    with pytest.raises(ValueError, match="weights.npz is missing"):
+        Forecaster.load(tmp_path / "a")
     (tmp_path / "a" / "weights.npz").write_bytes((tmp_path / "b" / "weights.npz").read_bytes())   # another model's
     with pytest.raises(ValueError, match="is not the one model.json describes"):
         Forecaster.load(tmp_path / "a")

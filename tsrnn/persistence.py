@@ -24,6 +24,7 @@ import json
 import os
 import shutil
 import tempfile
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -257,7 +258,13 @@ def _load_checked(cls, path, meta):
     _require(isinstance(network, dict) and set(network) == _NETWORK,
              f"'network' must have exactly the keys {sorted(_NETWORK)}")
     listed = meta["arrays"]
-    with np.load(path / "weights.npz", allow_pickle=False) as npz:
+    weights = path / "weights.npz"
+    _require(weights.is_file(), "weights.npz is missing")
+    # numpy reads a file that is not a zip archive as a pickle, and its refusal suggests unpickling it
+    with open(weights, "rb") as head:
+        archive = head.read(4) == b"PK\x03\x04" and zipfile.is_zipfile(weights)   # its start, its directory
+    _require(archive, "weights.npz is not a NumPy .npz archive (overwritten or truncated)")
+    with np.load(weights, allow_pickle=False) as npz:
         _require(set(npz.files) == set(listed), "weights.npz and model.json list different arrays: "
                                                 "they do not belong together")
         arrays = {k: npz[k] for k in npz.files}

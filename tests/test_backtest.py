@@ -84,6 +84,28 @@ def test_refit_false_fits_once_and_forecasts_from_longer_history():
     assert not hasattr(model, "networks_")               # the caller's model is never fitted in place
 
 
+def test_refit_every_n_windows_fits_on_every_nth_and_forecasts_the_others_from_that_fit():
+    """refit=2 over 4 windows: windows 1 and 3 are fresh fits (as refit=True's), window 2 is window 1's
+    fit forecasting from the longer history (as refit=False's), window 4 is window 3's fit doing so (as
+    refit=False over the last 2 windows). ``True``/``False`` are 1/0; anything else is an error."""
+    df = panel()
+    model = Forecaster(hidden_size=8, max_epochs=2, progress=False, random_state=0, n_threads=1)
+    kw = dict(horizon=3, progress=False)
+    by = {refit: tsrnn.backtest(model, df, n_windows=4, refit=refit, **kw).forecasts for refit in (2, True, False)}
+    last_two = tsrnn.backtest(model, df, n_windows=2, refit=False, **kw).forecasts
+
+    def window(frame, w, first=1):
+        rank = frame.groupby("unique_id").cutoff.rank(method="dense").astype(int)   # each series' windows
+        return frame[rank == w - first + 1].yhat.to_numpy()
+
+    for w, (expected, first) in {1: (by[True], 1), 2: (by[False], 1), 3: (by[True], 1), 4: (last_two, 3)}.items():
+        np.testing.assert_array_equal(window(by[2], w), window(expected, w, first))
+    assert not np.array_equal(window(by[2], 4), window(by[False], 4))     # a fit of its own, not window 1's
+    for bad in (0, -1, 1.5, "2"):
+        with pytest.raises(ValueError, match="refit must be True, False or a positive int"):
+            tsrnn.backtest(["naive"], df, refit=bad, **kw)
+
+
 def test_named_models_and_pipeline_steps():
     df = panel()
     res = df.pipe(tsrnn.backtest, models=["naive", "theta"], horizon=3, progress=False)

@@ -63,6 +63,16 @@ def test_backtest_without_output_writes_nothing(csv, tmp_path):
     assert res.returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["sales.csv"]
 
 
+def test_backtest_refit_every_n_windows(csv, tmp_path):
+    res = run("backtest", csv, "-H", 3, "--models", "gru", "--windows", 3, "--refit-every", 2, "--max-epochs", 2,
+              "--no-progress", "-o", tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    assert pd.read_csv(tmp_path / "out" / "forecasts.csv").groupby("unique_id").cutoff.nunique().eq(3).all()
+    for bad in (("--refit-every", 0), ("--refit-every", 2, "--no-refit")):
+        res = run("backtest", csv, "-H", 3, "--models", "naive", *bad)
+        assert res.returncode == 2 and "refit" in res.stderr
+
+
 def test_forecast_with_levels_and_wide_input(csv, tmp_path):
     target = tmp_path / "fc.csv"
     res = run("forecast", csv, "--horizon", 4, "--model", "gru", "--level", 80, 95, "--output", target, "--no-progress")

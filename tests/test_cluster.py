@@ -89,6 +89,9 @@ def test_backtest_metrics_are_identical_locally_and_at_one_and_two_workers(clien
         pd.testing.assert_frame_equal(result.forecasts, local.forecasts)
     no_refit = cluster.backtest(models, frame, client=client, refit=False, **kw)
     pd.testing.assert_frame_equal(no_refit.metrics, tsrnn.backtest(models, frame, refit=False, **kw).metrics)
+    kw3 = dict(kw, n_windows=3)                    # refit=2: one task per model for windows 1-2, one for 3
+    every_2 = cluster.backtest(["gru"], frame, client=client, refit=2, **kw3)
+    pd.testing.assert_frame_equal(every_2.forecasts, tsrnn.backtest(["gru"], frame, refit=2, **kw3).forecasts)
 
 
 def test_a_killed_worker_is_replaced_and_the_fit_completes_with_the_same_result(client, frame):

@@ -6,7 +6,8 @@ For every series of length n, window w = 0..n_windows-1 has the cutoff
 
 the model is fitted on the points before the cutoff (``refit=True``: a fresh copy per window;
 ``refit=False``: fitted once on the first window, then asked to forecast the later windows from their
-longer history without retraining) and forecasts the next ``horizon`` points, which are compared with
+longer history without retraining; ``refit=n``: fitted afresh on windows 1, n + 1, 2n + 1, ..., each fit
+forecasting its own window and the n - 1 after it from their longer histories) and forecasts the next ``horizon`` points, which are compared with
 the actual values. Nothing at or after a cutoff is ever seen by the model for that window.
 
 A series too short for a window (fewer than ``max(2, season_length + 1)`` points before its cutoff) is
@@ -151,7 +152,7 @@ def _resolve_models(model, horizon, season_length, **neural_kwargs) -> dict:
 
 
 def backtest(model=None, data=None, horizon: int | None = None, n_windows: int = 3, step: int | None = None,
-             refit: bool = True, season_length: int | None = None, *, models=None, id_col: str = "unique_id",
+             refit: bool | int = True, season_length: int | None = None, *, models=None, id_col: str = "unique_id",
              time_col: str = "ds", target_col: str = "y", freq=None, fill: str | None = None, progress: bool = True,
              executor=None, level=None, **neural_kwargs) -> BacktestResult:
     """Rolling-origin evaluation of one or several models on identical windows.
@@ -160,7 +161,10 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
         (``models=`` is an alias). Named neural models get ``neural_kwargs`` (e.g. ``random_state``).
     data : Series, 1-D array, long or wide DataFrame (as for ``Forecaster.fit``).
     horizon : steps per forecast; n_windows : number of cutoffs; step : distance between cutoffs.
-    refit : refit every window (default) or fit once and forecast later windows from longer histories.
+    refit : True (default): fit afresh on every window; False: fit once, on the first window, and forecast
+        the later windows from their longer histories; an int n: fit afresh on every n-th window (the
+        1st, the (n + 1)-th, ...), each fit also forecasting the n - 1 windows after its own (mlforecast's
+        and Darts' convention: a retrain schedule between the two, at 1/n of the training cost).
     season_length : period m, for MASE, Naive2 and the named models (default 1).
     freq : pandas frequency of datetime stamps when it cannot be inferred.
     fill : None, "ffill", "interpolate" or "zero": missing values and missing time stamps are filled
@@ -204,6 +208,7 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     step = check_positive_int("step", horizon if step is None else step)
     m = check_positive_int("season_length", 1 if season_length is None else season_length)
     levels = tuple(check_levels(level))
+    every = refit_every(refit)
 
     named = _resolve_models(model, horizon, m, **neural_kwargs)
     if levels:
@@ -228,9 +233,9 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     plan = (horizon, step, m, span, min_train, id_col, time_col, target_col, levels)
     try:
         if executor is None:
-            done = _run(panel, named, range(n_windows), refit, plan, lambda k, name, w: bar.update(k, model=name, window=w))
+            done = _run(panel, named, range(n_windows), every, plan, lambda k, name, w: bar.update(k, model=name, window=w))
         else:
-            done = _run_on(executor, panel, named, n_windows, refit, plan, bar)
+            done = _run_on(executor, panel, named, n_windows, every, plan, bar)
     finally:
         bar.close()
     results = [done[(w, name)] for w in range(n_windows) for name in named]
@@ -241,12 +246,28 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
                           pd.concat(skipped, ignore_index=True), pd.concat(fallbacks, ignore_index=True))
 
 
-def _run(panel: Panel, named: dict, windows, refit: bool, plan: tuple, on_done=None) -> dict:
-    """Fit, forecast and score the models ``named`` on the windows ``windows`` (0-based; with ``refit``
-    False each model is fitted on the first of them): {(window, name): (forecasts, scores, fallbacks)}."""
+def refit_every(refit) -> int:
+    """``backtest``'s ``refit`` as the windows between fits: True 1, False 0 (the first window only), an
+    int n >= 1 itself.
+
+    >>> refit_every(True), refit_every(False), refit_every(3)
+    (1, 0, 3)
+    """
+    if isinstance(refit, (bool, np.bool_)):
+        return int(refit)
+    if isinstance(refit, (int, np.integer)) and refit >= 1:
+        return int(refit)
+    raise ValueError(f"refit must be True, False or a positive int (fit afresh on every n-th window), got {refit!r}")
+
+
+def _run(panel: Panel, named: dict, windows, every: int, plan: tuple, on_done=None) -> dict:
+    """Fit, forecast and score the models ``named`` on the windows ``windows`` (0-based): each model is
+    fitted afresh on the first of them and on every window w with ``w % every == 0`` (``every`` 0: on
+    the first only), and forecasts the others from their longer histories with its latest fit:
+    {(window, name): (forecasts, scores, fallbacks)}."""
     horizon, step, m, span, min_train, id_col, time_col, target_col, levels = plan
     lengths = panel.lengths
-    out, fitted_once = {}, {}                           # refit=False: each model fitted on its first window
+    out, latest = {}, {}                                # each model's latest fit
     for w in windows:
         offset = span - step * w                        # points after the cutoff, counting the test window
         window = _Window(panel, np.flatnonzero(lengths - offset >= min_train), offset, horizon, m)
@@ -254,12 +275,12 @@ def _run(panel: Panel, named: dict, windows, refit: bool, plan: tuple, on_done=N
             future = window.future_for(estimator, id_col, time_col)
             if levels:
                 future["level"] = list(levels)
-            if refit or name not in fitted_once:
+            if name not in latest or (every and w % every == 0):
                 fitted = _fresh(estimator).fit(window.train_for(estimator, id_col, time_col, target_col))
-                fitted_once[name] = fitted
+                latest[name] = fitted
                 fc = fitted.predict(horizon, **future)
             else:
-                fitted = fitted_once[name]
+                fitted = latest[name]
                 fc = fitted.predict(horizon, y=window.train_for(estimator, id_col, time_col, target_col), **future)
             frame, window_scores = window.collect(fc, name, levels)
             out[(w, name)] = (frame, window_scores.assign(window=w + 1), _fallbacks(fitted, name, w + 1))
@@ -268,9 +289,9 @@ def _run(panel: Panel, named: dict, windows, refit: bool, plan: tuple, on_done=N
     return out
 
 
-def _run_on(client, panel: Panel, named: dict, n_windows: int, refit: bool, plan: tuple, bar) -> dict:
-    """``_run`` as Dask tasks, the data scattered once: one task per (window, model) (per model without
-    refit) for global models; per-series models (the baselines) also per block of series, so that
+def _run_on(client, panel: Panel, named: dict, n_windows: int, every: int, plan: tuple, bar) -> dict:
+    """``_run`` as Dask tasks, the data scattered once: one task per (fit, model), a fit and the windows it
+    forecasts (every window with ``every`` 1, all of them with 0), for global models; per-series models (the baselines) also per block of series, so that
     their many small fits spread over the workers. Models with ``n_threads=None`` get the client's
     core count, so that a task computes what the local run computes on any worker."""
     import os
@@ -288,13 +309,14 @@ def _run_on(client, panel: Panel, named: dict, n_windows: int, refit: bool, plan
         if hasattr(est, "get_params") and "n_threads" in est.get_params() and est.get_params()["n_threads"] is None:
             est = _fresh(est).set_params(n_threads=os.cpu_count() or 1)
         pinned[name] = est
-    windows = [[w] for w in range(n_windows)] if refit else [list(range(n_windows))]
+    starts = range(0, n_windows, every or n_windows)    # the windows a fit starts on
+    windows = [list(range(a, min(a + (every or n_windows), n_windows))) for a in starts]
     jobs = []                                           # (name, windows, block or None, data)
     for name, est in pinned.items():
         for ws in windows:
             parts = list(enumerate(blocks)) if isinstance(est, _Baseline) and len(blocks) > 1 else [(None, shared)]
             jobs += [(name, ws, k, data) for k, data in parts]
-    futures = {client.submit(_run, data, {name: pinned[name]}, ws, refit, plan, pure=False): (name, ws, k)
+    futures = {client.submit(_run, data, {name: pinned[name]}, ws, every, plan, pure=False): (name, ws, k)
                for name, ws, k, data in jobs}
     pieces: dict = {}
     for done, future in enumerate(as_completed(futures), 1):

@@ -74,7 +74,10 @@ def _parser() -> argparse.ArgumentParser:
                         f"(default {DEFAULT_MODELS})")
     b.add_argument("--windows", type=int, default=1, help="number of backtest windows (default 1)")
     b.add_argument("--step", type=int, help="distance between windows (default: horizon)")
-    b.add_argument("--no-refit", action="store_true", help="fit once, forecast later windows without refitting")
+    refit = b.add_mutually_exclusive_group()
+    refit.add_argument("--no-refit", action="store_true", help="fit once, forecast later windows without refitting")
+    refit.add_argument("--refit-every", type=int, metavar="N", help="fit afresh on every N-th window only, each fit "
+                       "also forecasting the N - 1 windows after its own (default 1: every window)")
     b.add_argument("--level", type=float, nargs="+", help="also score prediction intervals at these levels, e.g. "
                    "80 95: coverage, MSIS and the scaled pinball loss per model, fans in backtest.png")
     b.add_argument("--output", "-o", help="directory for forecasts.csv, metrics.csv and backtest.png")
@@ -196,7 +199,8 @@ def _run_backtest(args) -> None:
             raise UserError(f"--output {out_dir} exists and is not a directory")
         _guard_output(args.data, [out_dir / "forecasts.csv", out_dir / "metrics.csv"])
     data = read_table(args.data, args.wide, args.time_col)
-    options = dict(horizon=args.horizon, n_windows=args.windows, step=args.step, refit=not args.no_refit,
+    options = dict(horizon=args.horizon, n_windows=args.windows, step=args.step,
+                   refit=False if args.no_refit else args.refit_every or True,
                    season_length=args.season_length, id_col=args.id_col, time_col=args.time_col,
                    target_col=args.target_col, freq=args.freq, fill=args.fill, progress=not args.no_progress,
                    level=args.level,
@@ -288,7 +292,7 @@ def _run_warmup(args) -> None:
 
 def main(argv=None) -> int:
     args = _parser().parse_args(argv)
-    for name in ("horizon", "season_length", "windows", "step"):
+    for name in ("horizon", "season_length", "windows", "step", "refit_every"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
             print(f"tsrnn: error: --{name.replace('_', '-')} must be >= 1, got {value}", file=sys.stderr)

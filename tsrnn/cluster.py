@@ -508,10 +508,10 @@ def _fit_predict(model, frame: pd.DataFrame, h: int, level, future=None):
 
 # ------------------------------------------------------------------------------------------------------
 def backtest(model=None, data=None, horizon: int | None = None, n_windows: int = 3, step: int | None = None,
-             refit: bool = True, season_length: int | None = None, *, client=None, scheduler: str | None = None,
+             refit: bool | int = True, season_length: int | None = None, *, client=None, scheduler: str | None = None,
              workers: int | None = None, **kwargs):
     """``tsrnn.backtest`` on a Dask cluster: the data scattered once, one task per (window, model)
-    (``refit=False``: per model). Same arguments and result as ``tsrnn.backtest``, identical metrics.
+    (``refit=False``: per model; ``refit=n``: per model and fit, a fit and the windows it forecasts). Same arguments and result as ``tsrnn.backtest``, identical metrics.
 
     Example
     -------

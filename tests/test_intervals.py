@@ -7,7 +7,8 @@ import pandas as pd
 import pytest
 
 from tsrnn import Forecaster
-from tsrnn.intervals import PHASE_SEASONS, RECENT, SPAN, ErrorScale, check_levels, recent_spans, window_stats
+from tsrnn.intervals import (FOLDS, PHASE_SEASONS, RECENT, SPAN, ErrorScale, check_levels, conformal_halfwidth,
+                             cross_folds, recent_spans, window_stats)
 from tsrnn.store import Layout, SeriesStore
 from tsrnn.training import gather_samples
 
@@ -162,11 +163,37 @@ def test_the_scale_model_finds_the_feature_the_errors_follow(driver, feature):
     others = np.delete(scale.slopes, [feature, 2])       # (the log spread shares the driver's spread)
     assert np.abs(others).max() < 0.2                    # the rest: noise here
     assert scores.shape == errors.shape and (scores >= 0).all()
-    # the scores are errors over units fitted on the *other* half of the series: they differ from the
-    # in-sample ones, and each half's units come from a model that never saw it
+    # the scores are errors over units fitted on the *other* folds' series: they differ from the
+    # in-sample ones, and each fold's units come from a model that never saw it
     in_sample = errors / unit(scale, args)
     assert not np.allclose(scores, in_sample)
     assert 0.7 < np.median(scores) / np.median(in_sample) < 1.4
+
+
+def test_each_folds_scores_come_from_a_scale_fitted_without_it():
+    """Scaling one fold's errors scales its own scores by exactly that factor (their units come from the
+    other folds' fit, which never saw them), while every other fold's scores move (that fold is part of
+    their fits)."""
+    args = heteroscedastic(n_series=200)
+    errors, series = args[0], args[7]
+    fold = cross_folds(series)
+    assert len(np.unique(fold)) == FOLDS
+    _, scores = ErrorScale.fit(*args)
+    changed = errors * np.where(fold == 3, 5.0, 1.0)[:, None]
+    _, moved = ErrorScale.fit(changed, *args[1:])
+    np.testing.assert_allclose(moved[fold == 3], 5 * scores[fold == 3], rtol=1e-9)
+    assert not np.allclose(moved[fold != 3], scores[fold != 3])       # the other folds' fits saw it
+
+
+def test_one_extreme_score_does_not_widen_its_steps_intervals():
+    """The step factor is the step's median score: a window whose unit was misjudged by a factor of
+    a thousand leaves its step's half-width where the others' are (the mean would multiply it)."""
+    rng = np.random.default_rng(0)
+    scores = np.abs(rng.normal(size=(1200, 3)))
+    calm = conformal_halfwidth(scores, 95, 3, 3)
+    scores[17, 0] = 3000.0
+    wild = conformal_halfwidth(scores, 95, 3, 3)
+    np.testing.assert_allclose(wild, calm, rtol=0.02)
 
 
 def test_a_handful_of_series_keeps_intervals_proportional_to_the_spread():

@@ -41,7 +41,7 @@ from ._validation import check_positive_int
 from .blend import KINDS, curve_forecasts, store_curves
 from .covariates import Encoding, check_calendar, check_names
 from .data import FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, to_output, to_panel
-from .intervals import ErrorScale, check_levels, check_quantiles, conformal_halfwidth
+from .intervals import ErrorScale, check_levels, check_quantiles, conformal_halfwidth, cross_folds
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
 from .persistence import load_forecaster, save_forecaster
@@ -658,21 +658,21 @@ class Forecaster(BaseEstimator):
 
     def _cross_fitted_errors(self, network: np.ndarray, calibration, partners: dict, scale: np.ndarray) -> np.ndarray:
         """|e_ik| of the held-out windows that calibrate the intervals, each window's blend chosen
-        (``_blend_choice``) on the windows of the other fold: the other half of the series (every other
-        series, as the error scale is cross-fitted), or, when all the windows come from one series (or
-        from series of one parity), the other half of the windows in time. The forecast's blend is
+        (``_blend_choice``) on the windows of the other folds: the other folds' series
+        (``intervals.cross_folds``, as the error scale is cross-fitted), or, when all the windows come
+        from one series (or one fold), the other half of the windows in time. The forecast's blend is
         chosen on every held-out window, so its own held-out errors are the least of all the candidates'
         on those windows: on one series or a few, whose windows are few and overlap, that is partly
         luck, and intervals calibrated on them come out too narrow. Cross-fitted, the errors are those of
         a choice made on other windows, as the forecast's choice is for the test. Without a partner or
         with one fold empty (a single held-out window), the blend's own errors."""
-        fold = calibration.series % 2
-        if len(fold) and fold.min() == fold.max():      # one series (or one parity): halves in time
+        fold = cross_folds(calibration.series)
+        if len(fold) and fold.min() == fold.max():      # one series (or one fold): halves in time
             fold = (calibration.history > np.median(calibration.history)).astype(np.int64)
         if not partners or not len(fold) or fold.min() == fold.max():
             return np.abs(self._blended(network, partners.get(self.blend_)) - calibration.y)
         errors = np.empty(network.shape)
-        for f in (0, 1):
+        for f in np.unique(fold):
             rows, other = fold == f, fold != f
             kind, w = self._blend_choice(network[other], calibration.y[other],
                                          {k: v[other] for k, v in partners.items()}, scale[other])

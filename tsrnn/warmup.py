@@ -29,9 +29,9 @@ CELLS = ("lstm", "gru", "rnn")
 
 @dataclass(frozen=True)
 class WarmupReport:
-    """What ``warmup`` did: ``seconds``, the time each cell's fits (and the baselines') took in this process (mostly
-    compilation on a cold cache, well under a second per cell on a warm one); ``cache_dir``, the directory
-    numba caches the compiled kernels in."""
+    """What ``warmup`` did: ``seconds``, the time each cell's fits (and the baselines') took in this
+    process (mostly compilation on a cold cache, well under a second per cell on a warm one);
+    ``cache_dir``, the directory numba caches the compiled kernels in."""
     seconds: dict
     cache_dir: str
 
@@ -42,8 +42,8 @@ class WarmupReport:
 
 
 def _data(n_series: int = 6, n: int = 48):
-    """Monthly series of ``n`` points (half positive and seasonal, half crossing zero), a ``promo``
-    covariate, and its values for 6 months after each series' end."""
+    """Seasonal monthly series of ``n`` points (half of them positive, log-scaled by the Forecaster, half
+    crossing zero), a ``promo`` covariate, and its values for 6 months after each series' end."""
     import numpy as np
     import pandas as pd
 

@@ -30,7 +30,7 @@ CELLS = ("lstm", "gru", "rnn")
 @dataclass(frozen=True)
 class WarmupReport:
     """What ``warmup`` did: ``seconds``, the time each cell's fits (and the baselines') took in this
-    process (mostly compilation on a cold cache, well under a second per cell on a warm one);
+    process (mostly compilation on a cold cache; about a second in all on a warm one);
     ``cache_dir``, the directory numba caches the compiled kernels in."""
     seconds: dict
     cache_dir: str

@@ -31,7 +31,8 @@ _LAZY = {
     "SGD": "tsrnn.optim",
 }
 
-_SUBMODULES = ("cluster", "datasets", "plot", "warmup")   # loaded on first use (cluster: the dask extra, plot: matplotlib)
+# loaded on first use (cluster: the dask extra, plot: matplotlib)
+_SUBMODULES = ("cluster", "datasets", "plot", "warmup")
 
 __all__ = ["__version__", *_LAZY]
 

@@ -7,8 +7,9 @@ For every series of length n, window w = 0..n_windows-1 has the cutoff
 the model is fitted on the points before the cutoff (``refit=True``: a fresh copy per window;
 ``refit=False``: fitted once on the first window, then asked to forecast the later windows from their
 longer history without retraining; ``refit=n``: fitted afresh on windows 1, n + 1, 2n + 1, ..., each fit
-forecasting its own window and the n - 1 after it from their longer histories) and forecasts the next ``horizon`` points, which are compared with
-the actual values. Nothing at or after a cutoff is ever seen by the model for that window.
+forecasting its own window and the n - 1 after it from their longer histories) and forecasts the next
+``horizon`` points, which are compared with the actual values. Nothing at or after a cutoff is ever
+seen by the model for that window.
 
 A series too short for a window (fewer than ``max(2, season_length + 1)`` points before its cutoff) is
 left out of that window, not fatal to the run: ``BacktestResult.skipped`` lists each (series, window),
@@ -228,12 +229,14 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     skipped = []
     for w in range(n_windows):
         short = np.flatnonzero(lengths - (span - step * w) < min_train)
-        skipped.append(pd.DataFrame({"unique_id": id_values(panel.ids[short]), "window": w + 1, "n_obs": lengths[short]}))
+        skipped.append(pd.DataFrame({"unique_id": id_values(panel.ids[short]), "window": w + 1,
+                                     "n_obs": lengths[short]}))
     bar = Progress(len(named) * n_windows, progress, desc="backtest")
     plan = (horizon, step, m, span, min_train, id_col, time_col, target_col, levels)
     try:
         if executor is None:
-            done = _run(panel, named, range(n_windows), every, plan, lambda k, name, w: bar.update(k, model=name, window=w))
+            done = _run(panel, named, range(n_windows), every, plan,
+                        lambda k, name, w: bar.update(k, model=name, window=w))
         else:
             done = _run_on(executor, panel, named, n_windows, every, plan, bar)
     finally:
@@ -291,9 +294,10 @@ def _run(panel: Panel, named: dict, windows, every: int, plan: tuple, on_done=No
 
 def _run_on(client, panel: Panel, named: dict, n_windows: int, every: int, plan: tuple, bar) -> dict:
     """``_run`` as Dask tasks, the data scattered once: one task per (fit, model), a fit and the windows it
-    forecasts (every window with ``every`` 1, all of them with 0), for global models; per-series models (the baselines) also per block of series, so that
-    their many small fits spread over the workers. Models with ``n_threads=None`` get the client's
-    core count, so that a task computes what the local run computes on any worker."""
+    forecasts (each window with ``every`` 1, all of them with 0), for global models; per-series models
+    (the baselines) also per block of series, so that their many small fits spread over the workers.
+    Models with ``n_threads=None`` get the client's core count, so that a task computes what the local
+    run computes on any worker."""
     import os
 
     from distributed import as_completed
@@ -309,8 +313,8 @@ def _run_on(client, panel: Panel, named: dict, n_windows: int, every: int, plan:
         if hasattr(est, "get_params") and "n_threads" in est.get_params() and est.get_params()["n_threads"] is None:
             est = _fresh(est).set_params(n_threads=os.cpu_count() or 1)
         pinned[name] = est
-    starts = range(0, n_windows, every or n_windows)    # the windows a fit starts on
-    windows = [list(range(a, min(a + (every or n_windows), n_windows))) for a in starts]
+    size = every or n_windows                           # the windows of one fit: its own and those it forecasts after
+    windows = [list(range(a, min(a + size, n_windows))) for a in range(0, n_windows, size)]
     jobs = []                                           # (name, windows, block or None, data)
     for name, est in pinned.items():
         for ws in windows:
@@ -433,12 +437,13 @@ class _Window:
         f = self.forecast_values(fc, name)
         y, h = self.actual, self.horizon
         t = self.train
-        frame = pd.DataFrame({"unique_id": np.repeat(id_values(t.ids), h), "ds": self.ds,
+        ids = id_values(t.ids)
+        frame = pd.DataFrame({"unique_id": np.repeat(ids, h), "ds": self.ds,
                               "cutoff": _repeat(self.cutoff, h), "y": y.ravel(), "yhat": f.ravel(), "model": name})
         naive2 = naive2_forecasts(t.data, t.offsets, h, self.m)
         scale = metrics.mase_scales(t.data, t.offsets, self.m)
         mae = metrics.mae_rows(y, f)
-        scores = pd.DataFrame({"model": name, "unique_id": id_values(t.ids), "cutoff": self.cutoff, "mae": mae,
+        scores = pd.DataFrame({"model": name, "unique_id": ids, "cutoff": self.cutoff, "mae": mae,
                                "rmse": metrics.rmse_rows(y, f), "smape": metrics.smape_rows(y, f),
                                "mase": metrics.scaled_error(mae, scale), "mape": metrics.mape_rows(y, f),
                                "smape_naive2": metrics.smape_rows(y, naive2),

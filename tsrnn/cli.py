@@ -95,8 +95,7 @@ def _parser() -> argparse.ArgumentParser:
                        "use is compiled and cached (about 19 s for the LSTM, a few more for each other cell). "
                        "Run it where compiling costs nothing: an image's build step, a server's start-up, "
                        "before a Dask cluster's workers start.")
-    w.add_argument("--cells", default=",".join(("lstm", "gru", "rnn")), metavar="A,B",
-                   help="the cells to compile for (default lstm,gru,rnn)")
+    w.add_argument("--cells", metavar="A,B", help="the cells to compile for (default: every one, lstm,gru,rnn)")
     return p
 
 
@@ -281,10 +280,11 @@ def _run_forecast(args) -> None:
 
 
 def _run_warmup(args) -> None:
-    from .warmup import warmup
+    from .warmup import CELLS, warmup
 
     try:
-        report = warmup(cells=[c.strip() for c in args.cells.split(",") if c.strip()])
+        cells = CELLS if args.cells is None else [c.strip() for c in args.cells.split(",") if c.strip()]
+        report = warmup(cells=cells)
     except RuntimeError as exc:                    # caching off: nothing would outlive this process
         raise UserError(str(exc)) from None
     print(report)

@@ -511,7 +511,8 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
              refit: bool | int = True, season_length: int | None = None, *, client=None, scheduler: str | None = None,
              workers: int | None = None, **kwargs):
     """``tsrnn.backtest`` on a Dask cluster: the data scattered once, one task per (window, model)
-    (``refit=False``: per model; ``refit=n``: per model and fit, a fit and the windows it forecasts). Same arguments and result as ``tsrnn.backtest``, identical metrics.
+    (``refit=False``: per model; ``refit=n``: per model and fit, a fit and the windows it forecasts).
+    Same arguments and result as ``tsrnn.backtest``, identical metrics.
 
     Example
     -------

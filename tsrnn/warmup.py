@@ -3,16 +3,17 @@
 A process's first fit compiles every kernel it runs: 19 s for the default LSTM on the project's 2-core
 machine (the 40 demo series, ``max_epochs=2``), then 4.4 s more for a GRU and 3.6 s for a tanh RNN (their
 cells; the scaling, windowing, blend and interval kernels are shared). numba caches what it compiled
-(``_config.py`` picks where), and a later process loads it instead: the same first fit then takes 0.4 s. ``warmup`` pays the compilation once, where
-it costs nothing: a container image's build step (``RUN tsrnn warmup``), a server's start-up before it
-takes requests, a Dask cluster's shared ``NUMBA_CACHE_DIR`` before its workers start.
+(``_config.py`` picks where), and a later process loads it instead: the same first fit then takes
+0.4 s. ``warmup`` pays the compilation once, where it costs nothing: a container image's build step
+(``RUN tsrnn warmup``), a server's start-up before it takes requests, a Dask cluster's shared
+``NUMBA_CACHE_DIR`` before its workers start.
 
 It fits small Forecasters on made-up data (no file, no download), one per cell and path: seasonal and
 non-seasonal series, positive ones (log scale) and ones that cross zero, the direct and the seq2seq head,
 a future covariate and calendar features, intervals, quantiles, a recursive forecast and a forecast of
 new series; then the seasonal adjustment of the Naive2 and Theta baselines (backtests). 27 s in all on
-a cold cache, 1.2 s on a warm one. numba keys its cache on the CPU, numba's version and the sources: warm up on the machine
-type that will run the fits, after installing the version that will. Caching off (no writable
+a cold cache, 1.2 s on a warm one. numba keys its cache on the CPU, numba's version and the sources:
+warm up on the machine type that will run the fits, after installing the version that will. Caching off (no writable
 directory, see ``_config.py``) makes a warm-up last only as long as its own process: an error. The
 CPU kernels only: the CUDA kernels (``device="cuda"``) are compiled by each process that uses them.
 """
@@ -22,9 +23,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .kernels.spec import SPECS                    # pure Python: compiles and loads nothing
+
 __all__ = ["warmup", "WarmupReport", "CELLS"]
 
-CELLS = ("lstm", "gru", "rnn")
+CELLS = tuple(SPECS)                               # every cell: lstm, gru, rnn
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,6 @@ def warmup(cells=CELLS) -> WarmupReport:
     """
     from .baselines import Naive2, Theta
     from .forecaster import Forecaster
-    from .kernels.spec import SPECS
 
     cells = list(dict.fromkeys(cells))
     unknown = [c for c in cells if c not in SPECS]

@@ -319,6 +319,12 @@ class ErrorScale:
         if step is not None:
             steps, intercepts = steps[:, step], intercepts[step]
         x = self.features(spread, steps, insample, history, recent, phase, self.insample_fill, self.spread_center)
+        return self._unit_of(spread, x, intercepts)
+
+    def _unit_of(self, spread: np.ndarray, x: np.ndarray, intercepts: np.ndarray | None = None) -> np.ndarray:
+        """sigma of windows whose features ``x`` (n, h, ``FEATURES``) are already computed with this
+        scale's ``insample_fill`` and ``spread_center``."""
+        intercepts = self.intercepts if intercepts is None else intercepts
         return spread[:, None] * np.exp(intercepts[None, :] + x @ self.slopes)
 
     @classmethod
@@ -342,34 +348,51 @@ class ErrorScale:
         target = np.log(np.maximum(errors, 1e-300) / spread[:, None])
         used = errors > 1e-12 * spread[:, None]          # an exact hit has no log; it still gets a score
         phases = max(int(season_length), 1)
-        full = cls._solve(x, target, used, series, phases, fill, center)
-        scores = np.empty_like(errors)
         fold = cross_folds(series)
         folds = np.unique(fold)
-        if len(folds) > 1:
-            for f in folds:
-                rows = fold == f
-                part = cls._solve(x[~rows], target[~rows], used[~rows], series[~rows], phases, fill, center)
-                scores[rows] = errors[rows] / part.unit(spread[rows], steps[rows], insample[rows], history[rows],
-                                                        recent[rows], phase[rows])
-        else:
-            scores = errors / full.unit(spread, steps, insample, history, recent, phase)
+        whole, n_series = cls._moments(x, target, used), len(np.unique(series))
+        full = cls._solve(*whole, n_series, phases, fill, center)
+        if len(folds) < 2:
+            return full, errors / full._unit_of(spread, x)
+        scores = np.empty_like(errors)
+        for f in folds:                                  # each fold's fit: the whole's normal equations less its own
+            rows = fold == f
+            own = cls._moments(x[rows], target[rows], used[rows])
+            part = cls._solve(*(w - o for w, o in zip(whole, own)), n_series - len(np.unique(series[rows])), phases,
+                              fill, center)
+            scores[rows] = errors[rows] / part._unit_of(spread[rows], x[rows])
         return full, scores
 
-    @classmethod
-    def _solve(cls, x: np.ndarray, target: np.ndarray, used: np.ndarray, series: np.ndarray, phases: int,
-               fill: float, center: float):
-        """Ridge least squares of ``target`` on per-step intercepts and the features' slopes: each slope's
-        ridge is worth ``KAPPA`` series, the phase ratio's (the last feature) ``KAPPA`` series-phases."""
+    @staticmethod
+    def _moments(x: np.ndarray, target: np.ndarray, used: np.ndarray) -> tuple:
+        """(gram, rhs, entries) of the least-squares problem ``target`` ~ a_k + c . x over the ``used``
+        entries: the design is [one-hot step k, x], and its Gram matrix is assembled from block sums (the
+        steps' entry counts, the features' sums per step, x'x) rather than from the (entries, H + p)
+        design itself, which for 4,096 hourly windows is 11 million numbers."""
         N, H, p = x.shape
-        design = np.concatenate([np.broadcast_to(np.eye(H), (N, H, H)), x], axis=2)[used]
-        y = target[used]
-        if not len(y):
-            return cls(np.zeros(H), np.zeros(p), fill, center)
-        penalty = np.zeros(H + p)
-        penalty[H:] = KAPPA * len(y) / max(len(np.unique(series)), 1)
+        step = np.broadcast_to(np.arange(H), (N, H))[used]
+        X, y = x[used], target[used]
+        gram = np.zeros((H + p, H + p))
+        gram[:H, :H] = np.diag(np.bincount(step, minlength=H).astype(np.float64))
+        by_step = np.stack([np.bincount(step, weights=X[:, j], minlength=H) for j in range(p)], axis=1)
+        gram[:H, H:], gram[H:, :H] = by_step, by_step.T
+        gram[H:, H:] = X.T @ X
+        rhs = np.concatenate([np.bincount(step, weights=y, minlength=H), X.T @ y])
+        return gram, rhs, len(y)
+
+    @classmethod
+    def _solve(cls, gram: np.ndarray, rhs: np.ndarray, entries: int, n_series: int, phases: int, fill: float,
+               center: float):
+        """Ridge least squares from the normal equations (``_moments``) of ``entries`` errors of
+        ``n_series`` series on per-step intercepts and the features' slopes: each slope's ridge is worth
+        ``KAPPA`` series, the phase ratio's (the last feature) ``KAPPA`` series-phases."""
+        H = len(rhs) - cls.FEATURES
+        if not entries:
+            return cls(np.zeros(H), np.zeros(cls.FEATURES), fill, center)
+        penalty = np.zeros(H + cls.FEATURES)
+        penalty[H:] = KAPPA * entries / max(n_series, 1)
         penalty[-1] /= phases
-        gram = design.T @ design + np.diag(penalty)
-        gram[:H, :H] += 1e-9 * np.eye(H) * len(y)          # a step without any usable error gets a = 0
-        beta = np.linalg.solve(gram, design.T @ y)
+        gram = gram + np.diag(penalty)
+        gram[:H, :H] += 1e-9 * np.eye(H) * entries         # a step without any usable error gets a = 0
+        beta = np.linalg.solve(gram, rhs)
         return cls(beta[:H], beta[H:], fill, center)

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tsrnn import Forecaster, NotFittedError
+from tsrnn import Forecaster, NotFittedError, backtesting
 
 FAST = dict(hidden_size=8, ensemble_size=1, max_epochs=4, samples_per_epoch=256, random_state=0, progress=False, n_threads=1)
 
@@ -117,7 +117,7 @@ def test_wide_frame_gives_wide_frame():
     assert f["b"].mean() > 2 * f["a"].mean()               # per-series scaling keeps levels apart
 
 
-def test_a_pivoted_frame_is_wide_and_integer_ids_come_back_as_integers():
+def test_a_pivoted_frame_is_wide_and_integer_ids_come_back_as_integers(tmp_path):
     """``df.pivot(index="ds", ...)`` names its index "ds": still a wide frame, not a long one lacking
     columns, and its series that start later (leading NaN) are their values from their start: the same
     forecasts as from the long frame. A series ending before the last row is an error naming it. Integer
@@ -142,6 +142,12 @@ def test_a_pivoted_frame_is_wide_and_integer_ids_come_back_as_integers():
     assert f.unique_id.dtype == np.int64 and sorted(set(f.unique_id)) == [0, 1, 2]
     last = numbered.groupby("unique_id", as_index=False).ds.max()
     assert len(last.merge(f, on="unique_id")) == 9
+    short = pd.DataFrame({"unique_id": 7, "ds": pd.date_range("2020-09", periods=4, freq="MS"), "y": 5.0})
+    model = Forecaster(**FAST, season_length=12, horizon=3).fit(pd.concat([numbered, short]))
+    model.save(tmp_path / "m")                                   # and so do the fallbacks' ids, saved or not
+    for fitted in (model, Forecaster.load(tmp_path / "m")):
+        assert fitted.fallbacks_.unique_id.dtype == np.int64 and list(fitted.fallbacks_.unique_id) == [7]
+        assert backtesting._fallbacks(fitted, "lstm", 1).unique_id.dtype == np.int64
 
 
 def test_predict_on_new_unseen_series():

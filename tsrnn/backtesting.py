@@ -351,7 +351,7 @@ def _fallbacks(fitted, name: str, window: int) -> pd.DataFrame:
         ids, reasons = np.array(list(found), dtype=object), np.array(list(found.values()), dtype=object)
     else:
         ids = reasons = np.array([], dtype=object)
-    return pd.DataFrame({"model": name, "window": window, "unique_id": ids, "reason": reasons})
+    return pd.DataFrame({"model": name, "window": window, "unique_id": id_values(ids), "reason": reasons})
 
 
 class _Window:

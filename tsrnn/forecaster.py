@@ -40,7 +40,7 @@ from ._progress import MemberProgress
 from ._validation import check_positive_int
 from .blend import KINDS, curve_forecasts, store_curves
 from .covariates import Encoding, check_calendar, check_names
-from .data import FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, to_output, to_panel
+from .data import FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, id_values, to_output, to_panel
 from .intervals import ErrorScale, check_levels, check_quantiles, conformal_halfwidth, cross_folds
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
@@ -742,7 +742,7 @@ class Forecaster(BaseEstimator):
         rule = np.where(naive, "naive: last value (too short for the network)",
                         "padded: forecast from padded inputs (too short to train on)")
         rule = np.where(constant[rows] & ~naive, "constant: its value (the history does not vary)", rule)
-        return pd.DataFrame({"unique_id": ids[rows], "n_obs": lengths[rows], "rule": rule})
+        return pd.DataFrame({"unique_id": id_values(ids[rows]), "n_obs": lengths[rows], "rule": rule})
 
     def _network_predict(self, x: np.ndarray, xf: np.ndarray | None = None) -> np.ndarray:
         """The ensemble's mean normalised forecast for network inputs x (T, N, I) (and the decoder's

@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from .data import Axis
+from .data import Axis, id_values
 from .intervals import RECENT, ErrorScale
 from .network import Network
 from .store import SeriesStore
@@ -108,6 +108,13 @@ def _id_from(value):
     return value
 
 
+def _ids_from(values: list) -> np.ndarray:
+    """Saved series ids back as an object array (one id per entry, tuples included)."""
+    ids = np.empty(len(values), dtype=object)
+    ids[:] = [_id_from(v) for v in values]
+    return ids
+
+
 def _axis_meta(axis: Axis) -> tuple[dict, np.ndarray]:
     meta = {"ids": [_json_id(i) for i in axis.ids], "kind": axis.kind, "time_kind": axis.time_kind,
             "name": _json_id(axis.name)}
@@ -136,9 +143,7 @@ def _axis_from(meta: dict, last: np.ndarray) -> Axis:
         stamps, step = last, int(meta["step"])
     else:
         raise ValueError(f"unknown time kind {kind!r}")
-    ids = np.empty(len(meta["ids"]), dtype=object)
-    ids[:] = [_id_from(i) for i in meta["ids"]]
-    return Axis(ids, stamps, step, meta["kind"], kind, _id_from(meta["name"]))
+    return Axis(_ids_from(meta["ids"]), stamps, step, meta["kind"], kind, _id_from(meta["name"]))
 
 
 def _digest(a: np.ndarray) -> str:
@@ -338,6 +343,6 @@ def _load_checked(cls, path, meta):
     model.covariates_ = encoding
     model.state_ = state
     model.panel_ = _axis_from(meta["axis"], arrays["last"])
-    model.fallbacks_ = pd.DataFrame({k: [_id_from(v) for v in vals] if k == "unique_id" else vals
+    model.fallbacks_ = pd.DataFrame({k: id_values(_ids_from(vals)) if k == "unique_id" else vals
                                      for k, vals in meta["fallbacks"].items()})
     return model

@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from tsrnn import Forecaster, NotFittedError, backtesting
+from tsrnn.intervals import recursion_growth
 
 FAST = dict(hidden_size=8, ensemble_size=1, max_epochs=4, samples_per_epoch=256, random_state=0, progress=False, n_threads=1)
 
@@ -1008,7 +1009,7 @@ def test_steps_past_the_horizon_get_the_phase_ratio_of_their_own_hour():
     state, slope = model.state_, model.error_scale_.slopes[-1]
     assert slope > 0.2                                            # counts err more at the peak
     steps = np.arange(48)
-    per_round = width / np.sqrt(steps // 6 + 1)                   # the recursion's widening divided out
+    per_round = width / recursion_growth(state.step_error, state.round_error, 48)   # the recursion's growth out
     phase = state.phase_ratio[:, steps % 24]
     for s1, s2 in [(2, 14), (8, 38), (27, 45)]:                   # same network step (s % 6), other hours
         assert s1 % 6 == s2 % 6

@@ -7,26 +7,29 @@ import pandas as pd
 import pytest
 
 from tsrnn import Forecaster
-from tsrnn.intervals import (FOLDS, PHASE_SEASONS, RECENT, SPAN, ErrorScale, check_levels, conformal_halfwidth,
-                             cross_folds, recent_spans, window_stats)
+from tsrnn.intervals import (FOLDS, PHASE_SEASONS, RECENT, ROUNDS, SPAN, ErrorScale, check_levels,
+                             conformal_halfwidth, cross_folds, recent_spans, recursion_growth, window_stats)
 from tsrnn.store import Layout, SeriesStore
 from tsrnn.training import gather_samples
 
 
-def reference_stats(x: np.ndarray, H: int, span: int, spans=()):
-    """Spread, k-step drift errors and recent spreads of one prefix, written the obvious way."""
+def reference_stats(x: np.ndarray, H: int, span: int, spans=(), rounds: int = 0):
+    """Spread, k-step drift errors (k = 1 .. H), recent spreads and the drift errors at the ends of
+    ``rounds`` recursion rounds after the first (k = 2H, 3H, ..) of one prefix, written the obvious way."""
     if len(x) < 2:
-        return 0.0, np.zeros(H), np.zeros(len(spans))
+        return 0.0, np.zeros(H), np.zeros(len(spans)), np.zeros(rounds)
     dx = np.diff(x)
     mu, spread = dx.mean(), np.abs(dx).mean()
     recent = np.array([np.abs(dx[-s:]).mean() for s in spans])
-    steps = np.empty(H)
-    for k in range(1, H + 1):
+    ks = list(range(1, H + 1)) + [r * H for r in range(2, rounds + 2)]
+    d = {}
+    for i, k in enumerate(ks):
         if len(x) - k >= 2:
-            steps[k - 1] = np.abs(x[k:] - x[:-k] - k * mu)[-span:].mean()
+            d[k] = np.abs(x[k:] - x[:-k] - k * mu)[-span:].mean()
         else:
-            steps[k - 1] = spread if k == 1 else steps[k - 2] * np.sqrt(k / (k - 1))
-    return (spread if spread > 1e-12 else 0.0), steps, recent
+            d[k] = spread if k == 1 else d[ks[i - 1]] * np.sqrt(k / ks[i - 1])
+    steps, rounds_ = np.array([d[k] for k in ks[:H]]), np.array([d[k] for k in ks[H:]])
+    return (spread if spread > 1e-12 else 0.0), steps, recent, rounds_
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -37,14 +40,17 @@ def test_window_stats_match_numpy_on_every_prefix(seed):
     z, offsets = np.concatenate(parts), np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     series = np.repeat(np.arange(6), 3).astype(np.int64)
     cuts = np.minimum(rng.integers(1, 60, size=18), lengths[series]).astype(np.int64)
-    H, span, spans = 7, 20, np.array([3, 10, 40])
+    H, span, spans, R = 7, 20, np.array([3, 10, 40]), 5
     spread, steps, recent, phase = np.empty(18), np.empty((18, H)), np.empty((18, 3)), np.empty((18, H))
-    window_stats(z, offsets, series, cuts, span, spans, 1, spread, steps, recent, phase)
+    rounds = np.empty((18, R))
+    window_stats(z, offsets, series, cuts, span, spans, 1, spread, steps, recent, phase, rounds)
     for j in range(18):
-        want_spread, want_steps, want_recent = reference_stats(parts[series[j]][:cuts[j]], H, span, spans)
+        want_spread, want_steps, want_recent, want_rounds = reference_stats(parts[series[j]][:cuts[j]], H, span,
+                                                                            spans, R)
         np.testing.assert_allclose(spread[j], want_spread, rtol=1e-12, atol=1e-15)
         np.testing.assert_allclose(steps[j], want_steps, rtol=1e-10, atol=1e-15)
         np.testing.assert_allclose(recent[j], want_recent, rtol=1e-10, atol=1e-15)
+        np.testing.assert_allclose(rounds[j], want_rounds, rtol=1e-10, atol=1e-15)
     assert (phase == 1).all()                              # no season: no phase
 
 
@@ -80,7 +86,8 @@ def test_phase_ratios_match_numpy_on_every_prefix(seed):
     cuts = np.minimum(rng.integers(1, 200, size=18), lengths[series]).astype(np.int64)
     H = 2 * m + 3
     spread, steps, recent, phase = np.empty(18), np.empty((18, H)), np.empty((18, 3)), np.empty((18, H))
-    window_stats(z, offsets, series, cuts, 20, np.array([3, 10, 40]), m, spread, steps, recent, phase)
+    window_stats(z, offsets, series, cuts, 20, np.array([3, 10, 40]), m, spread, steps, recent, phase,
+                 np.empty((18, 0)))
     for j in range(18):
         want = reference_phase(parts[series[j]][:cuts[j]], H, m, PHASE_SEASONS)
         np.testing.assert_allclose(phase[j], want, rtol=1e-10)
@@ -113,10 +120,11 @@ def test_a_held_out_window_is_described_by_its_series_points_before_its_targets_
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
     assert a.history.tolist() == [60]                   # the points before the targets
     assert not np.allclose(a.y, b.y)                    # the targets did change
-    whole = np.empty(1), np.empty((1, 6)), np.empty((1, 3)), np.empty((1, 6))   # and the store's own statistics
-    window_stats(z, np.array([0, 80]), np.array([0]), np.array([80]), SPAN, recent_spans(1), 1, *whole)  # use
-    np.testing.assert_allclose(store.step_error, whole[1])                                                # all of it
+    whole = np.empty(1), np.empty((1, 6)), np.empty((1, 3)), np.empty((1, 6)), np.empty((1, ROUNDS - 1))
+    window_stats(z, np.array([0, 80]), np.array([0]), np.array([80]), SPAN, recent_spans(1), 1, *whole)
+    np.testing.assert_allclose(store.step_error, whole[1])      # and the store's own statistics use all of it
     np.testing.assert_allclose(store.recent_spread, whole[2])
+    np.testing.assert_allclose(store.round_error, whole[4])
 
 
 def heteroscedastic(n_series=300, H=3, seed=0, driver="steps", windows=2, m=1):
@@ -215,6 +223,47 @@ def test_columns_past_the_horizon_reuse_a_step_with_their_own_phase():
     ahead = scale.unit(spread, steps, insample, history, recent, own, step=step)
     base = scale.unit(spread, steps, insample, history, recent, phase)
     np.testing.assert_allclose(ahead, base[:, step] * (own / phase[:, step]) ** scale.slopes[-1], rtol=1e-10)
+
+
+def test_a_recursive_step_grows_as_the_series_drift_error_does():
+    """Past the horizon, step k = (r - 1) H + b takes network step b's unit times d_k / d_b: sqrt(k / b)
+    for a random walk, about 1 for noise around a level, never below 1, and sqrt(r) without drift
+    errors (a constant series)."""
+    rng = np.random.default_rng(0)
+    walk, noise = np.cumsum(rng.normal(size=4000)), rng.normal(size=4000)
+    z, offsets = np.concatenate([walk, noise, np.full(50, 3.0)]), np.array([0, 4000, 8000, 8050])
+    H, h = 4, 4 * ROUNDS + 8                                      # and two steps past the last round's end
+    stats = np.empty(3), np.empty((3, H)), np.empty((3, 3)), np.empty((3, H)), np.empty((3, ROUNDS - 1))
+    window_stats(z, offsets, np.arange(3), np.diff(offsets), 4000, recent_spans(1), 1, *stats)
+    growth = recursion_growth(stats[1], stats[4], h)
+    k = np.arange(1, h + 1)
+    assert (growth[:, :H] == 1).all() and (growth >= 1).all()
+    np.testing.assert_allclose(growth[0], np.sqrt(k / ((k - 1) % H + 1)), rtol=0.25)
+    assert growth[1].max() < 1.25
+    np.testing.assert_allclose(growth[2], np.sqrt((k - 1) // H + 1))
+
+
+def test_recursive_intervals_widen_for_a_random_walk_and_not_for_noise():
+    """Forecaster(horizon=1) forecasting 12 steps: the random walks' intervals widen about as sqrt(k),
+    the noisy levels' stay about as wide as their first step's and still cover (the rule before widened
+    both by sqrt(k), the noise's intervals covering everything)."""
+    rng = np.random.default_rng(3)
+    n, h = 160, 12
+    frames = []
+    for j in range(40):
+        y = np.cumsum(rng.normal(size=n + h)) + 50 if j % 2 else rng.normal(size=n + h) + 50
+        frames.append(pd.DataFrame({"unique_id": f"{'walk' if j % 2 else 'noise'}{j}", "ds": np.arange(n + h), "y": y}))
+    data = pd.concat(frames, ignore_index=True)
+    past, future = data[data.ds < n], data[data.ds >= n]
+    fc = Forecaster(hidden_size=8, ensemble_size=1, max_epochs=6, samples_per_epoch=512, random_state=0, n_threads=1,
+                    progress=False).fit(past).predict(h, level=[80])
+    fc = fc.merge(future, on=["unique_id", "ds"])
+    width = (fc.yhat_hi_80 - fc.yhat_lo_80).to_numpy().reshape(40, h)
+    walk = fc.unique_id.str.startswith("walk").to_numpy()[::h]
+    assert np.median(width[walk, -1] / width[walk, 0]) > 2.5
+    assert np.median(width[~walk, -1] / width[~walk, 0]) < 1.3
+    inside = ((fc.y >= fc.yhat_lo_80) & (fc.y <= fc.yhat_hi_80)).to_numpy().reshape(40, h)
+    assert 0.65 < inside[~walk].mean() < 0.95
 
 
 def test_one_seasonal_series_learns_how_its_errors_vary_with_the_phase():

@@ -41,7 +41,7 @@ from ._validation import check_positive_int
 from .blend import KINDS, curve_forecasts, store_curves
 from .covariates import Encoding, check_calendar, check_names
 from .data import FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, id_values, to_output, to_panel
-from .intervals import ErrorScale, check_levels, check_quantiles, conformal_halfwidth, cross_folds
+from .intervals import ErrorScale, check_levels, check_quantiles, conformal_halfwidth, cross_folds, recursion_growth
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
 from .persistence import load_forecaster, save_forecaster
@@ -800,9 +800,11 @@ class Forecaster(BaseEstimator):
         forecasts = state.to_original(center)
         extra = {}
         if levels or probs:
-            # recursive steps: the last horizon's pattern, each point with its own phase ratio
+            # recursive steps: the unit of the network step each repeats, with its own point's phase ratio,
+            # grown as the series' drift error grows from that step to its own
             unit = self.error_scale_.unit(state.interval_spread(), state.step_error, state.insample_error, state.n_obs,
                                           state.recent_spread, state.phase_ratios(h), step=np.arange(h) % self.horizon_)
+            unit *= recursion_growth(state.step_error, state.round_error, h)
         for lv in levels:
             q = conformal_halfwidth(self.residuals_, lv, h, self.horizon_)[None, :] * unit
             extra[f"yhat_lo_{lv:g}"] = state.to_original(center - q)

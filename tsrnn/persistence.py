@@ -31,14 +31,14 @@ import numpy as np
 
 from . import __version__
 from .data import Axis, id_values
-from .intervals import RECENT, ErrorScale
+from .intervals import RECENT, ROUNDS, ErrorScale
 from .network import Network
 from .store import SeriesStore
 
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 12                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+FORMAT_VERSION = 13                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
                                      # 4: the store's fitted interval error scale; 5: the resolved scaler_;
                                      # 6: the Theta blend (the store's lines, theta_weight_); 7: the interval
                                      # unit model (error_scale_, the store's step and in-sample errors);
@@ -46,7 +46,8 @@ FORMAT_VERSION = 12                  # 1: tsrnn 0.1 (per-series dicts); 2: the s
                                      # 9: the Theta + damped-trend blend (the store's curves, blend_weight_);
                                      # 10: the unit's phase-ratio feature (the store's phase ratios);
                                      # 11: retrain (the parameter, retrained_);
-                                     # 12: the blend's chosen partner (blend_; blend="auto", "ets")
+                                     # 12: the blend's chosen partner (blend_; blend="auto", "ets");
+                                     # 13: the recursion rounds' drift errors (the store's round errors)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _MODEL_FILES = ("model.json", "weights.npz")     # all that a model directory holds
@@ -54,7 +55,7 @@ _FITTED = {"horizon_", "window_", "scaler_", "blend_", "blend_weight_", "best_ep
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
 _STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static",
-          "spread", "step_error", "insample_error", "curves", "recent_spread", "phase_ratio")
+          "spread", "step_error", "insample_error", "curves", "recent_spread", "phase_ratio", "round_error")
 
 
 def _umask() -> int:
@@ -312,6 +313,7 @@ def _load_checked(cls, path, meta):
              "the series store's per-series arrays disagree in length")
     _require(state.step_error.shape == (n, horizon) and state.recent_spread.shape == (n, len(RECENT))
              and state.phase_ratio.shape == (n, max(1, model.season_length))
+             and state.round_error.shape == (n, ROUNDS - 1)
              and arrays["scale_intercepts"].shape == (horizon,)
              and arrays["scale_slopes"].shape == (ErrorScale.FEATURES,) and arrays["scale_centers"].shape == (2,),
              "the interval unit's arrays have the wrong shape")

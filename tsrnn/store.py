@@ -49,7 +49,7 @@ from numba import njit
 
 from ._config import JIT
 from .preprocessing import deseasonalize, fit_scalers, scale_into, standardize_channels, unscale
-from .intervals import SPAN, recent_spans, window_stats
+from .intervals import ROUNDS, SPAN, recent_spans, window_stats
 from .blend import store_curves
 
 __all__ = ["SeriesStore", "Windows", "Layout", "gather", "positive_spread", "recent_cap"]
@@ -77,6 +77,7 @@ class SeriesStore:
     curves: np.ndarray = None  # (n, 4) float64 each series' statistical forecast after its end, f_k = c0 + c1 k + c2 (1 - phi^k) (``tsrnn/blend.py``; 0: none)
     recent_spread: np.ndarray = None  # (n, R) float64 each series' mean |step| over its last ``intervals.recent_spans`` steps
     phase_ratio: np.ndarray = None  # (n, m) float64 each series' seasonal change at the phase of its k-th next point, k = 1 .. m, over every phase's (``intervals.window_stats``; (n, 0): none)
+    round_error: np.ndarray = None  # (n, ROUNDS - 1) float64 each series' drift error d_jk at k = rH, r = 2 .. ROUNDS (``intervals.recursion_growth``; (n, 0): none)
 
     def __post_init__(self):
         n = len(self.offsets) - 1
@@ -88,11 +89,13 @@ class SeriesStore:
         if self.static is None:
             self.static = np.zeros((n, 0), np.float32)
         if self.spread is None or self.recent_spread is None:
-            spread, _, recent, _ = series_stats(self.z, self.offsets, 0, self.seasonal.shape[1])
+            spread, _, _, recent, _ = series_stats(self.z, self.offsets, 0, self.seasonal.shape[1])
             self.spread = spread if self.spread is None else self.spread
             self.recent_spread = recent if self.recent_spread is None else self.recent_spread
         if self.step_error is None:
             self.step_error = np.zeros((n, 0))
+        if self.round_error is None:
+            self.round_error = np.zeros((n, 0))
         if self.phase_ratio is None:
             self.phase_ratio = np.ones((n, 0))
         if self.insample_error is None:
@@ -126,9 +129,9 @@ class SeriesStore:
             center, spread = np.zeros((n, x.shape[1])), np.ones((n, x.shape[1]))
             standardize_channels(x, offsets, np.ascontiguousarray(scaled, dtype=np.bool_), center, spread)
         curves = store_curves(z, offsets, blend, threads) if blend else None
-        spread_z, steps, recent, phase = series_stats(z, offsets, horizon, m)
+        spread_z, steps, rounds, recent, phase = series_stats(z, offsets, horizon, m)
         return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets), x, center, spread, static, spread_z,
-                   steps, curves=curves, recent_spread=recent, phase_ratio=phase)
+                   steps, curves=curves, recent_spread=recent, phase_ratio=phase, round_error=rounds)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -160,7 +163,7 @@ class SeriesStore:
         rows = np.repeat(self.offsets[1:] - keep - offsets[:-1], keep) + np.arange(offsets[-1])
         return SeriesStore(self.z[rows], offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs,
                            self.x[rows], self.x_center, self.x_scale, self.static, self.spread, self.step_error,
-                           self.insample_error, self.curves, self.recent_spread, self.phase_ratio)
+                           self.insample_error, self.curves, self.recent_spread, self.phase_ratio, self.round_error)
 
     def extend(self, steps: int, n_past: int, future: np.ndarray | None = None) -> "SeriesStore":
         """The store with ``steps`` rows after the end of every series, to be forecast: values NaN,
@@ -181,7 +184,7 @@ class SeriesStore:
             x[new.ravel(), n_past:] = scaled.reshape(n * steps, C - n_past)
         return SeriesStore(z, offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs, x,
                            self.x_center, self.x_scale, self.static, self.spread, self.step_error,
-                           self.insample_error, self.curves, self.recent_spread, self.phase_ratio)
+                           self.insample_error, self.curves, self.recent_spread, self.phase_ratio, self.round_error)
 
     def to_original(self, z_adj: np.ndarray, series: np.ndarray | None = None) -> np.ndarray:
         """Forecasts (B, h) of the adjusted, scaled series ``series`` (default: all) back to the data's
@@ -213,10 +216,11 @@ def positive_spread(spread: np.ndarray, reference: np.ndarray | None = None) -> 
 
 
 def series_stats(z: np.ndarray, offsets: np.ndarray, horizon: int,
-                 season_length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+                 season_length: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Each whole series' spread, its mean absolute step |z_t - z_{t-1}| (its in-sample naive error on
     the prepared scale; 0 for a constant series or one without steps), its k-step drift errors for
-    k = 1 .. ``horizon`` ((n, 0) for 0), its recent spreads (n, R) (``intervals.recent_spans``) and the
+    k = 1 .. ``horizon`` ((n, 0) for 0) and at the recursion rounds' ends k = r ``horizon``, r = 2 ..
+    ``ROUNDS`` ((n, 0) for 0), its recent spreads (n, R) (``intervals.recent_spans``) and the
     phase ratios of its next m points (n, m), m = max(``season_length``, 1), one per phase ((n, 0) for
     a ``horizon`` of 0): ``intervals.window_stats`` with every series' full length."""
     offsets = np.ascontiguousarray(offsets, dtype=np.int64)
@@ -224,9 +228,10 @@ def series_stats(z: np.ndarray, offsets: np.ndarray, horizon: int,
     spans = recent_spans(season_length)
     spread, steps, recent = np.empty(n), np.empty((n, int(horizon))), np.empty((n, len(spans)))
     phase = np.empty((n, max(int(season_length), 1) if horizon else 0))
+    rounds = np.empty((n, ROUNDS - 1 if horizon else 0))
     window_stats(z, offsets, np.arange(n, dtype=np.int64), np.diff(offsets), SPAN, spans, int(season_length),
-                 spread, steps, recent, phase)
-    return spread, steps, recent, phase
+                 spread, steps, recent, phase, rounds)
+    return spread, steps, rounds, recent, phase
 
 
 class Windows:

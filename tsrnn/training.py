@@ -79,7 +79,8 @@ def gather_samples(store: SeriesStore, series: np.ndarray, ends: np.ndarray, lay
         spans = recent_spans(m)
         spread, steps, recent = np.empty(len(series)), np.empty((len(series), layout.horizon)), np.empty((len(series), len(spans)))
         phase = np.empty((len(series), layout.horizon))
-        window_stats(store.z, store.offsets, series64, cuts, SPAN, spans, m, spread, steps, recent, phase)
+        window_stats(store.z, store.offsets, series64, cuts, SPAN, spans, m, spread, steps, recent, phase,
+                     np.empty((len(series), 0)))
         history = cuts
     return Samples(x, y, level, xf if layout.n_future else None, series, forecast, spread, steps, recent, history, phase)
 

@@ -312,20 +312,18 @@ def recursion_growth(steps: np.ndarray, rounds: np.ndarray, h: int) -> np.ndarra
     >>> recursion_growth(steps, rounds, 8).round(3).tolist()             # k / b, then on by sqrt(k / 6)
     [[1.0, 1.0, 3.0, 2.0, 5.0, 3.0, 6.481, 3.464]]
     """
-    n, H = steps.shape
+    H = steps.shape[1]
     k = np.arange(h)
     r, b = k // H + 1, k % H + 1
-    knots = np.concatenate([steps[:, H - 1:], rounds], axis=1)          # d at k = H, 2H, .. (R + 1) H
+    knots = np.concatenate([steps[:, H - 1:], rounds], axis=1)          # d at k = H, 2H, .., (last) H
     last = knots.shape[1]
-    low = np.minimum(r - 2, last - 1)
-    high = np.minimum(r - 1, last - 1)
+    low, high = np.clip(r - 2, 0, last - 1), np.clip(r - 1, 0, last - 1)   # the knots around step k
     share = np.where(r - 1 < last, b / H, 0.0)
     far = knots[:, low] + share * (knots[:, high] - knots[:, low])
     far *= np.sqrt(np.maximum((k + 1) / (last * H), 1.0))             # past the last knot
-    d = np.where(r == 1, steps[:, k % H], far)
-    base = steps[:, k % H]
+    base = steps[:, k % H]                                            # d_jb
     with np.errstate(divide="ignore", invalid="ignore"):
-        growth = np.where(base > 1e-12, d / base, np.sqrt(r))
+        growth = np.where(base > 1e-12, np.where(r == 1, base, far) / base, np.sqrt(r))
     return np.maximum(growth, 1.0)
 
 

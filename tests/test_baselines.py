@@ -157,3 +157,14 @@ def test_nonnegative_baselines_clip_at_zero_and_refuse_negative_data(name):
     np.testing.assert_allclose(clipped[columns].to_numpy(), np.maximum(free[columns].to_numpy(), 0.0))
     with pytest.raises(ValueError, match="series 'rentals' has values below 0"):
         model.fit(df.assign(y=df.y - 5))
+
+
+def test_new_series_too_short_to_show_their_frequency_take_the_fitted_one():
+    """Two monthly stamps cannot show their frequency (pandas needs three); a fitted model knows it."""
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2015-01", periods=40, freq="MS"),
+                       "y": series(40).to_numpy()})
+    new = pd.DataFrame({"unique_id": "new", "ds": pd.date_range("2019-11", periods=2, freq="MS"), "y": [1.0, 2.0]})
+    fc = Naive(season_length=1).fit(df).predict(2, y=new)
+    assert list(fc.ds) == list(pd.date_range("2020-01", periods=2, freq="MS")) and list(fc.yhat) == [2.0, 2.0]
+    with pytest.raises(ValueError, match="off the frequency grid of MS"):
+        Naive(season_length=1).fit(df).predict(2, y=new.assign(ds=pd.to_datetime(["2019-11-01", "2019-11-15"])))

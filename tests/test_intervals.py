@@ -266,6 +266,43 @@ def test_recursive_intervals_widen_for_a_random_walk_and_not_for_noise():
     assert 0.65 < inside[~walk].mean() < 0.95
 
 
+def test_the_unit_reads_no_feature_far_past_the_windows_it_was_fitted_on():
+    """A feature beyond the fitted windows' range, widened by one, is read at that edge: the slopes are
+    not extrapolated (a new series of one point has a log history of 0)."""
+    args = heteroscedastic()
+    scale, _ = ErrorScale.fit(*args)
+    errors, spread, steps, insample, history, recent, phase, _, _ = args
+    low = scale.bounds[0, 3]                                      # the history feature: log min(n, SPAN)
+    assert low == pytest.approx(np.log(history.min()) - 1) and scale.slopes[3] != 0
+    one, edge = (scale.unit(spread, steps, insample, np.full(len(spread), n), recent, phase) for n in (1, np.exp(low)))
+    np.testing.assert_allclose(one, edge, rtol=1e-12)
+    inside = scale.unit(spread, steps, insample, history, recent, phase)
+    np.testing.assert_array_equal(inside, ErrorScale(scale.intercepts, scale.slopes, scale.insample_fill,
+                                                     scale.spread_center).unit(spread, steps, insample, history,
+                                                                               recent, phase))
+
+
+def test_a_new_series_of_one_or_two_points_gets_an_interval_like_the_fitted_ones():
+    """A series too short to show its own step takes the fitted series' relative step, and the fitted
+    frequency: before, one new point at a level of 100 got a 90 % interval 842 million wide (the
+    unit's slopes extrapolated, and a spread of one log unit), and two dated points were an error."""
+    rng = np.random.default_rng(0)
+    stamps = pd.date_range("2015-01", periods=60, freq="MS")
+    df = pd.concat([pd.DataFrame({"unique_id": f"s{k}", "ds": stamps, "y": 100 + np.cumsum(rng.normal(size=60))})
+                    for k in range(8)])
+    model = Forecaster(hidden_size=8, ensemble_size=1, max_epochs=3, samples_per_epoch=256, random_state=0,
+                       n_threads=1, progress=False, horizon=3).fit(df)
+    fitted = model.predict(3, level=[90])
+    typical = (fitted.yhat_hi_90 - fitted.yhat_lo_90).to_numpy().reshape(8, 3).mean(axis=0)
+    for n in (1, 2):
+        new = pd.DataFrame({"unique_id": "new", "ds": pd.date_range("2019-11", periods=n, freq="MS"),
+                            "y": 100.0 + np.arange(n)})
+        fc = model.predict(3, y=new, level=[90])
+        assert list(fc.ds) == list(pd.date_range("2019-11", periods=n + 3, freq="MS")[n:])
+        width = (fc.yhat_hi_90 - fc.yhat_lo_90).to_numpy()
+        assert (width < 5 * typical).all() and (width > typical / 5).all()
+
+
 def test_one_seasonal_series_learns_how_its_errors_vary_with_the_phase():
     """The phase ratio varies within a series, so its ridge is worth KAPPA series-phases, not KAPPA
     series: one hourly series with 200 windows learns it (the other slopes stay shrunk)."""

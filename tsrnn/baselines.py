@@ -64,9 +64,11 @@ class _Baseline(BaseEstimator):
         if not isinstance(self.nonnegative, (bool, np.bool_)):
             raise ValueError(f"nonnegative must be True or False, got {self.nonnegative!r}")
 
-    def _read(self, y):
-        """The series of ``y`` with the model's covariate columns; with ``nonnegative`` none may be below 0."""
-        panel = to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill, self._columns())
+    def _read(self, y, known_freq=None):
+        """The series of ``y`` with the model's covariate columns; with ``nonnegative`` none may be below 0;
+        ``known_freq``: the frequency of series too short to show it (``data.to_panel``)."""
+        panel = to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill, self._columns(),
+                         known_freq=known_freq)
         if self.nonnegative:
             check_nonnegative(panel)
         return panel
@@ -90,7 +92,8 @@ class _Baseline(BaseEstimator):
         levels = check_levels(level)
         if future is not None and not self._columns():
             raise ValueError(f"{type(self).__name__} reads no future covariates (future= was given)")
-        panel = self.panel_ if y is None else self._read(y)
+        fitted = self.panel_                             # new series too short to show their frequency: the fit's
+        panel = fitted if y is None else self._read(y, fitted.step if fitted.time_kind == "datetime" else None)
         self.fallbacks_ = {}
         from threadpoolctl import threadpool_limits
 

@@ -254,10 +254,11 @@ def _infer_freq(index: pd.DatetimeIndex):
     return None if found is None else pd.tseries.frequencies.to_offset(found)
 
 
-def _datetime_step(name, index: pd.DatetimeIndex, freq):
+def _datetime_step(name, index: pd.DatetimeIndex, freq, known_freq=None):
     """The series' frequency: given, stored on the index, inferred from the whole index, or, when
     that fails because of gaps, the frequency most short stretches of the index agree on (so that a
-    gap is then reported as missing timestamps rather than as an unknown frequency)."""
+    gap is then reported as missing timestamps rather than as an unknown frequency); ``known_freq``
+    (a fitted model's) for a series of fewer than three stamps, which cannot show its own."""
     if freq is not None:
         return pd.tseries.frequencies.to_offset(freq)
     if index.freq is not None:
@@ -272,12 +273,14 @@ def _datetime_step(name, index: pd.DatetimeIndex, freq):
             best = max(set(votes), key=votes.count)
             if votes.count(best) * 2 > len(votes):
                 return best
+    elif known_freq is not None:
+        return pd.tseries.frequencies.to_offset(known_freq)
     raise ValueError(f"cannot infer the frequency of series {name!r} (irregular timestamps?); "
                      "pass freq= (e.g. 'D', 'MS', 'h') or make the timestamps regular")
 
 
-def _check_time_axis(name, index: pd.Index, freq):
-    """Validate one series' time axis; return (time_kind, step)."""
+def _check_time_axis(name, index: pd.Index, freq, known_freq=None):
+    """Validate one series' time axis; return (time_kind, step) (``known_freq``: ``_datetime_step``)."""
     if index.has_duplicates:
         dup = index[index.duplicated()][0]
         raise SeriesError(name, f"has duplicate timestamps (first: {dup})")
@@ -286,7 +289,7 @@ def _check_time_axis(name, index: pd.Index, freq):
         raise SeriesError(name, f"has unsorted timestamps ({index[pos]} comes after {index[pos - 1]}, "
                          f"position {pos}); sort it by time first")
     if isinstance(index, pd.DatetimeIndex):
-        step = _datetime_step(name, index, freq)
+        step = _datetime_step(name, index, freq, known_freq)
         expected = pd.date_range(index[0], periods=len(index), freq=step)
         if not expected.equals(index):
             full = pd.date_range(index[0], index[-1], freq=step)
@@ -398,8 +401,11 @@ def check_nonnegative(panel: Panel) -> None:
 
 
 def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
-             freq=None, fill=None, columns=(), static=()) -> Panel:
+             freq=None, fill=None, columns=(), static=(), known_freq=None) -> Panel:
     """Validate ``y`` (any accepted form) and return a :class:`Panel`. ``y`` itself is never modified.
+
+    ``known_freq``: the frequency of time stamps too few (under three in every series) to infer it
+    from, as a fitted model knows it; ``freq``, when given, still rules.
 
     A long frame may hold its ids and time stamps as index levels named ``id_col`` and ``time_col`` (a
     frame after ``set_index(["unique_id", "ds"])``).
@@ -418,7 +424,7 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
     """
     columns = list(dict.fromkeys(columns))
     if is_polars(y):
-        panel = to_panel(from_polars(y), id_col, time_col, target_col, freq, fill, columns, static)
+        panel = to_panel(from_polars(y), id_col, time_col, target_col, freq, fill, columns, static, known_freq)
         if panel.kind != "long":
             raise ValueError(f"a polars DataFrame must be a long frame with columns {id_col!r}, {time_col!r}, "
                              f"{target_col!r}; it has {list(y.columns)}")
@@ -437,11 +443,11 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
         # an index that is only the time axis (``df.pivot(index="ds", columns="unique_id")``) is wide
         if id_col in y.columns or time_col in y.columns or target_col in y.columns or id_col in y.index.names:
             return _long_panel(levels_as_columns(y, id_col, time_col), id_col, time_col, target_col, freq, fill,
-                               columns, static)
+                               columns, static, known_freq)
         if columns:
             raise ValueError(f"covariates {columns} need a long DataFrame ({id_col!r}, {time_col!r}, {target_col!r} "
                              "and the covariate columns); this one has none of those columns")
-        return _wide_panel(_on_full_grid("(wide index)", y, freq) if fill is not None else y, freq, fill)
+        return _wide_panel(_on_full_grid("(wide index)", y, freq) if fill is not None else y, freq, fill, known_freq)
     if columns:
         raise ValueError(f"covariates {columns} need a long DataFrame ({id_col!r}, {time_col!r}, {target_col!r} "
                          f"and the covariate columns), got a {type(y).__name__}")
@@ -451,7 +457,7 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
         name = y.name if y.name is not None else 0
         if fill is not None:
             y = _on_full_grid(name, y, freq)
-        kind, step = _check_time_axis(name, y.index, freq)
+        kind, step = _check_time_axis(name, y.index, freq, known_freq)
         return _single(_numeric(name, y.to_numpy()), name, _last_of(y.index, kind), step, "series", kind, y.name, fill)
     if isinstance(y, (np.ndarray, list, tuple)):
         arr = np.asarray(y)
@@ -465,8 +471,8 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
     raise ValueError(f"y must be a pandas Series, a DataFrame or a 1-D NumPy array, got {type(y).__name__}")
 
 
-def _wide_panel(df: pd.DataFrame, freq, fill) -> Panel:
-    kind, step = _check_time_axis("(wide index)", df.index, freq)
+def _wide_panel(df: pd.DataFrame, freq, fill, known_freq=None) -> Panel:
+    kind, step = _check_time_axis("(wide index)", df.index, freq, known_freq)
     if df.columns.has_duplicates:
         raise ValueError(f"the wide DataFrame has duplicate column names: "
                          f"{list(df.columns[df.columns.duplicated()].unique()[:_LISTED])}")
@@ -554,7 +560,8 @@ class _Problems:
                          + "; ".join(parts))
 
 
-def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill, columns=(), static=()) -> Panel:
+def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill, columns=(), static=(),
+                known_freq=None) -> Panel:
     missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
     if missing:
         raise ValueError(f"the long DataFrame lacks column(s) {missing}; it has {list(df.columns)} "
@@ -604,7 +611,7 @@ def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill, colu
     if len(dup):
         problems.add(codes[dup], lambda i: "has duplicate timestamps (first: "
                      f"{_stamp(index, order, dup[np.searchsorted(codes[dup], i)] + 1, ticks, datetime)})")
-    step, time_kind = _long_step(index, ticks, offsets, codes, order, freq, datetime, problems)
+    step, time_kind = _long_step(index, ticks, offsets, codes, order, freq, datetime, problems, known_freq)
     gaps = None if fill is None or len(dup) else _gap_layout(index, ticks, step, codes, offsets, problems)
     if gaps is not None:                                 # fill= and missing stamps: NaN rows there, filled below
         values = gaps.spread(values, np.nan)
@@ -792,8 +799,9 @@ def _long_values(target: pd.Series, target_col, order, offsets, problems) -> np.
     return raw if raw.flags.owndata and raw.flags.writeable else raw.copy()
 
 
-def _long_step(index, ticks, offsets, codes, order, freq, datetime, problems):
-    """The panel's step: given, or inferred from the longest series (then checked on every row)."""
+def _long_step(index, ticks, offsets, codes, order, freq, datetime, problems, known_freq=None):
+    """The panel's step: given, or inferred from the longest series (then checked on every row), or
+    ``known_freq`` where the longest series is too short to show it (``_datetime_step``)."""
     if not datetime:
         gaps = np.diff(ticks)[np.diff(codes) == 0]
         positive = gaps[gaps > 0]
@@ -808,7 +816,7 @@ def _long_step(index, ticks, offsets, codes, order, freq, datetime, problems):
         if series_index.has_duplicates:
             continue
         try:
-            return _datetime_step(problems.ids[i], series_index, None), "datetime"
+            return _datetime_step(problems.ids[i], series_index, None, known_freq), "datetime"
         except ValueError as exc:
             error = error or exc
     if error is None:

@@ -360,8 +360,9 @@ class Forecaster(BaseEstimator):
             check_names(name, getattr(self, name))
         check_calendar(self.calendar)
 
-    def _read(self, y, columns=(), static=()) -> Panel:
-        panel = to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill, columns, static)
+    def _read(self, y, columns=(), static=(), known_freq=None) -> Panel:
+        panel = to_panel(y, self.id_col, self.time_col, self.target_col, self.freq, self.fill, columns, static,
+                         known_freq)
         if self.nonnegative:
             check_nonnegative(panel)
         return panel
@@ -786,7 +787,8 @@ class Forecaster(BaseEstimator):
         if y is None:
             axis, state = self.panel_, self.state_
         else:
-            panel = self._read(y, enc.columns, enc.static)
+            fitted = self.panel_                         # new series too short to show their frequency: the fit's
+            panel = self._read(y, enc.columns, enc.static, fitted.step if fitted.time_kind == "datetime" else None)
             short = np.flatnonzero(panel.lengths < self._min_inputs())
             if len(short) and self.short_series == "error":
                 raise ValueError(f"{len(short)} series are too short to forecast (need at least "
@@ -802,8 +804,9 @@ class Forecaster(BaseEstimator):
         if levels or probs:
             # recursive steps: the unit of the network step each repeats, with its own point's phase ratio,
             # grown as the series' drift error grows from that step to its own
-            unit = self.error_scale_.unit(state.interval_spread(), state.step_error, state.insample_error, state.n_obs,
-                                          state.recent_spread, state.phase_ratios(h), step=np.arange(h) % self.horizon_)
+            unit = self.error_scale_.unit(state.interval_spread(self.state_), state.step_error, state.insample_error,
+                                          state.n_obs, state.recent_spread, state.phase_ratios(h),
+                                          step=np.arange(h) % self.horizon_)
             unit *= recursion_growth(state.step_error, state.round_error, h)
         for lv in levels:
             q = conformal_halfwidth(self.residuals_, lv, h, self.horizon_)[None, :] * unit

@@ -47,7 +47,8 @@ FORMAT_VERSION = 13                  # 1: tsrnn 0.1 (per-series dicts); 2: the s
                                      # 10: the unit's phase-ratio feature (the store's phase ratios);
                                      # 11: retrain (the parameter, retrained_);
                                      # 12: the blend's chosen partner (blend_; blend="auto", "ets");
-                                     # 13: the recursion rounds' drift errors (the store's round errors)
+                                     # 13: the recursion rounds' drift errors (the store's round errors),
+                                     # the unit's feature bounds (scale_bounds)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _MODEL_FILES = ("model.json", "weights.npz")     # all that a model directory holds
@@ -164,7 +165,7 @@ def save_forecaster(model, path) -> None:
     scale = model.error_scale_
     arrays = {"params": np.stack([n.params for n in model.networks_]), "residuals": model.residuals_, "last": last,
               "scale_intercepts": scale.intercepts, "scale_slopes": scale.slopes,
-              "scale_centers": np.array([scale.insample_fill, scale.spread_center]),
+              "scale_centers": np.array([scale.insample_fill, scale.spread_center]), "scale_bounds": scale.bounds,
               **{f"store_{k}": getattr(state, k) for k in _STORE}}
     meta = {
         "format": FORMAT, "format_version": FORMAT_VERSION, "version": __version__, "params": model.get_params(),
@@ -315,7 +316,8 @@ def _load_checked(cls, path, meta):
              and state.phase_ratio.shape == (n, max(1, model.season_length))
              and state.round_error.shape == (n, ROUNDS - 1)
              and arrays["scale_intercepts"].shape == (horizon,)
-             and arrays["scale_slopes"].shape == (ErrorScale.FEATURES,) and arrays["scale_centers"].shape == (2,),
+             and arrays["scale_slopes"].shape == (ErrorScale.FEATURES,) and arrays["scale_centers"].shape == (2,)
+             and arrays["scale_bounds"].shape == (2, ErrorScale.FEATURES),
              "the interval unit's arrays have the wrong shape")
     _require(state.curves.shape == (n, 4), "the series store's blend curves have the wrong shape")
     weight, partner = fitted["blend_weight_"], fitted["blend_"]
@@ -341,7 +343,8 @@ def _load_checked(cls, path, meta):
         net.params = params
         model.networks_.append(net)
     model.residuals_ = arrays["residuals"]
-    model.error_scale_ = ErrorScale(arrays["scale_intercepts"], arrays["scale_slopes"], *map(float, arrays["scale_centers"]))
+    model.error_scale_ = ErrorScale(arrays["scale_intercepts"], arrays["scale_slopes"],
+                                    *map(float, arrays["scale_centers"]), arrays["scale_bounds"])
     model.covariates_ = encoding
     model.state_ = state
     model.panel_ = _axis_from(meta["axis"], arrays["last"])

@@ -145,10 +145,30 @@ class SeriesStore:
         """(n,) bool: the series' prepared history does not vary."""
         return self.spread <= 0
 
-    def interval_spread(self) -> np.ndarray:
-        """(n,) each series' spread as the base of its intervals: a constant series, or one without steps,
-        gets the median spread of the others (1 when there are none)."""
-        return positive_spread(self.spread)
+    def interval_spread(self, reference: "SeriesStore | None" = None) -> np.ndarray:
+        """(n,) each series' spread as the base of its intervals. A series without steps (constant, or a
+        single point) has none of its own: it gets the median ``relative_spread`` of the ``reference``
+        series (default: these) that have one, in its own prepared units (1 where none is known or its
+        level is 0). The others' prepared spread as it is would not do: a series without steps is not
+        prepared in their units (the "steps" scaler divides by the mean step it lacks), and a new series
+        of one point, level 100, got a 90 % interval 842 million wide."""
+        if (self.spread > 0).all():
+            return self.spread
+        relative = (self if reference is None else reference).relative_spread()
+        known = relative[np.isfinite(relative)]
+        own = (np.median(known) if len(known) else np.nan) * self._level() / self.scale
+        return np.where(self.spread > 0, self.spread, np.where(np.isfinite(own) & (own > 0), own, 1.0))
+
+    def relative_spread(self) -> np.ndarray:
+        """(n,) each series' mean step in the units of its level: log units for a log-scaled series (a
+        relative change), else over |its last adjusted value|; NaN without steps or at a level of 0."""
+        level = self._level()
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where((self.spread > 0) & (level > 0), self.spread * self.scale / level, np.nan)
+
+    def _level(self) -> np.ndarray:
+        """(n,) what a step is measured against: 1 for a log-scaled series, else |its last adjusted value|."""
+        return np.where(self.log, 1.0, np.abs(self.z[self.offsets[1:] - 1] * self.scale + self.shift))
 
     def phase_ratios(self, h: int) -> np.ndarray:
         """(n, h) the phase ratio of each series' next h points: ``phase_ratio`` holds one per phase

@@ -227,8 +227,8 @@ def test_columns_past_the_horizon_reuse_a_step_with_their_own_phase():
 
 def test_a_recursive_step_grows_as_the_series_drift_error_does():
     """Past the horizon, step k = (r - 1) H + b takes network step b's unit times d_k / d_b: sqrt(k / b)
-    for a random walk, about 1 for noise around a level, never below 1, and sqrt(r) without drift
-    errors (a constant series)."""
+    for a random walk, about 1 for noise around a level, never below 1, and a random walk's without
+    drift errors (a constant series)."""
     rng = np.random.default_rng(0)
     walk, noise = np.cumsum(rng.normal(size=4000)), rng.normal(size=4000)
     z, offsets = np.concatenate([walk, noise, np.full(50, 3.0)]), np.array([0, 4000, 8000, 8050])
@@ -240,7 +240,7 @@ def test_a_recursive_step_grows_as_the_series_drift_error_does():
     assert (growth[:, :H] == 1).all() and (growth >= 1).all()
     np.testing.assert_allclose(growth[0], np.sqrt(k / ((k - 1) % H + 1)), rtol=0.25)
     assert growth[1].max() < 1.25
-    np.testing.assert_allclose(growth[2], np.sqrt((k - 1) // H + 1))
+    np.testing.assert_allclose(growth[2], np.sqrt(k / ((k - 1) % H + 1)))
 
 
 def test_recursive_intervals_widen_for_a_random_walk_and_not_for_noise():

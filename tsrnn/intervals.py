@@ -314,7 +314,8 @@ def recursion_growth(steps: np.ndarray, rounds: np.ndarray, h: int) -> np.ndarra
     interpolated linearly between the rounds' ends d_j,(r-1)H and d_j,rH (``steps`` (n, H) and
     ``rounds`` (n, ``ROUNDS`` - 1): ``window_stats``) and carried on by sqrt(k / (``ROUNDS`` H)) past the
     last. A recursive step is never surer than the network step it repeats; a series without drift
-    errors (constant, one point) grows by sqrt(r).
+    errors (constant, one point) grows as a random walk's would, sqrt(k / b) (sqrt(r) left step H + 1
+    narrower than step H).
 
     >>> steps, rounds = np.array([[1.0, 2.0]]), np.array([[4.0, 6.0]])   # d_jk = k: a horizon of 2, 3 rounds
     >>> recursion_growth(steps, rounds, 8).round(3).tolist()             # k / b, then on by sqrt(k / 6)
@@ -331,7 +332,7 @@ def recursion_growth(steps: np.ndarray, rounds: np.ndarray, h: int) -> np.ndarra
     far *= np.sqrt(np.maximum((k + 1) / (last * H), 1.0))             # past the last knot
     base = steps[:, k % H]                                            # d_jb
     with np.errstate(divide="ignore", invalid="ignore"):
-        growth = np.where(base > 1e-12, np.where(r == 1, base, far) / base, np.sqrt(r))
+        growth = np.where(base > 1e-12, np.where(r == 1, base, far) / base, np.sqrt((k + 1) / b))
     return np.maximum(growth, 1.0)
 
 

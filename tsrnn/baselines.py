@@ -92,8 +92,7 @@ class _Baseline(BaseEstimator):
         levels = check_levels(level)
         if future is not None and not self._columns():
             raise ValueError(f"{type(self).__name__} reads no future covariates (future= was given)")
-        fitted = self.panel_                             # new series too short to show their frequency: the fit's
-        panel = fitted if y is None else self._read(y, fitted.step if fitted.time_kind == "datetime" else None)
+        panel = self.panel_ if y is None else self._read(y, self.panel_.freq)
         self.fallbacks_ = {}
         from threadpoolctl import threadpool_limits
 

@@ -59,6 +59,12 @@ class Axis:
     def __len__(self) -> int:
         return len(self.ids)
 
+    @property
+    def freq(self):
+        """The pandas frequency of a datetime axis (None for periods and integer steps): what a fitted
+        model passes as ``to_panel``'s ``known_freq`` for new series too short to show their own."""
+        return self.step if self.time_kind == "datetime" else None
+
 
 @dataclass
 class Column:

@@ -787,8 +787,7 @@ class Forecaster(BaseEstimator):
         if y is None:
             axis, state = self.panel_, self.state_
         else:
-            fitted = self.panel_                         # new series too short to show their frequency: the fit's
-            panel = self._read(y, enc.columns, enc.static, fitted.step if fitted.time_kind == "datetime" else None)
+            panel = self._read(y, enc.columns, enc.static, self.panel_.freq)
             short = np.flatnonzero(panel.lengths < self._min_inputs())
             if len(short) and self.short_series == "error":
                 raise ValueError(f"{len(short)} series are too short to forecast (need at least "

@@ -425,19 +425,21 @@ class ErrorScale:
         used = errors > 1e-12 * spread[:, None]          # an exact hit has no log; it still gets a score
         phases = max(int(season_length), 1)
         fold = cross_folds(series)
-        folds = np.unique(fold)
-        whole, n_series = cls._moments(x, target, used), len(np.unique(series))
-        ranges = np.array([[x[fold == f].min(axis=(0, 1)), x[fold == f].max(axis=(0, 1))] for f in folds])
+        rows = [fold == f for f in np.unique(fold)]
+        # each fold's normal equations and features' range, once: the whole is their sum (and span), each
+        # fold's cross-fit the whole less its own
+        own = [cls._moments(x[r], target[r], used[r]) for r in rows]
+        ranges = np.array([[x[r].min(axis=(0, 1)), x[r].max(axis=(0, 1))] for r in rows])
+        whole = tuple(sum(parts) for parts in zip(*own)) if own else cls._moments(x, target, used)
+        n_series = len(np.unique(series))
         full = cls._solve(*whole, n_series, phases, fill, center, cls._bounds(ranges))
-        if len(folds) < 2:
+        if len(rows) < 2:
             return full, errors / full._unit_of(spread, x)
         scores = np.empty_like(errors)
-        for i, f in enumerate(folds):                    # each fold's fit: the whole's normal equations less its own
-            rows = fold == f
-            own = cls._moments(x[rows], target[rows], used[rows])
-            part = cls._solve(*(w - o for w, o in zip(whole, own)), n_series - len(np.unique(series[rows])), phases,
+        for i, r in enumerate(rows):
+            part = cls._solve(*(w - o for w, o in zip(whole, own[i])), n_series - len(np.unique(series[r])), phases,
                               fill, center, cls._bounds(np.delete(ranges, i, axis=0)))
-            scores[rows] = errors[rows] / part._unit_of(spread[rows], x[rows])
+            scores[r] = errors[r] / part._unit_of(spread[r], x[r])
         return full, scores
 
     @classmethod

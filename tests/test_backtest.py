@@ -1,4 +1,6 @@
 """Rolling-origin backtests: windows, no leakage, several models on identical windows, pipe steps."""
+import importlib.util
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -13,6 +15,39 @@ def panel(n_series=3, n=40):
     return pd.concat([pd.DataFrame({"unique_id": f"s{k}", "ds": pd.date_range("2020-01-01", periods=n + k, freq="D"),
                                     "y": 10 + k + np.cumsum(rng.normal(size=n + k))}) for k in range(n_series)],
                      ignore_index=True)
+
+
+class _Mean:
+    """A model of the user's own, which reads and writes the caller's column names."""
+
+    def fit(self, df):
+        self.means_, self.last_ = df.groupby("store").sales.mean(), df.groupby("store").day.max()
+        return self
+
+    def predict(self, h):
+        steps = pd.to_timedelta(np.arange(1, h + 1), "D")
+        return pd.DataFrame({"store": np.repeat(self.means_.index, h),
+                             "day": np.concatenate([self.last_[s] + steps for s in self.means_.index]),
+                             "yhat": np.repeat(self.means_.to_numpy(), h)})
+
+
+def test_results_keep_the_data_column_names():
+    df = panel().rename(columns={"unique_id": "store", "ds": "day", "y": "sales"})
+    df = pd.concat([df, pd.DataFrame({"store": "tiny", "day": pd.date_range("2020-01-01", periods=9), "sales": 1.0})])
+    names = dict(id_col="store", time_col="day", target_col="sales")
+    res = tsrnn.backtest({"naive": Naive(), "own": _Mean()}, df, horizon=4, n_windows=2, progress=False, **names)
+    assert list(res.forecasts.columns) == ["store", "day", "cutoff", "sales", "yhat", "model"]
+    assert "store" in res.series_metrics.columns and list(res.skipped.columns) == ["store", "window", "n_obs"]
+    assert set(res.skipped.store) == {"tiny"} and "tiny" in res.notes()[0]
+    own = res.forecasts[(res.forecasts.model == "own") & (res.forecasts.store == "s0")]
+    assert own.yhat.iloc[0] == pytest.approx(df[df.store == "s0"].sales.iloc[:-8].mean())   # the first window's fit
+    assert res.metrics.series.tolist() == [4, 4]                 # tiny in the second window only
+    if importlib.util.find_spec("matplotlib"):
+        fig = res.plot(history=df)
+        assert len(fig.axes[3].lines) > 3                      # history, actual and both models drawn
+    with pytest.raises(ValueError, match=r"columns of their own named \['yhat'\]"):
+        tsrnn.backtest(Naive(), df.rename(columns={"sales": "yhat"}), horizon=4, progress=False,
+                       id_col="store", time_col="day", target_col="yhat")
 
 
 def test_windows_cutoffs_and_no_leakage():

@@ -91,6 +91,21 @@ def test_forecast_with_levels_and_wide_input(csv, tmp_path):
     assert (ets.yhat_lo_90 < ets.yhat).all() and (ets.yhat < ets.yhat_hi_90).all()
 
 
+def test_outputs_keep_the_input_column_names(csv, tmp_path):
+    named = tmp_path / "named.csv"
+    pd.read_csv(csv).rename(columns={"unique_id": "store", "ds": "month", "y": "sales"}).to_csv(named, index=False)
+    res = run("forecast", named, "-H", 3, "--model", "naive", "-o", tmp_path / "f.csv")
+    assert res.returncode == 2 and "none of the columns 'unique_id', 'ds', 'y'" in res.stderr and "--wide" in res.stderr
+    names = ["--id-col", "store", "--time-col", "month", "--target-col", "sales"]
+    res = run("forecast", named, "-H", 3, "--model", "naive", "--level", 80, "-o", tmp_path / "f.csv", *names)
+    assert res.returncode == 0, res.stderr
+    assert list(pd.read_csv(tmp_path / "f.csv").columns) == ["store", "month", "yhat", "yhat_lo_80", "yhat_hi_80"]
+    res = run("backtest", named, "-H", 3, "--models", "naive", "--no-progress", "-o", tmp_path / "bt", *names)
+    assert res.returncode == 0, res.stderr
+    assert list(pd.read_csv(tmp_path / "bt" / "forecasts.csv").columns) == \
+        ["store", "month", "cutoff", "sales", "yhat", "model"]
+
+
 def test_nonnegative_forecasts_and_intervals_of_every_model_stay_at_or_above_zero(csv, tmp_path):
     small = tmp_path / "small.csv"
     pd.read_csv(csv).assign(y=lambda d: (d.y - 100).abs()).to_csv(small, index=False)   # near 0, never below

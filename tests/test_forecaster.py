@@ -1,4 +1,5 @@
 """The Forecaster: scikit-learn contract, input/output forms, intervals, reproducibility, save/load."""
+import importlib.util
 import io
 import json
 import subprocess
@@ -149,6 +150,30 @@ def test_a_pivoted_frame_is_wide_and_integer_ids_come_back_as_integers(tmp_path)
     for fitted in (model, Forecaster.load(tmp_path / "m")):
         assert fitted.fallbacks_.unique_id.dtype == np.int64 and list(fitted.fallbacks_.unique_id) == [7]
         assert backtesting._fallbacks(fitted, "lstm", 1).unique_id.dtype == np.int64
+
+
+def test_outputs_keep_the_callers_column_names(tmp_path):
+    from tsrnn.baselines import Theta
+
+    names = dict(id_col="store", time_col="date", target_col="sales")
+    df = long_frame(n_series=3).rename(columns={"unique_id": "store", "ds": "date", "y": "sales"})
+    short = pd.DataFrame({"store": "tiny", "date": pd.date_range("2020-09", periods=4, freq="MS"), "sales": 5.0})
+    df = pd.concat([df, short], ignore_index=True)
+    model = Forecaster(**FAST, season_length=12, horizon=3, **names).fit(df)
+    f = model.predict(3, level=[80], quantiles=[0.1])
+    assert list(f.columns[:3]) == ["store", "date", "yhat"] and "unique_id" not in f.columns
+    last = df.groupby("store", as_index=False).date.max()
+    assert len(last.merge(f, on="store")) == 12 and (f.date.groupby(f.store).min() > last.set_index("store").date).all()
+    model.save(tmp_path / "m")
+    for fitted in (model, Forecaster.load(tmp_path / "m")):     # and so does the fallbacks' table, saved or not
+        assert list(fitted.fallbacks_.columns) == ["store", "n_obs", "rule"] and list(fitted.fallbacks_.store) == ["tiny"]
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(3, level=[80], quantiles=[0.1]), f)
+    assert list(Theta(season_length=12, **names).fit(df).predict(3).columns) == ["store", "date", "yhat"]
+    if importlib.util.find_spec("matplotlib"):
+        import matplotlib
+
+        matplotlib.use("Agg")
+        assert [len(a.lines) for a in model.plot(df, max_series=2).axes] == [2, 2]   # history and forecast
 
 
 def test_predict_on_new_unseen_series():

@@ -55,10 +55,15 @@ MODEL_NAMES = NEURAL + tuple(BASELINES)
 COVARIATES = ("past_covariates", "future_covariates", "static_covariates", "calendar")
 
 
+# the parameters every model shares with the Forecaster: how to read the data, and what it cannot be
+_SHARED = ("id_col", "time_col", "target_col", "freq", "fill", "nonnegative")
+
+
 def make_model(name: str, horizon: int, season_length: int = 1, progress: bool = False, **kwargs):
     """A model from its name: lstm, gru, rnn (Forecaster) or naive, snaive, naive2, ses, arima, arimax,
-    ets, theta. ``kwargs`` go to a neural model; of them, a baseline takes ``nonnegative`` and the
-    covariates it can use (ARIMAX: ``future_covariates`` and ``calendar``; the univariate ones none).
+    ets, theta. ``kwargs`` go to a neural model; of them, a baseline takes how to read the data
+    (``id_col``, ``time_col``, ``target_col``, ``freq``, ``fill``), ``nonnegative`` and the covariates
+    it can use (ARIMAX: ``future_covariates`` and ``calendar``; the univariate ones none).
 
     Example
     -------
@@ -76,7 +81,7 @@ def make_model(name: str, horizon: int, season_length: int = 1, progress: bool =
         cls = BASELINES[key]
         accepted = cls._param_names()
         return cls(season_length=season_length,
-                   **{k: v for k, v in kwargs.items() if k in (*COVARIATES, "nonnegative") and k in accepted})
+                   **{k: v for k, v in kwargs.items() if k in (*COVARIATES, *_SHARED) and k in accepted})
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
 
 
@@ -86,10 +91,17 @@ def covariates_of(estimator) -> tuple[tuple, tuple, tuple]:
     return tuple(check_names(k, params.get(k)) for k in COVARIATES[:3])
 
 
+# what the result's frames name their own columns (the data's id, time and target columns keep theirs)
+_OWN_COLUMNS = {"cutoff", "yhat", "model", "window", "n_obs", "reason", "mae", "rmse", "smape", "mase", "mape",
+                "smape_naive2", "mase_naive2", "spl"}
+_OWN_PREFIXES = ("yhat_", "coverage_", "msis_")
+
+
 @dataclass
 class BacktestResult:
-    """``forecasts``: long frame (unique_id, ds, cutoff, y, yhat, model); ``metrics``: one row per
-    model with the aggregated scores, ranked by OWA; ``series_metrics``: per model, series and cutoff.
+    """``forecasts``: long frame (``id_col, time_col, cutoff, target_col, yhat, model``: the data's own
+    column names, ``unique_id, ds, cutoff, y, ...`` by default); ``metrics``: one row per model with the
+    aggregated scores, ranked by OWA; ``series_metrics``: per model, series (``id_col``) and cutoff.
 
     Example
     -------
@@ -106,19 +118,23 @@ class BacktestResult:
     series_metrics: pd.DataFrame
     horizon: int
     season_length: int
-    skipped: pd.DataFrame       # unique_id, window, n_obs: series too short for a window, left out of it
-    fallbacks: pd.DataFrame     # model, window, unique_id, reason: series a model forecast by a fallback rule
+    skipped: pd.DataFrame       # <id_col>, window, n_obs: series too short for a window, left out of it
+    fallbacks: pd.DataFrame     # model, window, <id_col>, reason: series a model forecast by a fallback rule
+    id_col: str = "unique_id"   # the data's column names, which the frames above keep
+    time_col: str = "ds"
+    target_col: str = "y"
 
     def notes(self) -> list[str]:
         """One line per kind of left-out or fallback series (what the CLI prints under its table)."""
         lines = []
         if len(self.skipped):
-            first = list(dict.fromkeys(self.skipped.unique_id))[:5]
-            lines.append(f"{self.skipped.unique_id.nunique()} series too short for some windows were left out of "
+            ids = self.skipped[self.id_col]
+            first = list(dict.fromkeys(ids))[:5]
+            lines.append(f"{ids.nunique()} series too short for some windows were left out of "
                          f"them ({len(self.skipped)} series-windows; first: {first})")
         for model, g in self.fallbacks.groupby("model", sort=False):
-            first = list(dict.fromkeys(g.unique_id))[:5]
-            lines.append(f"{model}: {g.unique_id.nunique()} series forecast by a fallback rule (first: {first}; "
+            first = list(dict.fromkeys(g[self.id_col]))[:5]
+            lines.append(f"{model}: {g[self.id_col].nunique()} series forecast by a fallback rule (first: {first}; "
                          f"{g.reason.iloc[0]})")
         return lines
 
@@ -210,6 +226,10 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     m = check_positive_int("season_length", 1 if season_length is None else season_length)
     levels = tuple(check_levels(level))
     every = refit_every(refit)
+    taken = [c for c in (id_col, time_col, target_col) if c in _OWN_COLUMNS or str(c).startswith(_OWN_PREFIXES)]
+    if taken:
+        raise ValueError(f"the backtest's result frames have columns of their own named {taken}; rename the data's "
+                         "column(s) and pass the new name(s) as id_col, time_col or target_col")
 
     named = _resolve_models(model, horizon, m, **neural_kwargs)
     if levels:
@@ -243,10 +263,14 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
         bar.close()
     results = [done[(w, name)] for w in range(n_windows) for name in named]
     rows, scores, fallbacks = ([r[i] for r in results] for i in range(3))
-    forecasts = pd.concat(rows, ignore_index=True)
     series_metrics = pd.concat(scores, ignore_index=True)
-    return BacktestResult(forecasts, _aggregate(series_metrics), series_metrics, horizon, m,
-                          pd.concat(skipped, ignore_index=True), pd.concat(fallbacks, ignore_index=True))
+    metrics_table = _aggregate(series_metrics)
+    # the result's frames in the data's own column names (built as unique_id, ds, y)
+    names = {"unique_id": id_col, "ds": time_col, "y": target_col}
+    return BacktestResult(pd.concat(rows, ignore_index=True).rename(columns=names), metrics_table,
+                          series_metrics.rename(columns=names), horizon, m,
+                          pd.concat(skipped, ignore_index=True).rename(columns=names),
+                          pd.concat(fallbacks, ignore_index=True).rename(columns=names), id_col, time_col, target_col)
 
 
 def refit_every(refit) -> int:
@@ -285,7 +309,9 @@ def _run(panel: Panel, named: dict, windows, every: int, plan: tuple, on_done=No
             else:
                 fitted = latest[name]
                 fc = fitted.predict(horizon, y=window.train_for(estimator, id_col, time_col, target_col), **future)
-            frame, window_scores = window.collect(fc, name, levels)
+            # a model's forecasts name their ids as it was told to (tsrnn's own: their id_col; they read
+            # the window itself), else as the frame it was given did
+            frame, window_scores = window.collect(fc, name, levels, getattr(estimator, "id_col", id_col))
             out[(w, name)] = (frame, window_scores.assign(window=w + 1), _fallbacks(fitted, name, w + 1))
             if on_done is not None:
                 on_done(len(out), name, w + 1)
@@ -346,7 +372,7 @@ def _fallbacks(fitted, name: str, window: int) -> pd.DataFrame:
     """The series ``fitted`` forecast by a fallback rule (Forecaster: a DataFrame; baselines: a dict)."""
     found = getattr(fitted, "fallbacks_", None)
     if isinstance(found, pd.DataFrame):
-        ids, reasons = found.unique_id.to_numpy(), found.rule.to_numpy()
+        ids, reasons = found[getattr(fitted, "id_col", "unique_id")].to_numpy(), found.rule.to_numpy()
     elif isinstance(found, dict):
         ids, reasons = np.array(list(found), dtype=object), np.array(list(found.values()), dtype=object)
     else:
@@ -403,22 +429,22 @@ class _Window:
         frame.update({c: a.columns[c].decoded() for c in future})
         return {"future": pd.DataFrame(frame)}
 
-    def forecast_values(self, fc, name: str, column: str = "yhat") -> np.ndarray:
+    def forecast_values(self, fc, name: str, column: str = "yhat", id_col: str = "unique_id") -> np.ndarray:
         """(n_series, horizon) forecasts (or interval ends: ``column``) in this window's series order,
-        from any output form."""
+        from any output form (a long frame's ids in ``id_col``)."""
         ids, h = self.train.ids, self.horizon
         if column != "yhat" and column not in getattr(fc, "columns", []):
             raise ValueError(f"model {name!r} returned no {column!r} column for the levels asked for")
         if isinstance(fc, pd.Series):
             values = fc.to_numpy(np.float64)[None]
-        elif "unique_id" not in fc.columns and column in fc.columns:      # one series, stamps as index
+        elif id_col not in fc.columns and column in fc.columns:           # one series, stamps as index
             values = fc[column].to_numpy(np.float64)[None]
         elif column in getattr(fc, "columns", []):
-            got = fc["unique_id"].to_numpy()
+            got = fc[id_col].to_numpy()
             if len(got) == len(ids) * h and (got == np.repeat(ids, h)).all():
                 values = fc[column].to_numpy(np.float64).reshape(len(ids), h)
             else:
-                groups = dict(tuple(fc.groupby("unique_id", sort=False)[column]))
+                groups = dict(tuple(fc.groupby(id_col, sort=False)[column]))
                 values = [groups.get(uid, pd.Series(dtype=float)).to_numpy(np.float64) for uid in ids]
                 bad = [uid for uid, v in zip(ids, values) if len(v) != h]
                 if bad:
@@ -431,10 +457,11 @@ class _Window:
             raise ValueError(f"model {name!r} returned {values.shape[-1]} values per series, expected {h}")
         return values
 
-    def collect(self, fc, name: str, levels: tuple = ()):
+    def collect(self, fc, name: str, levels: tuple = (), id_col: str = "unique_id"):
         """This window's forecasts in the long result layout and their metrics, one row per series
-        (with ``levels``: the intervals, their coverage, MSIS and scaled pinball loss too)."""
-        f = self.forecast_values(fc, name)
+        (with ``levels``: the intervals, their coverage, MSIS and scaled pinball loss too; ``id_col``:
+        the column of ``fc`` that holds the ids)."""
+        f = self.forecast_values(fc, name, id_col=id_col)
         y, h = self.actual, self.horizon
         t = self.train
         ids = id_values(t.ids)
@@ -450,8 +477,8 @@ class _Window:
                                "mase_naive2": metrics.scaled_error(metrics.mae_rows(y, naive2), scale)})
         pinball = []
         for lv in levels:
-            lo = self.forecast_values(fc, name, f"yhat_lo_{lv:g}")
-            hi = self.forecast_values(fc, name, f"yhat_hi_{lv:g}")
+            lo = self.forecast_values(fc, name, f"yhat_lo_{lv:g}", id_col)
+            hi = self.forecast_values(fc, name, f"yhat_hi_{lv:g}", id_col)
             frame[f"yhat_lo_{lv:g}"], frame[f"yhat_hi_{lv:g}"] = lo.ravel(), hi.ravel()
             scores[f"coverage_{lv:g}"] = metrics.coverage_rows(y, lo, hi)
             scores[f"msis_{lv:g}"] = metrics.scaled_error(metrics.interval_score_rows(y, lo, hi, lv), scale)

@@ -110,7 +110,7 @@ class _Baseline(BaseEstimator):
         for k, lv in enumerate(levels):
             extra[f"yhat_lo_{lv:g}"] = np.minimum(rows[:, 1 + 2 * k], rows[:, 0])
             extra[f"yhat_hi_{lv:g}"] = np.maximum(rows[:, 2 + 2 * k], rows[:, 0])
-        return to_output(panel, rows[:, 0], extra)
+        return to_output(panel, rows[:, 0], extra, id_col=self.id_col, time_col=self.time_col)
 
     def _forecast_panel(self, panel, h: int, future=None, levels: tuple = ()) -> np.ndarray:
         """(n_series, 1 + 2L, h): one model per series (models without per-series fitting override it)."""

@@ -89,7 +89,7 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--output", "-o", required=True, help="CSV file for the forecasts")
     f.add_argument("--level", type=float, nargs="+", help="prediction interval levels, e.g. 80 95")
     f.add_argument("--future", metavar="FILE", help="CSV or Parquet of the future covariates' values after each "
-                   "series' end (unique_id, ds and the --future-covariates columns)")
+                   "series' end (the --id-col, --time-col and --future-covariates columns)")
     w = sub.add_parser("warmup", help="compile the kernels into numba's cache now, so that later fits start at once",
                        description="Fit small models on made-up data so that every kernel a fit and a forecast "
                        "use is compiled and cached (about 19 s for the LSTM, a few more for each other cell). "
@@ -99,8 +99,10 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
-def read_table(path: str, wide: bool, time_col: str):
-    """Read a CSV or Parquet file into a DataFrame (time column parsed to datetimes unless integer)."""
+def read_table(path: str, wide: bool, time_col: str, names: tuple = ()):
+    """Read a CSV or Parquet file into a DataFrame (time column parsed to datetimes unless integer). A
+    long table with none of the columns ``names`` (id, time, target) is an error here: the readers would
+    take it for a wide one (one column per series), which the command line asks for with --wide."""
     import pandas as pd
 
     file = Path(path)
@@ -125,6 +127,10 @@ def read_table(path: str, wide: bool, time_col: str):
         if not pd.api.types.is_integer_dtype(df.index.dtype):
             df.index = pd.DatetimeIndex(df.index)
         return df
+    if names and not any(c in df.columns for c in names):
+        raise UserError(f"{path} has none of the columns {', '.join(map(repr, names))} (its columns: "
+                        f"{', '.join(map(str, df.columns[:10]))}{', ...' if len(df.columns) > 10 else ''}); name them "
+                        "with --id-col, --time-col and --target-col, or pass --wide for one column per series")
     if time_col in df.columns:
         df[time_col] = _parse_time(df[time_col], time_col, path)
     return df
@@ -197,7 +203,7 @@ def _run_backtest(args) -> None:
         if out_dir.exists() and not out_dir.is_dir():
             raise UserError(f"--output {out_dir} exists and is not a directory")
         _guard_output(args.data, [out_dir / "forecasts.csv", out_dir / "metrics.csv"])
-    data = read_table(args.data, args.wide, args.time_col)
+    data = read_table(args.data, args.wide, args.time_col, (args.id_col, args.time_col, args.target_col))
     options = dict(horizon=args.horizon, n_windows=args.windows, step=args.step,
                    refit=False if args.no_refit else args.refit_every or True,
                    season_length=args.season_length, id_col=args.id_col, time_col=args.time_col,
@@ -222,10 +228,7 @@ def _run_backtest(args) -> None:
     atomic_write(out_dir / "metrics.csv", lambda p: result.metrics.to_csv(p, index=False))
     written = ["forecasts.csv", "metrics.csv"]
     try:
-        history = data if not args.wide else None
-        if history is not None and args.id_col in history.columns:
-            history = history.rename(columns={args.id_col: "unique_id", args.time_col: "ds", args.target_col: "y"})
-        fig = result.plot(history=history)
+        fig = result.plot(history=None if args.wide else data)
         atomic_write(out_dir / "backtest.png", lambda p: fig.savefig(p, format="png", dpi=110))
         written.append("backtest.png")
     except ImportError as exc:
@@ -247,14 +250,15 @@ def _run_forecast(args) -> None:
         raise UserError("--future gives the future covariates' values: name them with --future-covariates")
     if covariates.get("future_covariates") and not args.future:
         raise UserError("--future-covariates needs --future FILE with their values after each series' end")
-    data = read_table(args.data, args.wide, args.time_col)
+    data = read_table(args.data, args.wide, args.time_col, (args.id_col, args.time_col, args.target_col))
     future = read_table(args.future, False, args.time_col) if args.future else None
     kwargs = dict(id_col=args.id_col, time_col=args.time_col, target_col=args.target_col, freq=args.freq,
                   fill=args.fill, nonnegative=args.nonnegative)
     if name in NEURAL:
         kwargs.update(_neural_kwargs(args), progress=not args.no_progress)
-    model = make_model(name, args.horizon, args.season_length, **kwargs) if name in NEURAL else \
-        make_model(name, args.horizon, args.season_length, **covariates).set_params(**kwargs)
+    else:                                   # make_model keeps the covariates the baseline can read
+        kwargs.update(covariates)
+    model = make_model(name, args.horizon, args.season_length, **kwargs)
     if name not in NEURAL and covariates and not {"future_covariates", "calendar"} & set(model.get_params()):
         raise UserError(f"{name} takes no covariates; use a neural model or arimax")
     extra = {"level": args.level} if args.level else {}
@@ -268,13 +272,13 @@ def _run_forecast(args) -> None:
         fc = cluster_forecast(model, data, args.horizon, workers=args.workers, scheduler=args.scheduler, **extra)
     else:
         fc = model.fit(data).predict(args.horizon, **extra)
-    frame = fc.rename("yhat").rename_axis("ds").reset_index() if hasattr(fc, "to_frame") and fc.ndim == 1 else \
-        (fc if "unique_id" in getattr(fc, "columns", []) else fc.rename_axis("ds").reset_index())
+    frame = fc.rename("yhat").rename_axis(args.time_col).reset_index() if hasattr(fc, "to_frame") and fc.ndim == 1 \
+        else (fc if args.id_col in getattr(fc, "columns", []) else fc.rename_axis(args.time_col).reset_index())
     atomic_write(target, lambda p: frame.to_csv(p, index=False))
     print(f"wrote {len(frame)} rows of {name} forecasts to {target}")
     fallbacks = getattr(model, "fallbacks_", None)
     if fallbacks is not None and len(fallbacks):
-        ids = list(fallbacks.unique_id if hasattr(fallbacks, "unique_id") else fallbacks)[:5]
+        ids = list(fallbacks[args.id_col] if hasattr(fallbacks, "columns") else fallbacks)[:5]
         print(f"note: {len(fallbacks)} series forecast by a fallback rule (first: {ids}); "
               "see the model's fallbacks_", file=sys.stderr)
 

@@ -493,7 +493,7 @@ def forecast(model, data, h: int, client=None, scheduler: str | None = None, wor
         parts = client.gather([client.submit(_fit_predict, model, part, h, level, shared_future, pure=False)
                                for part in to_partitions(data, client, *columns)])
         out = pd.concat([p for p in parts if len(p)], ignore_index=True)
-        return out.sort_values("unique_id", kind="stable").reset_index(drop=True)
+        return out.sort_values(columns[0], kind="stable").reset_index(drop=True)
     finally:
         close()
 

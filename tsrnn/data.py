@@ -1115,11 +1115,18 @@ def to_polars(frame: pd.DataFrame):
                          for c in frame.columns})
 
 
-def to_output(panel: Axis, forecasts: np.ndarray, extra: dict | None = None, value_name: str = "yhat"):
+def to_output(panel: Axis, forecasts: np.ndarray, extra: dict | None = None, value_name: str = "yhat",
+              id_col: str = "unique_id", time_col: str = "ds"):
     """Forecasts ``(n_series, h)`` (plus optional extra columns of the same shape) in the caller's form:
-    Series for a Series/array, long DataFrame (unique_id, ds, yhat, ...) otherwise (a polars frame for a
-    polars input); a wide input gets a wide frame when there are no extra columns. Built with
-    whole-array operations."""
+    Series for a Series/array, long DataFrame (``id_col, time_col, yhat, ...``: the caller's names, so
+    that the forecasts merge back onto the caller's frame) otherwise (a polars frame for a polars
+    input); a wide input gets a wide frame when there are no extra columns. Built with whole-array
+    operations.
+
+    >>> panel = to_panel(pd.DataFrame({"store": ["a", "a"], "t": [1, 2], "sales": [1.0, 2.0]}), "store", "t", "sales")
+    >>> list(to_output(panel, np.zeros((1, 2)), id_col="store", time_col="t").columns)
+    ['store', 't', 'yhat']
+    """
     extra = extra or {}
     forecasts = np.asarray(forecasts, dtype=np.float64)
     n, h = forecasts.shape
@@ -1136,8 +1143,8 @@ def to_output(panel: Axis, forecasts: np.ndarray, extra: dict | None = None, val
             for col, vals in extra.items():
                 frame[col] = np.asarray(vals)[0]
             return frame
-    rows = {"unique_id": np.repeat(id_values(panel.ids), h),
-            "ds": series_stamps(panel, steps, np.repeat(np.arange(n), h)),
+    rows = {id_col: np.repeat(id_values(panel.ids), h),
+            time_col: series_stamps(panel, steps, np.repeat(np.arange(n), h)),
             value_name: forecasts.ravel()}
     for col, vals in extra.items():
         rows[col] = np.asarray(vals, dtype=np.float64).ravel()

@@ -209,9 +209,10 @@ class Forecaster(BaseEstimator):
         and only narrows the intervals. A recursive forecast past ``horizon_`` reads the clipped
         values, as it would read data.
     id_col : str, default "unique_id"
-        Series id column of a long DataFrame.
+        Series id column of a long DataFrame, and of the long frames the model returns (forecasts,
+        ``fallbacks_``).
     time_col : str, default "ds"
-        Time column of a long DataFrame.
+        Time column of a long DataFrame, and of the forecasts' long frame.
     target_col : str, default "y"
         Value column of a long DataFrame.
 
@@ -247,7 +248,7 @@ class Forecaster(BaseEstimator):
     blend_weight_ : float
         The statistical forecast's share of the forecast (``blend_``), chosen on the held-out windows.
     fallbacks_ : DataFrame
-        ``unique_id, n_obs, rule`` of the series forecast by a short-series or constant-series rule.
+        ``<id_col>, n_obs, rule`` of the series forecast by a short-series or constant-series rule.
     covariates_ : Encoding
         The fitted covariate encoding: kinds, categories, calendar features.
 
@@ -743,7 +744,7 @@ class Forecaster(BaseEstimator):
         rule = np.where(naive, "naive: last value (too short for the network)",
                         "padded: forecast from padded inputs (too short to train on)")
         rule = np.where(constant[rows] & ~naive, "constant: its value (the history does not vary)", rule)
-        return pd.DataFrame({"unique_id": id_values(ids[rows]), "n_obs": lengths[rows], "rule": rule})
+        return pd.DataFrame({self.id_col: id_values(ids[rows]), "n_obs": lengths[rows], "rule": rule})
 
     def _network_predict(self, x: np.ndarray, xf: np.ndarray | None = None) -> np.ndarray:
         """The ensemble's mean normalised forecast for network inputs x (T, N, I) (and the decoder's
@@ -760,7 +761,7 @@ class Forecaster(BaseEstimator):
             frame with the same covariate columns.
         level : optional list of coverage levels in (0, 100), e.g. [80, 95]: adds ``yhat_lo_<l>`` and
             ``yhat_hi_<l>`` (split-conformal intervals from the held-out residuals of fit).
-        future : with ``future_covariates``, a long frame (``unique_id``, ``ds`` and those columns) of
+        future : with ``future_covariates``, a long frame (``id_col``, ``time_col`` and those columns) of
             their values at the time stamps after each series' end: ``h`` of them with the seq2seq head,
             ``h`` rounded up to a multiple of ``horizon_`` with the direct head (which reads a whole
             horizon of them at once). Other rows and columns are ignored.
@@ -770,7 +771,7 @@ class Forecaster(BaseEstimator):
             ``100 (2q - 1)`` % one above, the point forecast at 0.5); they never cross.
 
         Returns the input's form: a Series (for a Series or array input) indexed by the next ``h``
-        timestamps, or a long DataFrame ``unique_id, ds, yhat`` (wide input: one column per series);
+        timestamps, or a long DataFrame ``<id_col>, <time_col>, yhat`` (wide input: one column per series);
         with ``level`` a DataFrame with the interval columns. A series shorter than
         ``min(window_, max(2, season_length))`` points is forecast by its last value (``short_series=
         "error"``: a ValueError).
@@ -824,7 +825,7 @@ class Forecaster(BaseEstimator):
         if self.nonnegative:                            # after the check: a clip must not hide an overflow
             forecasts = np.maximum(forecasts, 0.0)
             extra = {name: np.maximum(values, 0.0) for name, values in extra.items()}
-        return to_output(axis, forecasts, extra)
+        return to_output(axis, forecasts, extra, id_col=self.id_col, time_col=self.time_col)
 
     def _future_channels(self, axis, h: int, rows: int, future) -> np.ndarray | None:
         """(n * rows, n_future) unscaled future channels of the ``rows`` points after each series' end:
@@ -893,7 +894,8 @@ class Forecaster(BaseEstimator):
 
         self._check_is_fitted("networks_")
         fc = self.predict(self.horizon_ if h is None else h, y=y, level=level, future=future)
-        return draw(y, fc, series=series, max_series=max_series)
+        return draw(y, fc, series=series, max_series=max_series, id_col=self.id_col, time_col=self.time_col,
+                    target_col=self.target_col)
 
     def plot_training(self):
         """Train and validation loss per epoch of each ensemble member, the kept epoch marked

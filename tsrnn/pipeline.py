@@ -9,7 +9,8 @@ __all__ = ["forecast"]
 def forecast(data, h: int, model="lstm", level=None, season_length: int = 1, future=None, **kwargs):
     """Fit ``model`` (a name such as "lstm", "gru", "arima", "arimax", "ets", "theta", "naive2", or an
     object with fit/predict) on ``data`` and return the ``h``-step forecasts in the data's form (for a
-    long frame: ``unique_id, ds, yhat`` plus ``yhat_lo_<l>``/``yhat_hi_<l>`` per ``level``).
+    long frame: ``unique_id, ds, yhat``, or the ``id_col`` and ``time_col`` given, plus
+    ``yhat_lo_<l>``/``yhat_hi_<l>`` per ``level``).
 
     Extra keyword arguments go to a named neural model (e.g. ``random_state=0``, ``hidden_size=32``,
     ``future_covariates=["price"]``); ``future`` is the frame of future covariate values that

@@ -32,13 +32,17 @@ def _pyplot():
     return plt
 
 
-def _long(frame, value: str) -> pd.DataFrame:
-    """A Series, a wide frame (one column per series) or a long frame as long (unique_id, ds, value, ...)."""
+def _long(frame, value: str, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y") -> pd.DataFrame:
+    """A Series, a wide frame (one column per series) or a long frame as long (unique_id, ds, value, ...):
+    a long frame's ``id_col``, ``time_col`` and ``target_col`` (actual values) become the plots' own
+    ``unique_id``, ``ds`` and ``y``."""
     if isinstance(frame, pd.Series):
         return pd.DataFrame({"unique_id": frame.name if frame.name is not None else "series", "ds": frame.index,
                              value: frame.to_numpy()})
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"expected a pandas Series or DataFrame, got {type(frame).__name__}")
+    if id_col in frame.columns or time_col in frame.columns:
+        frame = frame.rename(columns={id_col: "unique_id", time_col: "ds", target_col: "y"})
     if "unique_id" in frame.columns:
         return frame
     if value in frame.columns or "ds" in frame.columns:        # one series, stamps as index or "ds" column
@@ -74,7 +78,8 @@ def _grid(n: int, ax, height: float = 2.6):
 
 
 def forecast(history, forecast, *, series=None, max_series: int = 4, history_length: int | None = None,
-             ax=None, title: str | None = None):
+             ax=None, title: str | None = None, id_col: str = "unique_id", time_col: str = "ds",
+             target_col: str = "y"):
     """Draw the recent history, the forecast and its interval fan, one panel per series.
 
     history : the data the forecast continues (a Series, a long ``unique_id, ds, y`` frame or a wide frame).
@@ -83,6 +88,8 @@ def forecast(history, forecast, *, series=None, max_series: int = 4, history_len
     series : ids to draw (default: the first ``max_series`` of the forecast).
     history_length : points of history in view per series (default: five times the forecast's length,
         at least 24); ``0`` hides it, ``None`` picks the default.
+    id_col, time_col, target_col : the long frames' id, time and value columns (as given to the model,
+        whose forecasts keep its ``id_col`` and ``time_col``).
 
     Example
     -------
@@ -96,10 +103,10 @@ def forecast(history, forecast, *, series=None, max_series: int = 4, history_len
     >>> len(fig.axes)
     1
     """
-    hist = _long(history, "y")
-    fc = _long(forecast, "yhat")
+    hist = _long(history, "y", id_col, time_col, target_col)
+    fc = _long(forecast, "yhat", id_col, time_col, target_col)
     if hist.unique_id.nunique() == 1 and fc.unique_id.nunique() == 1 and not (
-            isinstance(forecast, pd.DataFrame) and "unique_id" in forecast.columns):
+            isinstance(forecast, pd.DataFrame) and id_col in forecast.columns):
         fc = fc.assign(unique_id=hist.unique_id.iloc[0])    # one series given without ids: the same one
     if "yhat" not in fc.columns:
         raise ValueError(f"the forecast has no 'yhat' column (columns: {list(fc.columns)})")
@@ -187,8 +194,9 @@ def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=
     MSIS), then, for a few series, the actual values against every model's forecasts at every cutoff,
     with the widest interval of ``interval_model`` (default: the best-ranked model) shaded.
 
-    result : a ``BacktestResult``; history : the backtested data (long frame), to show the history
-    before the windows; series : ids to draw (default the first ``max_series``).
+    result : a ``BacktestResult``; history : the backtested data (long frame, with the result's
+    ``id_col``, ``time_col`` and ``target_col``), to show the history before the windows; series : ids
+    to draw (default the first ``max_series``).
 
     Example
     -------
@@ -202,7 +210,8 @@ def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=
     """
     plt = _pyplot()
     table = result.metrics
-    fc = result.forecasts
+    names = result.id_col, result.time_col, result.target_col
+    fc = _long(result.forecasts, "yhat", *names)
     levels = _levels(fc.columns)
     if metrics is None:
         metrics = ["owa", "smape", "mase"] + ([f"coverage_{levels[0]}", f"msis_{levels[0]}"] if levels else [])
@@ -230,7 +239,7 @@ def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=
         if metric.startswith("coverage_"):
             a.axvline(float(metric.split("_", 1)[1]) / 100, color="0.4", lw=0.8, ls=":")
             a.set_xlim(0, 1.15)
-    hist = None if history is None else _long(history, "y")
+    hist = None if history is None else _long(history, "y", *names)
     shaded = interval_model if interval_model is not None else (models[0] if models else None)
     for row, uid in enumerate(ids, start=1):
         a = fig.add_subplot(grid[row, :])

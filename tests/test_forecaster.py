@@ -169,6 +169,9 @@ def test_outputs_keep_the_callers_column_names(tmp_path):
         assert list(fitted.fallbacks_.columns) == ["store", "n_obs", "rule"] and list(fitted.fallbacks_.store) == ["tiny"]
     pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(3, level=[80], quantiles=[0.1]), f)
     assert list(Theta(season_length=12, **names).fit(df).predict(3).columns) == ["store", "date", "yhat"]
+    for clash in (Forecaster(**FAST, id_col="yhat"), Theta(time_col="yhat_lo_80"), Forecaster(**FAST, id_col="rule")):
+        with pytest.raises(ValueError, match="a name the forecasts give a column of their own"):
+            clash.fit(df)                                       # it would overwrite the forecasts' own column
     if importlib.util.find_spec("matplotlib"):
         import matplotlib
 

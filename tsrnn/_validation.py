@@ -61,3 +61,19 @@ def check_positive(name: str, value) -> float:
     if isinstance(value, bool) or not isinstance(value, numbers.Real) or not np.isfinite(value) or value <= 0:
         raise ValueError(f"{name} must be a positive number, got {value!r}")
     return float(value)
+
+
+def check_output_names(id_col, time_col) -> None:
+    """A model's long outputs keep the data's id and time column names beside columns of their own
+    (``yhat``, ``yhat_lo_80``, ...; ``fallbacks_``' ``n_obs`` and ``rule``): a data column named like one
+    of those would overwrite it.
+
+    >>> check_output_names("yhat", "ds")
+    Traceback (most recent call last):
+    ...
+    ValueError: id_col='yhat' is a name the forecasts give a column of their own; rename the data's column
+    """
+    for name, value, own in (("id_col", id_col, ("n_obs", "rule")), ("time_col", time_col, ())):
+        if str(value).startswith("yhat") or value in own:
+            raise ValueError(f"{name}={value!r} is a name the forecasts give a column of their own; rename the "
+                             "data's column")

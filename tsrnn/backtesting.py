@@ -372,7 +372,7 @@ def _fallbacks(fitted, name: str, window: int) -> pd.DataFrame:
     """The series ``fitted`` forecast by a fallback rule (Forecaster: a DataFrame; baselines: a dict)."""
     found = getattr(fitted, "fallbacks_", None)
     if isinstance(found, pd.DataFrame):
-        ids, reasons = found[getattr(fitted, "id_col", "unique_id")].to_numpy(), found.rule.to_numpy()
+        ids, reasons = found[fitted.id_col].to_numpy(), found.rule.to_numpy()
     elif isinstance(found, dict):
         ids, reasons = np.array(list(found), dtype=object), np.array(list(found.values()), dtype=object)
     else:

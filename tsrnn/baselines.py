@@ -33,7 +33,7 @@ from statistics import NormalDist
 import numpy as np
 
 from ._base import BaseEstimator
-from ._validation import check_positive_int
+from ._validation import check_output_names, check_positive_int
 from .data import FILLS, check_nonnegative, to_output, to_panel
 from .intervals import check_levels
 from .preprocessing import multiplicative_figures, naive2_forecasts, seasonality_test
@@ -63,6 +63,7 @@ class _Baseline(BaseEstimator):
             raise ValueError(f"fill must be one of {FILLS}, got {self.fill!r}")
         if not isinstance(self.nonnegative, (bool, np.bool_)):
             raise ValueError(f"nonnegative must be True or False, got {self.nonnegative!r}")
+        check_output_names(self.id_col, self.time_col)
 
     def _read(self, y, known_freq=None):
         """The series of ``y`` with the model's covariate columns; with ``nonnegative`` none may be below 0;

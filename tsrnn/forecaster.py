@@ -37,7 +37,7 @@ import numpy as np
 
 from ._base import BaseEstimator, NotFittedError
 from ._progress import MemberProgress
-from ._validation import check_positive_int
+from ._validation import check_output_names, check_positive_int
 from .blend import KINDS, curve_forecasts, store_curves
 from .covariates import Encoding, check_calendar, check_names
 from .data import FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, id_values, to_output, to_panel
@@ -343,6 +343,7 @@ class Forecaster(BaseEstimator):
             raise ValueError(f"device must be 'cpu', 'cuda' or 'auto', got {self.device!r}")
         if self.fill not in FILLS:
             raise ValueError(f"fill must be one of {FILLS}, got {self.fill!r}")
+        check_output_names(self.id_col, self.time_col)
         if not (self.retrain == "auto" or isinstance(self.retrain, (bool, np.bool_))):
             raise ValueError(f"retrain must be 'auto', True or False, got {self.retrain!r}")
         hl = self.history_limit

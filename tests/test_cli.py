@@ -104,6 +104,11 @@ def test_outputs_keep_the_input_column_names(csv, tmp_path):
     assert res.returncode == 0, res.stderr
     assert list(pd.read_csv(tmp_path / "bt" / "forecasts.csv").columns) == \
         ["store", "month", "cutoff", "sales", "yhat", "model"]
+    wide = tmp_path / "wide.csv"                                 # a wide file's time column keeps its name too
+    pd.read_csv(named).pivot(index="month", columns="store", values="sales").reset_index().to_csv(wide, index=False)
+    res = run("forecast", wide, "--wide", "-H", 3, "--model", "naive", "-o", tmp_path / "w.csv")
+    assert res.returncode == 0, res.stderr
+    assert list(pd.read_csv(tmp_path / "w.csv").columns) == ["month", "s0", "s1", "s2"]
 
 
 def test_nonnegative_forecasts_and_intervals_of_every_model_stay_at_or_above_zero(csv, tmp_path):

@@ -126,7 +126,7 @@ def read_table(path: str, wide: bool, time_col: str, names: tuple = ()):
         df.index = _parse_time(df.index.to_series(), str(time), path).to_numpy()
         if not pd.api.types.is_integer_dtype(df.index.dtype):
             df.index = pd.DatetimeIndex(df.index)
-        return df
+        return df.rename_axis(time)                 # the forecasts' time column keeps its name
     if names and not any(c in df.columns for c in names):
         raise UserError(f"{path} has none of the columns {', '.join(map(repr, names))} (its columns: "
                         f"{', '.join(map(str, df.columns[:10]))}{', ...' if len(df.columns) > 10 else ''}); name them "
@@ -272,8 +272,9 @@ def _run_forecast(args) -> None:
         fc = cluster_forecast(model, data, args.horizon, workers=args.workers, scheduler=args.scheduler, **extra)
     else:
         fc = model.fit(data).predict(args.horizon, **extra)
-    frame = fc.rename("yhat").rename_axis(args.time_col).reset_index() if hasattr(fc, "to_frame") and fc.ndim == 1 \
-        else (fc if args.id_col in getattr(fc, "columns", []) else fc.rename_axis(args.time_col).reset_index())
+    time = data.index.name if args.wide else args.time_col
+    frame = fc.rename("yhat").rename_axis(time).reset_index() if hasattr(fc, "to_frame") and fc.ndim == 1 \
+        else (fc if args.id_col in getattr(fc, "columns", []) else fc.rename_axis(time).reset_index())
     atomic_write(target, lambda p: frame.to_csv(p, index=False))
     print(f"wrote {len(frame)} rows of {name} forecasts to {target}")
     fallbacks = getattr(model, "fallbacks_", None)

@@ -366,6 +366,28 @@ def test_the_scale_model_does_not_depend_on_the_units_of_the_data():
     np.testing.assert_allclose(unit(big, big_args, slice(5)), 1e6 * unit(scale, args, slice(5)), rtol=1e-6)
 
 
+def test_a_series_without_steps_borrows_steps_measured_against_the_lenders_size():
+    """A one-point series borrows the fitted series' step relative to their level: series crossing 0
+    whose last value lies near it have steps many times that value, not many times their size (before,
+    a one-point series at 10 lent steps 10,000 times its level got an overflowing interval)."""
+    rng = np.random.default_rng(0)
+    lenders = [np.append(rng.normal(size=59), 1e-4) for _ in range(8)]
+    df = pd.concat([pd.DataFrame({"unique_id": f"s{k}", "ds": np.arange(60), "y": y}) for k, y in enumerate(lenders)])
+    model = Forecaster(hidden_size=8, ensemble_size=1, max_epochs=3, samples_per_epoch=256, random_state=0,
+                       n_threads=1, progress=False, horizon=3).fit(df)
+    fc = model.predict(3, y=pd.DataFrame({"unique_id": ["new"], "ds": [59], "y": [10.0]}), level=[90])
+    assert np.isfinite(fc.yhat_hi_90).all() and (fc.yhat_hi_90 < 1000).all() and (fc.yhat_lo_90 > 0.01).all()
+
+
+def test_a_level_without_enough_errors_is_never_narrower_than_a_lower_one():
+    """Eight scores resolve levels up to 8 / 9: above, the normal approximation from their RMS stands in,
+    but never below the widest score, which the 80 % interval takes (before: 90 % narrower than 80 %)."""
+    scores = np.array([[1.0]] * 7 + [[5.0]])
+    with pytest.warns(UserWarning, match="held-out errors for a conformal interval") as caught:
+        widths = [conformal_halfwidth(scores, lv, 1, 1)[0] for lv in (50, 80, 90, 99)]
+    assert len(caught) == 2 and widths[1] == pytest.approx(5.0) and np.all(np.diff(widths) >= 0)
+
+
 def test_a_level_below_1_is_warned_about_as_a_probability_meant_as_a_percentage():
     with pytest.warns(UserWarning, match="for 95 % pass 95"):
         assert check_levels(0.95) == [0.95]

@@ -186,8 +186,8 @@ def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: in
     rank = int(np.ceil((len(pooled) + 1) * level / 100.0))
     if rank <= len(pooled):
         quantile = pooled[rank - 1]
-    else:
-        quantile = NormalDist().inv_cdf(0.5 + level / 200.0) * np.sqrt(np.mean(pooled ** 2))
+    else:                   # never narrower than the widest score, which a lower level may have taken
+        quantile = max(NormalDist().inv_cdf(0.5 + level / 200.0) * np.sqrt(np.mean(pooled ** 2)), pooled[-1])
         warnings.warn(f"level {level:g} needs at least {int(np.ceil(100 / (100 - level))) - 1} held-out errors "
                       f"for a conformal interval; fit had {len(pooled)} (longer or more series give more): the "
                       "interval is the normal approximation from their RMS", UserWarning, stacklevel=3)

@@ -154,21 +154,32 @@ class SeriesStore:
         of one point, level 100, got a 90 % interval 842 million wide."""
         if (self.spread > 0).all():
             return self.spread
-        relative = (self if reference is None else reference).relative_spread()
-        known = relative[np.isfinite(relative)]
-        own = (np.median(known) if len(known) else np.nan) * self._level() / self.scale
+        change = (self if reference is None else reference).relative_spread()
+        known = change[np.isfinite(change)]
+        change = np.median(known) if len(known) else np.nan
+        own = np.where(self.log, change, np.expm1(change) * self._level()) / self.scale
         return np.where(self.spread > 0, self.spread, np.where(np.isfinite(own) & (own > 0), own, 1.0))
 
     def relative_spread(self) -> np.ndarray:
-        """(n,) each series' mean step in the units of its level: log units for a log-scaled series (a
-        relative change), else over |its last adjusted value|; NaN without steps or at a level of 0."""
+        """(n,) each series' mean step as a change of its level in log units: its spread itself for a
+        log-scaled series, else log(1 + step / level) (``_level``); NaN without steps or at a level of 0.
+        In log units a step many times the level counts as its logarithm, not as many log units (a
+        series that stepped 57 times its level lent a one-point log-scaled series an interval of e^57)."""
         level = self._level()
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where((self.spread > 0) & (level > 0), self.spread * self.scale / level, np.nan)
+            ratio = self.spread * self.scale / level
+            return np.where((self.spread > 0) & (level > 0), np.where(self.log, ratio, np.log1p(ratio)), np.nan)
 
     def _level(self) -> np.ndarray:
-        """(n,) what a step is measured against: 1 for a log-scaled series, else |its last adjusted value|."""
-        return np.where(self.log, 1.0, np.abs(self.z[self.offsets[1:] - 1] * self.scale + self.shift))
+        """(n,) what a step is measured against: 1 for a log-scaled series, else the larger of |its last
+        adjusted value| and the mean |adjusted value| of its points here (a last value near 0, in a
+        series that crosses it, made its steps look many times its size)."""
+        if not len(self.z):
+            return np.ones(len(self))
+        adjusted = np.abs(self.z * np.repeat(self.scale, self.lengths) + np.repeat(self.shift, self.lengths))
+        adjusted = np.where(np.isfinite(adjusted), adjusted, 0.0)
+        mean = np.add.reduceat(adjusted, self.offsets[:-1]) / self.lengths       # every series has a point here
+        return np.where(self.log, 1.0, np.maximum(adjusted[self.offsets[1:] - 1], mean))
 
     def phase_ratios(self, h: int) -> np.ndarray:
         """(n, h) the phase ratio of each series' next h points: ``phase_ratio`` holds one per phase

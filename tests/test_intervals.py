@@ -379,6 +379,27 @@ def test_a_series_without_steps_borrows_steps_measured_against_the_lenders_size(
     assert np.isfinite(fc.yhat_hi_90).all() and (fc.yhat_hi_90 < 1000).all() and (fc.yhat_lo_90 > 0.01).all()
 
 
+def test_constant_series_do_not_calibrate_the_intervals_of_the_others():
+    """A constant series is forecast by its value, not by the networks: its held-out windows stay out of
+    the calibration (before, fifteen zero-sales series set every step's interval factor, and the one
+    series that varied got intervals from them). A panel of constant series only keeps them all."""
+    rng = np.random.default_rng(0)
+    varying = pd.DataFrame({"unique_id": "v", "ds": np.arange(48), "y": 50 + np.cumsum(rng.normal(size=48))})
+    zeros = pd.DataFrame({"unique_id": np.repeat([f"z{k}" for k in range(15)], 48), "ds": np.tile(np.arange(48), 15),
+                          "y": 0.0})
+    settings = dict(hidden_size=8, ensemble_size=1, max_epochs=3, samples_per_epoch=256, random_state=0, n_threads=1,
+                    progress=False, horizon=3)
+    alone = Forecaster(**settings).fit(varying)
+    model = Forecaster(**settings).fit(pd.concat([varying, zeros]))
+    assert model.residuals_.shape == alone.residuals_.shape            # the varying series' windows only
+    fc = model.predict(3, level=[80, 95])
+    v = fc[fc.unique_id == "v"]
+    width, own = (v.yhat_hi_95 - v.yhat_lo_95).to_numpy(), np.abs(np.diff(varying.y)).mean()
+    assert ((width > own) & (width < 20 * own)).all()
+    only = Forecaster(**settings).fit(zeros).predict(3, level=[95])     # nothing else to calibrate on
+    assert np.isfinite(only.yhat_hi_95).all() and (only.yhat == 0).all()
+
+
 def test_a_level_without_enough_errors_is_never_narrower_than_a_lower_one():
     """Eight scores resolve levels up to 8 / 9: above, the normal approximation from their RMS stands in,
     but never below the widest score, which the 80 % interval takes (before: 90 % narrower than 80 %)."""

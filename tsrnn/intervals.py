@@ -190,7 +190,8 @@ def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: in
         quantile = max(NormalDist().inv_cdf(0.5 + level / 200.0) * np.sqrt(np.mean(pooled ** 2)), pooled[-1])
         warnings.warn(f"level {level:g} needs at least {int(np.ceil(100 / (100 - level))) - 1} held-out errors "
                       f"for a conformal interval; fit had {len(pooled)} (longer or more series give more): the "
-                      "interval is the normal approximation from their RMS", UserWarning, stacklevel=3)
+                      "interval is the normal approximation from their RMS, at least their largest", UserWarning,
+                      stacklevel=3)
     return scale[np.arange(h) % horizon] * quantile
 
 

@@ -52,6 +52,16 @@ def test_fit_and_predict_from_a_dask_dataframe_equal_the_pandas_path(client, fra
     pd.testing.assert_frame_equal(cluster.fit(Forecaster(**KW), indexed, client).predict(8, level=[80]), expected)
 
 
+def test_constant_series_leave_the_calibration_on_a_cluster_as_locally(client, frame):
+    some = frame[frame.unique_id.isin(frame.unique_id.unique()[:6])]
+    flat = some.assign(unique_id="flat " + some.unique_id, y=100.0)   # forecast by the constant rule
+    both = pd.concat([some, flat], ignore_index=True)
+    local = Forecaster(**KW).fit(both)
+    fitted = cluster.fit(Forecaster(**KW), dd.from_pandas(both, npartitions=3, sort=False), client)
+    np.testing.assert_array_equal(fitted.residuals_, local.residuals_)
+    pd.testing.assert_frame_equal(fitted.predict(8, level=[80]), local.predict(8, level=[80]))
+
+
 def test_a_history_limit_trains_on_the_same_recent_windows_on_a_cluster_as_locally(client, frame):
     kw = {**KW, "season_length": 1, "horizon": 2, "samples_per_epoch": 256}   # "auto": 20 windows a series
     local = Forecaster(**kw).fit(frame)

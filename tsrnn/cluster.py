@@ -312,7 +312,9 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
                                            stats, model._threads()))
             return parts, rows
 
-        series, ends = model._calibration_pairs(windows, held_out)
+        tails = client.gather([client.submit(_tail, p, model.window_) for p in prepared])
+        state, axis = _merge_tails(tails, order, ids)
+        series, ends = model._calibration_pairs(windows, held_out, state.constant)
         shards, rows = samples(series, ends, stats=True)
         calibration = _assemble(client.gather(shards), rows, len(series))
         calibration.series = series                     # the global series of each sample
@@ -350,8 +352,6 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
                                              None if epochs is None else epochs[k], pure=False))
             return client.gather(futures)
         members = train(windows, model._stopping_set(calibration) if held_out else None)
-        tails = client.gather([client.submit(_tail, p, model.window_) for p in prepared])
-        state, axis = _merge_tails(tails, order, ids)
 
         def curves(kind):
             """Each series' curve of the chosen statistical forecast, fitted on its whole history."""

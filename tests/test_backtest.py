@@ -50,6 +50,19 @@ def test_results_keep_the_data_column_names():
                        id_col="store", time_col="day", target_col="yhat")
 
 
+def test_flat_series_are_scored_without_dividing_by_zero():
+    """Naive2 forecasts a flat series exactly: its errors are 0, and OWA's ratios follow MASE's rule for
+    a zero scale (before: ZeroDivisionError). An exact forecast rounded (5.000000000000001 for 5, from a
+    log scale) is no error: MASE and OWA 0, not inf."""
+    for value in (0.0, 5.0):
+        res = tsrnn.backtest(["naive", "naive2", "lstm"], pd.Series(np.full(30, value)), horizon=3, n_windows=2,
+                             progress=False, level=[80], max_epochs=2, hidden_size=4)
+        table = res.metrics.set_index("model")
+        assert (table.owa == 0).all() and (table.mase == 0).all()
+        assert table.msis_80["naive2"] == 0 and table.msis_80["lstm"] == np.inf      # a nonzero width over a 0 scale
+    assert tsrnn.metrics.owa(1.0, 0.1, 0.0, 0.0) == np.inf
+
+
 def test_windows_cutoffs_and_no_leakage():
     df = panel()
     res = tsrnn.backtest(Naive(), df, horizon=4, n_windows=3, step=2, progress=False)

@@ -469,23 +469,28 @@ class _Window:
                               "cutoff": _repeat(self.cutoff, h), "y": y.ravel(), "yhat": f.ravel(), "model": name})
         naive2 = naive2_forecasts(t.data, t.offsets, h, self.m)
         scale = metrics.mase_scales(t.data, t.offsets, self.m)
+        with np.errstate(all="ignore"):             # a window of made-up values only: NaN, left out
+            tol = metrics.ROUNDING * np.nanmean(np.abs(y), axis=1)   # a flat series' exact forecast, rounded
+
+        def scaled(values):
+            return metrics.scaled_error(values, scale, tol)
         mae = metrics.mae_rows(y, f)
         scores = pd.DataFrame({"model": name, "unique_id": ids, "cutoff": self.cutoff, "mae": mae,
                                "rmse": metrics.rmse_rows(y, f), "smape": metrics.smape_rows(y, f),
-                               "mase": metrics.scaled_error(mae, scale), "mape": metrics.mape_rows(y, f),
+                               "mase": scaled(mae), "mape": metrics.mape_rows(y, f),
                                "smape_naive2": metrics.smape_rows(y, naive2),
-                               "mase_naive2": metrics.scaled_error(metrics.mae_rows(y, naive2), scale)})
+                               "mase_naive2": scaled(metrics.mae_rows(y, naive2))})
         pinball = []
         for lv in levels:
             lo = self.forecast_values(fc, name, f"yhat_lo_{lv:g}", id_col)
             hi = self.forecast_values(fc, name, f"yhat_hi_{lv:g}", id_col)
             frame[f"yhat_lo_{lv:g}"], frame[f"yhat_hi_{lv:g}"] = lo.ravel(), hi.ravel()
             scores[f"coverage_{lv:g}"] = metrics.coverage_rows(y, lo, hi)
-            scores[f"msis_{lv:g}"] = metrics.scaled_error(metrics.interval_score_rows(y, lo, hi, lv), scale)
+            scores[f"msis_{lv:g}"] = scaled(metrics.interval_score_rows(y, lo, hi, lv))
             tau = (1.0 - lv / 100.0) / 2.0
             pinball += [metrics.pinball_rows(y, lo, tau), metrics.pinball_rows(y, hi, 1.0 - tau)]
         if levels:
-            scores["spl"] = metrics.scaled_error(np.mean(pinball, axis=0), scale)
+            scores["spl"] = scaled(np.mean(pinball, axis=0))
         return frame, scores
 
 

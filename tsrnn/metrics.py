@@ -126,17 +126,20 @@ def mase_scales(values: np.ndarray, offsets: np.ndarray, m: int) -> np.ndarray:
     return np.bincount(series[m:][valid], weights=diffs, minlength=len(lengths)) / (lengths - m)
 
 
-def scaled_error(mae_values, scale):
-    """MAE / scale, with the rule for a zero scale: inf for an imperfect forecast, 0 for a perfect one.
+def scaled_error(mae_values, scale, tol=0.0):
+    """MAE / scale, with the rule for a zero scale: inf for an imperfect forecast, 0 for a perfect one;
+    an error of at most ``tol`` counts as perfect there (the float rounding of an exact forecast of a
+    flat series, 5.000000000000001 for 5, is no error).
 
     Example
     -------
-    >>> scaled_error([2.0, 1.0, 0.0], [4.0, 0.0, 0.0]).tolist()
-    [0.5, inf, 0.0]
+    >>> scaled_error([2.0, 1.0, 0.0, 1e-15], [4.0, 0.0, 0.0, 0.0], tol=1e-12).tolist()
+    [0.5, inf, 0.0, 0.0]
     """
     mae_values, scale = np.asarray(mae_values, dtype=np.float64), np.asarray(scale, dtype=np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(scale > 0, mae_values / np.where(scale > 0, scale, 1.0), np.where(mae_values > 0, np.inf, 0.0))
+        return np.where(scale > 0, mae_values / np.where(scale > 0, scale, 1.0),
+                        np.where(mae_values > tol, np.inf, 0.0))
 
 
 def coverage_rows(y, lower, upper) -> np.ndarray:
@@ -276,10 +279,17 @@ def mase(y_true, y_pred, y_train, m: int = 1) -> float:
     return float(scaled_error(mae(y_true, y_pred), mase_scale(y_train, m)))
 
 
+ROUNDING = 1e-9      # an error this small relative to the data (or an sMAPE in %) is float rounding
+
+
 def owa(smape_value: float, mase_value: float, smape_naive2: float, mase_naive2: float) -> float:
     """Overall weighted average (M4) of mean sMAPE and mean MASE relative to Naive2's on the same series.
+    Where Naive2's error is 0 (flat series it forecasts exactly) a ratio follows MASE's rule for a zero
+    scale: 0 when the model's error is 0 too (an sMAPE within 1e-9 %: rounding), else inf.
 
     >>> owa(9.0, 0.9, 10.0, 1.0)
     0.9
+    >>> owa(1e-14, 0.0, 0.0, 0.0), owa(1.0, 0.1, 0.0, 0.0)
+    (0.0, inf)
     """
-    return 0.5 * (smape_value / smape_naive2 + mase_value / mase_naive2)
+    return 0.5 * float(scaled_error(smape_value, smape_naive2, ROUNDING) + scaled_error(mase_value, mase_naive2))

@@ -24,10 +24,12 @@ network's normalised units. The interval of series j at step k is
     phase as target k, over the series' last ``PHASE_SEASONS`` seasons, divided by its mean over every
     phase (1 without a season, m < 2): hourly rentals change little from one night to the next and a
     lot from one morning peak to the next, and so do their forecast errors;
-* ``a_k, c``: a least-squares fit of log(|e_ik| / spread_i) on per-step intercepts and the features, the
-  slopes shrunk towards 0 (a ridge worth ``KAPPA`` series, so a panel of a few series gets intervals
-  proportional to the spread; the phase ratio's worth ``KAPPA`` series-phases, as it varies within a
-  series: ``ErrorScale.fit``);
+* ``a_k, c``: a fit of sigma on per-step intercepts and the features by maximum likelihood under Laplace
+  errors (Fisher scoring from the least-squares fit of log(|e_ik| / spread_i)), the slopes shrunk towards
+  0 (a ridge worth ``KAPPA`` series, so a panel of a few series gets intervals proportional to the
+  spread; the phase ratio's worth ``KAPPA`` series-phases, as it varies within a series:
+  ``ErrorScale.fit``). The likelihood follows the mean error, where least squares on the log follows the
+  geometric mean, which errors mostly near 0 (intermittent sales) drag far below the mean;
 * ``Q``: the ``ceil((N + 1) level)``-th smallest of the N pooled scores |e_ik| / (sigma_ik s_k), where
   each window's sigma comes from a fit on the series of the *other* folds (``FOLDS``-fold cross-fitting
   by series, ``cross_folds``), so the scores are out-of-sample as the forecast's will be; ``s_k`` is
@@ -91,6 +93,7 @@ _LOG_LIMIT = 5.0          # feature ratios are clipped to e^-5 .. e^5 (a constan
 # prefixes, so they may sit a little outside that range: on the M4 dev sample at most 0.44 (the drift
 # feature), which this margin leaves alone.
 _EXTRAPOLATION = 1.0
+_SCORING_STEPS = 25       # the Laplace fit's Fisher scoring steps at most (it stops once none moves by 1e-6)
 # The calibration scores are cross-fitted in FOLDS folds of series: each fold's scores come from the error
 # scale (and the blend, ``Forecaster._cross_fitted_errors``) fitted on the other folds. The forecast's own
 # scale and blend are fitted on every fold, so the fewer series the other folds hold, the more the
@@ -433,13 +436,15 @@ class ErrorScale:
         ranges = np.array([[x[r].min(axis=(0, 1)), x[r].max(axis=(0, 1))] for r in rows])
         whole = tuple(sum(parts) for parts in zip(*own)) if own else cls._moments(x, target, used)
         n_series = len(np.unique(series))
-        full = cls._solve(*whole, n_series, phases, fill, center, cls._bounds(ranges))
+        ratio = errors / spread[:, None]
+        full = cls._solve(*whole, n_series, phases, fill, center, cls._bounds(ranges), x, ratio, used)
         if len(rows) < 2:
             return full, errors / full._unit_of(spread, x)
         scores = np.empty_like(errors)
         for i, r in enumerate(rows):
+            rest = ~r
             part = cls._solve(*(w - o for w, o in zip(whole, own[i])), n_series - len(np.unique(series[r])), phases,
-                              fill, center, cls._bounds(np.delete(ranges, i, axis=0)))
+                              fill, center, cls._bounds(np.delete(ranges, i, axis=0)), x[rest], ratio[rest], used[rest])
             scores[r] = errors[r] / part._unit_of(spread[r], x[r])
         return full, scores
 
@@ -471,10 +476,12 @@ class ErrorScale:
 
     @classmethod
     def _solve(cls, gram: np.ndarray, rhs: np.ndarray, entries: int, n_series: int, phases: int, fill: float,
-               center: float, bounds: np.ndarray):
+               center: float, bounds: np.ndarray, x: np.ndarray, ratio: np.ndarray, used: np.ndarray):
         """Ridge least squares from the normal equations (``_moments``) of ``entries`` errors of
         ``n_series`` series on per-step intercepts and the features' slopes: each slope's ridge is worth
-        ``KAPPA`` series, the phase ratio's (the last feature) ``KAPPA`` series-phases."""
+        ``KAPPA`` series, the phase ratio's (the last feature) ``KAPPA`` series-phases. Then Fisher scoring
+        of the same model under a Laplace likelihood of the errors ``ratio`` (|e| / spread, (n, H), at the
+        ``used`` entries of features ``x``): sigma follows their mean, not their geometric mean."""
         H = len(rhs) - cls.FEATURES
         if not entries:
             return cls(np.zeros(H), np.zeros(cls.FEATURES), fill, center, bounds)
@@ -484,4 +491,25 @@ class ErrorScale:
         gram = gram + np.diag(penalty)
         gram[:H, :H] += 1e-9 * np.eye(H) * entries         # a step without any usable error gets a = 0
         beta = np.linalg.solve(gram, rhs)
+        step_of = np.broadcast_to(np.arange(H), used.shape)[used]
+        X, r = x[used], ratio[used]
+
+        def loss(b):        # the negative log likelihood (less constants) and the ridge
+            eta = b[:H][step_of] + X @ b[H:]
+            return float(np.sum(r * np.exp(-eta) + eta) + 0.5 * np.sum(penalty * b * b)), eta
+        current, eta = loss(beta)
+        for _ in range(_SCORING_STEPS):
+            w = r * np.exp(-eta) - 1.0                                     # the score of each error
+            grad = np.concatenate([np.bincount(step_of, weights=w, minlength=H), X.T @ w]) - penalty * beta
+            delta = np.linalg.solve(gram, grad)
+            for _ in range(30):                                            # halved until the loss falls
+                trial, trial_eta = loss(beta + delta)
+                if trial <= current:
+                    break
+                delta = delta / 2
+            else:
+                break
+            beta, current, eta = beta + delta, trial, trial_eta
+            if np.abs(delta).max() < 1e-6:
+                break
         return cls(beta[:H], beta[H:], fill, center, bounds)

@@ -93,7 +93,10 @@ _LOG_LIMIT = 5.0          # feature ratios are clipped to e^-5 .. e^5 (a constan
 # prefixes, so they may sit a little outside that range: on the M4 dev sample at most 0.44 (the drift
 # feature), which this margin leaves alone.
 _EXTRAPOLATION = 1.0
-_SCORING_STEPS = 25       # the Laplace fit's Fisher scoring steps at most (it stops once none moves by 1e-6)
+# The Laplace fit's Fisher scoring steps at most; it stops once no coefficient moves by 1e-6. Measured on
+# 4,096 windows of 48 steps (the validation_size of an hourly fit): about 9 steps per fit, 0.35 s for the
+# fit and its 10 cross-fits, against 0.05 s for least squares alone.
+_SCORING_STEPS = 25
 # The calibration scores are cross-fitted in FOLDS folds of series: each fold's scores come from the error
 # scale (and the blend, ``Forecaster._cross_fitted_errors``) fitted on the other folds. The forecast's own
 # scale and blend are fitted on every fold, so the fewer series the other folds hold, the more the
@@ -442,9 +445,8 @@ class ErrorScale:
             return full, errors / full._unit_of(spread, x)
         scores = np.empty_like(errors)
         for i, r in enumerate(rows):
-            rest = ~r
             part = cls._solve(*(w - o for w, o in zip(whole, own[i])), n_series - len(np.unique(series[r])), phases,
-                              fill, center, cls._bounds(np.delete(ranges, i, axis=0)), x[rest], ratio[rest], used[rest])
+                              fill, center, cls._bounds(np.delete(ranges, i, axis=0)), x, ratio, used & ~r[:, None])
             scores[r] = errors[r] / part._unit_of(spread[r], x[r])
         return full, scores
 

@@ -178,8 +178,8 @@ def save_forecaster(model, path) -> None:
                     "num_layers": net.num_layers, "bidirectional": net.bidirectional, "dropout": net.dropout,
                     "output_size": net.output_size, "head": net.head, "future_size": net.future_size},
         # the ids under "unique_id" whatever the model's id_col (the file's own name for them)
-        "fallbacks": {"unique_id" if k == model.id_col else k: [_json_id(v) for v in model.fallbacks_[k]]
-                      for k in model.fallbacks_.columns},
+        "fallbacks": {k: [_json_id(v) for v in column]
+                      for k, column in model.fallbacks_.rename(columns={model.id_col: "unique_id"}).items()},
         "axis": axis_meta,
         "covariates": model.covariates_.to_json(),
         "arrays": {k: {"shape": list(a.shape), "dtype": a.dtype.str, "sha256": _digest(a)} for k, a in arrays.items()},
@@ -350,6 +350,7 @@ def _load_checked(cls, path, meta):
     model.covariates_ = encoding
     model.state_ = state
     model.panel_ = _axis_from(meta["axis"], arrays["last"])
-    model.fallbacks_ = pd.DataFrame(dict((model.id_col, id_values(_ids_from(vals))) if k == "unique_id" else (k, vals)
-                                         for k, vals in meta["fallbacks"].items()))
+    fallbacks = meta["fallbacks"]
+    model.fallbacks_ = pd.DataFrame({**fallbacks, "unique_id": id_values(_ids_from(fallbacks["unique_id"]))}
+                                    ).rename(columns={"unique_id": model.id_col})
     return model

@@ -108,8 +108,15 @@ def test_bad_covariates_give_clear_errors_naming_the_problem():
         Forecaster(horizon=24, future_covariates=["x"], **FAST).fit(nan[["unique_id", "ds", "y", "x"]])
     varying = hist.copy()
     varying.loc[varying.unique_id == "s1", "group"] = ["u", "w"] * (len(varying[varying.unique_id == "s1"]) // 2)
-    with pytest.raises(ValueError, match="series 's1' has static covariate 'group' varying"):
+    with pytest.raises(ValueError, match="series 's1' has static covariate 'group' varying within the series "
+                                         r"\('u' at position 0, 'w' at position 1\)"):
         Forecaster(horizon=24, static_covariates=["group"], **FAST).fit(varying[["unique_id", "ds", "y", "group"]])
+    with pytest.raises(ValueError, match=r"series 's0' has static covariate 'x' varying within the series "
+                                         r"\(-?\d\.\d+ at position 0, -?\d\.\d+ at position 1\)"):   # plain numbers
+        Forecaster(horizon=24, static_covariates=["x"], **FAST).fit(hist[["unique_id", "ds", "y", "x"]])
+    for own, role in (("y", "target"), ("unique_id", "id"), ("ds", "time")):
+        with pytest.raises(ValueError, match=f"'{own}' is the {role} column and cannot be a covariate too"):
+            Forecaster(horizon=24, future_covariates=[own], **FAST).fit(hist[["unique_id", "ds", "y"]])
     with pytest.raises(ValueError, match="predict needs future="):
         model.predict(24)
     with pytest.raises(ValueError, match=r"lacks column\(s\) \['cat'\]"):

@@ -566,12 +566,24 @@ class _Problems:
                          + "; ".join(parts))
 
 
+_OWN_COLUMN_AS_COVARIATE = {
+    "id": "for a per-series static covariate, copy it into a column of another name",
+    "time": "calendar=True derives features from the time stamps",
+    "target": "the network reads its past already, and as a future covariate it would need the values "
+              "being forecast",
+}
+
+
 def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill, columns=(), static=(),
                 known_freq=None) -> Panel:
     missing = [c for c in (id_col, time_col, target_col) if c not in df.columns]
     if missing:
         raise ValueError(f"the long DataFrame lacks column(s) {missing}; it has {list(df.columns)} "
                          f"(expected {id_col!r}, {time_col!r}, {target_col!r}; set id_col/time_col/target_col)")
+    for role, own in (("id", id_col), ("time", time_col), ("target", target_col)):
+        if own in columns:
+            raise ValueError(f"{own!r} is the {role} column and cannot be a covariate too: "
+                             + _OWN_COLUMN_AS_COVARIATE[role])
     absent = [c for c in columns if c not in df.columns]
     if absent:
         raise ValueError(f"covariate column(s) {absent} are not in the long DataFrame; it has {list(df.columns)}")
@@ -739,10 +751,15 @@ def _check_static(col: Column, name, offsets, problems) -> None:
 
         def describe(i):
             row = differs[np.searchsorted(series, i)]
-            return (f"has static covariate {name!r} varying within the series ({decoded[offsets[i]]!r} at position "
-                    f"0, {decoded[row]!r} at position {row - offsets[i]}); a static covariate is one value per "
-                    "series: pass it as a past or future covariate instead")
+            return (f"has static covariate {name!r} varying within the series ({_plain(decoded[offsets[i]])!r} "
+                    f"at position 0, {_plain(decoded[row])!r} at position {row - offsets[i]}); a static covariate "
+                    "is one value per series: pass it as a past or future covariate instead")
         problems.add(series, describe)
+
+
+def _plain(value):
+    """A NumPy scalar as the Python value it holds, for messages (``1.5``, not ``np.float64(1.5)``)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 _CHUNK = 1 << 20                 # rows per step of the whole-frame checks: no temporary is as long as the frame

@@ -428,6 +428,26 @@ def test_a_level_without_enough_errors_is_never_narrower_than_a_lower_one():
     assert len(caught) == 2 and widths[1] == pytest.approx(5.0) and np.all(np.diff(widths) >= 0)
 
 
+def test_the_errors_a_level_needs_are_counted_exactly_and_symmetric_quantiles_share_their_interval():
+    """99.9 % resolves with 999 scores (rank ceil(1000 * 0.999) = 999), whatever 99.9's binary rounding;
+    the quantiles 0.001 and 0.999 both end the 99.8 % interval: one level, one warning, mirrored ends."""
+    rng = np.random.default_rng(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        conformal_halfwidth(np.abs(rng.normal(size=(999, 1))), 99.9, 1, 1)
+    with pytest.warns(UserWarning, match="level 99.9 needs at least 999 held-out errors"):
+        conformal_halfwidth(np.abs(rng.normal(size=(998, 1))), 99.9, 1, 1)
+    y = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 60), "ds": np.tile(np.arange(60), 2),
+                      "y": np.r_[np.sin(np.arange(60) / 3) * 5, np.cos(np.arange(60) / 4) * 3] + 10})
+    model = Forecaster(horizon=3, hidden_size=4, ensemble_size=1, max_epochs=2, scaler="standard",
+                       random_state=0, progress=False).fit(y)          # a linear scale: the ends mirror
+    with pytest.warns(UserWarning) as caught:
+        fc = model.predict(3, quantiles=[0.001, 0.999])
+    assert {str(w.message) for w in caught} == {str(caught[0].message)}
+    assert "level 99.8 needs at least 499 held-out errors" in str(caught[0].message)
+    np.testing.assert_allclose(fc["yhat_q0.999"] - fc.yhat, fc.yhat - fc["yhat_q0.001"], rtol=1e-12)
+
+
 def test_a_level_below_1_is_warned_about_as_a_probability_meant_as_a_percentage():
     with pytest.warns(UserWarning, match="for 95 % pass 95"):
         assert check_levels(0.95) == [0.95]

@@ -821,7 +821,8 @@ class Forecaster(BaseEstimator):
             extra[f"yhat_hi_{lv:g}"] = state.to_original(center + q)
         for p in probs:
             side = np.sign(p - 0.5)
-            q = np.zeros(h) if side == 0 else conformal_halfwidth(self.residuals_, abs(200 * p - 100), h, self.horizon_)
+            central = round(abs(200 * p - 100), 9)         # q = 0.001 and 0.999 both end the 99.8 % interval
+            q = np.zeros(h) if side == 0 else conformal_halfwidth(self.residuals_, central, h, self.horizon_)
             extra[f"yhat_q{p:g}"] = state.to_original(center + side * q[None, :] * unit)
         bad = np.flatnonzero(~(np.isfinite(forecasts) & (np.abs(forecasts) < _OVERFLOW)).all(axis=1))
         if len(bad):

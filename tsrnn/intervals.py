@@ -189,12 +189,12 @@ def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: in
     """
     scale = np.median(residuals, axis=0) + 1e-12     # s_k: robust to a window the scale model misjudged (below)
     pooled = np.sort((residuals / scale).ravel())
-    rank = int(np.ceil((len(pooled) + 1) * level / 100.0))
+    rank = int(np.ceil(round((len(pooled) + 1) * level / 100.0, 9)))      # rounded: 99.9 % of 1,000 is 999
     if rank <= len(pooled):
         quantile = pooled[rank - 1]
     else:                   # never narrower than the widest score, which a lower level may have taken
         quantile = max(NormalDist().inv_cdf(0.5 + level / 200.0) * np.sqrt(np.mean(pooled ** 2)), pooled[-1])
-        warnings.warn(f"level {level:g} needs at least {int(np.ceil(100 / (100 - level))) - 1} held-out errors "
+        warnings.warn(f"level {level:g} needs at least {int(np.ceil(round(level / (100 - level), 9)))} held-out errors "
                       f"for a conformal interval; fit had {len(pooled)} (longer or more series give more): the "
                       "interval is the normal approximation from their RMS, at least their largest", UserWarning,
                       stacklevel=3)

@@ -58,6 +58,27 @@ def test_backtest_prints_ranked_table_and_writes_outputs(csv, tmp_path):
     assert digest(csv) == before and not list(out.glob("*.tmp"))
 
 
+def test_tab_semicolon_and_bar_separated_files_read_as_the_comma_file(csv, tmp_path):
+    """A .tsv, a European spreadsheet's file (';' with decimal commas, or with points) and a '|' file
+    give the frame the comma file gives; a comma file's text is never sniffed into another separator."""
+    from tsrnn.cli import read_table
+
+    want = read_table(str(csv), False, "ds")
+    frame = pd.read_csv(csv)
+    variants = {"tab.tsv": dict(sep="\t"), "semi.csv": dict(sep=";"), "bar.txt": dict(sep="|"),
+                "euro.csv": dict(sep=";", decimal=",")}
+    for name, options in variants.items():
+        frame.to_csv(tmp_path / name, index=False, **options)
+        pd.testing.assert_frame_equal(read_table(str(tmp_path / name), False, "ds"), want, check_exact=False,
+                                      rtol=1e-14)
+    target = tmp_path / "fc.csv"
+    res = run("forecast", tmp_path / "euro.csv", "-H", 3, "--model", "naive", "-o", target, "--no-progress")
+    assert res.returncode == 0, res.stderr
+    np.testing.assert_allclose(pd.read_csv(target).yhat, frame.groupby("unique_id").y.last().repeat(3))
+    (tmp_path / "quoted.csv").write_text('unique_id,ds,y\n"a;b",2020-01-01,1.5\n"a;b",2020-02-01,2.5\n')
+    assert read_table(str(tmp_path / "quoted.csv"), False, "ds").unique_id.tolist() == ["a;b", "a;b"]
+
+
 def test_backtest_without_output_writes_nothing(csv, tmp_path):
     res = run("backtest", csv, "-H", 3, "--models", "naive", "--no-progress", cwd=tmp_path)
     assert res.returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["sales.csv"]

@@ -13,6 +13,8 @@ file renamed into place), so an interrupted run never leaves a half-written file
 from __future__ import annotations
 
 import argparse
+import csv
+import re
 import sys
 from pathlib import Path
 
@@ -30,11 +32,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="tsrnn", description="Forecast time series with RNN/GRU/LSTM networks and compare them with "
         "ARIMA, ETS, Theta and Naive2 on your own data.",
         epilog="Data: a long table with one row per (series, time) — columns unique_id, ds, y by default — "
-        "or, with --wide, one column per series and the time in the first column. CSV or Parquet.")
+        "or, with --wide, one column per series and the time in the first column. CSV (separated by commas, "
+        "semicolons, tabs or bars; decimal commas are read where the separator is not a comma) or Parquet.")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     def common(sp):
-        sp.add_argument("data", help="CSV or Parquet file")
+        sp.add_argument("data", help="CSV, TSV or Parquet file")
         sp.add_argument("--horizon", "-H", type=int, required=True, help="steps to forecast")
         sp.add_argument("--season-length", "-m", type=int, default=1,
                         help="seasonal period: 12 monthly, 4 quarterly, 7 daily, 24 hourly (default 1)")
@@ -99,10 +102,46 @@ def _parser() -> argparse.ArgumentParser:
     return p
 
 
+_SEPARATORS = ",;\t|"
+_SNIFFED_LINES = 50
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d*,\d+(?:[eE][+-]?\d+)?")
+_DECIMAL_POINT = re.compile(r"[+-]?\d*\.\d+(?:[eE][+-]?\d+)?")
+
+
+def text_format(file: Path) -> dict:
+    """``read_csv``'s ``sep`` and ``decimal`` for a delimited text file, from its first lines: the
+    separator is the header's, one of ``, ; tab |`` (a .tsv; a spreadsheet saved where the decimal mark
+    is a comma separates by ``;``), and the decimal mark is ``,`` where the separator is not and the
+    numbers are written ``1,5`` (none ``1.5``). {} for commas, an undecidable header or a compressed file.
+
+    >>> import tempfile
+    >>> path = Path(tempfile.mkdtemp()) / "sales.csv"
+    >>> _ = path.write_text("unique_id;ds;y\\ns1;2024-01-01;12,5\\n")
+    >>> text_format(path)
+    {'sep': ';', 'decimal': ','}
+    """
+    if "".join(file.suffixes).lower().endswith(_COMPRESSED):
+        return {}
+    with open(file, newline="", encoding="utf-8", errors="replace") as f:
+        lines = [line.rstrip("\r\n") for _, line in zip(range(_SNIFFED_LINES), f)]
+    try:
+        sep = csv.Sniffer().sniff(lines[0], delimiters=_SEPARATORS).delimiter
+    except (csv.Error, IndexError):
+        return {}
+    if sep == ",":
+        return {}
+    fields = [field.strip().strip('"') for line in lines[1:] for field in line.split(sep)]
+    comma = any(_DECIMAL_COMMA.fullmatch(field) for field in fields)
+    point = any(_DECIMAL_POINT.fullmatch(field) for field in fields)
+    return {"sep": sep, "decimal": ","} if comma and not point else {"sep": sep}
+
+
 def read_table(path: str, wide: bool, time_col: str, names: tuple = ()):
-    """Read a CSV or Parquet file into a DataFrame (time column parsed to datetimes unless integer). A
-    long table with none of the columns ``names`` (id, time, target) is an error here: the readers would
-    take it for a wide one (one column per series), which the command line asks for with --wide."""
+    """Read a CSV (or tab-, semicolon- or bar-separated: ``text_format``) or Parquet file into a
+    DataFrame (time column parsed to datetimes unless integer). A long table with none of the columns
+    ``names`` (id, time, target) is an error here: the readers would take it for a wide one (one column
+    per series), which the command line asks for with --wide."""
     import pandas as pd
 
     file = Path(path)
@@ -113,7 +152,7 @@ def read_table(path: str, wide: bool, time_col: str, names: tuple = ()):
         if suffixes.endswith((".parquet", ".pq")):
             df = pd.read_parquet(file)
         else:
-            df = pd.read_csv(file)
+            df = pd.read_csv(file, **text_format(file))
     except ImportError as exc:
         raise UserError(f"cannot read {path}: {exc}") from None
     except Exception as exc:  # noqa: BLE001 - any parse failure is the file's problem

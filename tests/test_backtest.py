@@ -164,6 +164,27 @@ def test_named_models_and_pipeline_steps():
     assert {"yhat_lo_80", "yhat_hi_80"} <= set(fc.columns)
 
 
+def test_keyword_arguments_no_model_reads_are_errors_not_dropped():
+    """A typo (``windows=`` for ``n_windows=``) ran three windows when every model was a baseline, and a
+    neural parameter given to one baseline's forecast was dropped: both are errors now; a neural
+    parameter beside baselines in a backtest of several models still goes to the neural ones."""
+    df = panel()
+    with pytest.raises(TypeError, match=r"backtest got unexpected keyword argument\(s\) \['windows'\]"):
+        tsrnn.backtest(df, models=["naive", "theta"], horizon=3, windows=2, progress=False)
+    with pytest.raises(TypeError, match=r"go to named models .* none is named"):
+        tsrnn.backtest(df, models={"n": Naive(), "n2": Naive2()}, horizon=3, random_state=0, progress=False)
+    with pytest.raises(TypeError, match=r"model 'ets' takes none of \['hidden_size'\]"):
+        df.pipe(tsrnn.forecast, h=3, model="ets", hidden_size=8)
+    with pytest.raises(TypeError, match=r"model 'naive' takes none of \['future_covariates'\]"):
+        df.pipe(tsrnn.forecast, h=3, model="naive", future_covariates=["price"])
+    with pytest.raises(TypeError, match="set them on the model object itself"):
+        df.pipe(tsrnn.forecast, h=3, model=Naive(), season_length=1, random_state=0)
+    with pytest.raises(TypeError, match=r"make_model got unexpected keyword argument\(s\) \['max_epoch'\]"):
+        tsrnn.backtesting.make_model("theta", horizon=3, max_epoch=2)
+    res = tsrnn.backtest(df, models=["naive", "theta"], horizon=3, n_windows=2, random_state=0, progress=False)
+    assert set(res.metrics.windows) == {2}                   # random_state: a neural parameter, unread here
+
+
 def test_plot_returns_a_figure():
     pytest.importorskip("matplotlib")
     res = tsrnn.backtest(["naive", "naive2"], panel(), horizon=3, progress=False)

@@ -295,7 +295,7 @@ from tsrnn import Forecaster, backtest
 from tsrnn.datasets import load_m4
 d = load_m4("Quarterly", sample="demo").train
 Forecaster(cell="gru", horizon=8, season_length=4, max_epochs=2, progress=False).fit(d).predict(8, level=[80, 95])
-backtest(d, horizon=4, windows=1, season_length=4, progress=False, models={"naive2": tsrnn.Naive2(season_length=4),
+backtest(d, horizon=4, n_windows=1, season_length=4, progress=False, models={"naive2": tsrnn.Naive2(season_length=4),
          "theta": tsrnn.Theta(season_length=4), "gru": Forecaster(cell="gru", max_epochs=1, progress=False)})
 print(sorted(f"{f.__module__}.{f.__name__}" for f in gc.get_objects() if isinstance(f, CPUDispatcher)
              and f.__module__.startswith("tsrnn") and sum(f.stats.cache_misses.values())))

@@ -78,11 +78,36 @@ def make_model(name: str, horizon: int, season_length: int = 1, progress: bool =
 
         return Forecaster(cell=key, horizon=horizon, season_length=season_length, progress=progress, **kwargs)
     if key in BASELINES:
+        check_neural_kwargs(kwargs, "make_model")
         cls = BASELINES[key]
-        accepted = cls._param_names()
-        return cls(season_length=season_length,
-                   **{k: v for k, v in kwargs.items() if k in (*COVARIATES, *_SHARED) and k in accepted})
+        return cls(season_length=season_length, **{k: v for k, v in kwargs.items() if k in baseline_params(key)})
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
+
+
+def baseline_params(name: str) -> tuple:
+    """The keyword arguments of ``make_model`` that the baseline ``name`` reads: how to read the data
+    and the covariates it can use.
+
+    >>> baseline_params("arimax")
+    ('future_covariates', 'calendar', 'id_col', 'time_col', 'target_col', 'freq', 'fill', 'nonnegative')
+    """
+    accepted = BASELINES[name]._param_names()
+    return tuple(k for k in (*COVARIATES, *_SHARED) if k in accepted)
+
+
+def check_neural_kwargs(kwargs: dict, caller: str) -> None:
+    """The extra keyword arguments of ``caller`` are a neural model's (``Forecaster``'s) parameters: a
+    typo (``windows=`` for ``n_windows=``) is an error, never dropped because no neural model reads it.
+
+    >>> check_neural_kwargs({"windows": 2}, "backtest")
+    Traceback (most recent call last):
+    TypeError: backtest got unexpected keyword argument(s) ['windows']: neither its own nor a Forecaster's
+    """
+    from .forecaster import Forecaster
+
+    unknown = sorted(set(kwargs) - set(Forecaster._param_names()))
+    if unknown:
+        raise TypeError(f"{caller} got unexpected keyword argument(s) {unknown}: neither its own nor a Forecaster's")
 
 
 def covariates_of(estimator) -> tuple[tuple, tuple, tuple]:
@@ -147,12 +172,16 @@ class BacktestResult:
         return report(self, history=history, series=series, max_series=max_series)
 
 
-def _resolve_models(model, horizon, season_length, **neural_kwargs) -> dict:
-    items = model if isinstance(model, (list, tuple)) else [model]
+def _model_items(model) -> list:
+    """The models given to ``backtest``, one per item: a model, or a (name, model) pair from a dict."""
     if isinstance(model, dict):
-        items = list(model.items())
+        return list(model.items())
+    return list(model) if isinstance(model, (list, tuple)) else [model]
+
+
+def _resolve_models(model, horizon, season_length, **neural_kwargs) -> dict:
     out = {}
-    for item in items:
+    for item in _model_items(model):
         name, m = item if isinstance(item, tuple) else (None, item)
         if isinstance(m, str):
             name = name or m.lower()
@@ -231,7 +260,12 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
         raise ValueError(f"the backtest's result frames have columns of their own named {taken}; rename the data's "
                          "column(s) and pass the new name(s) as id_col, time_col or target_col")
 
+    check_neural_kwargs(neural_kwargs, "backtest")
     named = _resolve_models(model, horizon, m, **neural_kwargs)
+    by_name = [item[1] if isinstance(item, tuple) else item for item in _model_items(model)]
+    if neural_kwargs and not any(isinstance(est, str) for est in by_name):
+        raise TypeError(f"backtest's keyword arguments {sorted(neural_kwargs)} go to named models (such as "
+                        "\"lstm\"), and none is named: set them on the model objects")
     if levels:
         plain = [name for name, est in named.items() if "level" not in inspect.signature(est.predict).parameters]
         if plain:

@@ -1,7 +1,7 @@
 """``df.pipe(tsrnn.forecast, h=12, model="lstm")``: fit a model on a frame and return its forecasts."""
 from __future__ import annotations
 
-from .backtesting import make_model
+from .backtesting import BASELINES, baseline_params, make_model
 
 __all__ = ["forecast"]
 
@@ -12,9 +12,11 @@ def forecast(data, h: int, model="lstm", level=None, season_length: int = 1, fut
     long frame: ``unique_id, ds, yhat``, or the ``id_col`` and ``time_col`` given, plus
     ``yhat_lo_<l>``/``yhat_hi_<l>`` per ``level``).
 
-    Extra keyword arguments go to a named neural model (e.g. ``random_state=0``, ``hidden_size=32``,
-    ``future_covariates=["price"]``); ``future`` is the frame of future covariate values that
-    ``predict`` then needs.
+    Extra keyword arguments go to a named model: a neural one takes any ``Forecaster`` parameter (e.g.
+    ``random_state=0``, ``hidden_size=32``, ``future_covariates=["price"]``), a baseline only those it
+    reads (``backtesting.baseline_params``: ``id_col``, ``fill``, ..., ARIMAX's covariates); any other is
+    an error, as are keyword arguments beside a model object. ``future`` is the frame of future
+    covariate values that ``predict`` then needs.
 
     Example
     -------
@@ -23,8 +25,17 @@ def forecast(data, h: int, model="lstm", level=None, season_length: int = 1, fut
     >>> df.pipe(tsrnn.forecast, h=2, model="naive").yhat.tolist()
     [29.0, 29.0]
     """
-    estimator = make_model(model, horizon=h, season_length=season_length, **kwargs) if isinstance(model, str) \
-        else model
+    if not isinstance(model, str):
+        if kwargs:
+            raise TypeError(f"forecast's keyword arguments {sorted(kwargs)} go to a named model (such as \"lstm\"); "
+                            "set them on the model object itself")
+        estimator = model
+    else:
+        key = model.lower()
+        if key in BASELINES and set(kwargs) - set(baseline_params(key)):
+            raise TypeError(f"model {model!r} takes none of {sorted(set(kwargs) - set(baseline_params(key)))}; of "
+                            f"the keyword arguments it reads only {list(baseline_params(key))}")
+        estimator = make_model(model, horizon=h, season_length=season_length, **kwargs)
     fitted = estimator.fit(data)
     extra = {} if level is None else {"level": level}
     if future is not None:

@@ -393,7 +393,7 @@ def _merge_tails(tails: list, order: np.ndarray, ids: np.ndarray) -> tuple[Serie
     state = SeriesStore(z[rows], offsets, cat("log"), cat("shift"), cat("scale"), cat("seasonal"), cat("n_obs"),
                         x[rows], cat("x_center"), cat("x_scale"), cat("static"), spread=cat("spread"),
                         step_error=cat("step_error"), curves=cat("curves"), recent_spread=cat("recent_spread"),
-                        phase_ratio=cat("phase_ratio"), round_error=cat("round_error"))
+                        phase_ratio=cat("phase_ratio"), round_error=cat("round_error"), zero_share=cat("zero_share"))
     lasts = [a.last for a in axes]
     last = (lasts[0].append(lasts[1:]) if isinstance(lasts[0], pd.Index) else np.concatenate(lasts))
     last = last.take(order) if isinstance(last, pd.Index) else last[order]

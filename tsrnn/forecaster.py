@@ -41,7 +41,8 @@ from ._validation import check_output_names, check_positive_int
 from .blend import KINDS, curve_forecasts, store_curves
 from .covariates import Encoding, check_calendar, check_names
 from .data import FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, id_values, to_output, to_panel
-from .intervals import ErrorScale, check_levels, check_quantiles, conformal_halfwidth, cross_folds, recursion_growth
+from .intervals import (ErrorScale, check_levels, check_quantiles, conformal_halfwidths, cross_folds, interval_groups,
+                        recursion_growth)
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
 from .persistence import load_forecaster, save_forecaster
@@ -239,6 +240,10 @@ class Forecaster(BaseEstimator):
     residuals_ : ndarray
         (N, horizon_) the held-out windows' absolute errors over their cross-fitted interval unit: the
         scores whose conformal quantile sets the intervals (``tsrnn/intervals.py``).
+    residual_groups_ : ndarray
+        (N,) the calibration group of each held-out window's series (``intervals.interval_groups``: 1
+        intermittent, 0 otherwise): a series' intervals take the conformal quantile of its own group's
+        scores where they are enough for the level.
     error_scale_ : ErrorScale
         The fitted interval unit of every series and step, from its spread, its k-step drift errors and
         its in-sample error (``tsrnn/intervals.py``).
@@ -620,6 +625,7 @@ class Forecaster(BaseEstimator):
         if self.blend_:
             state.curves = curves(self.blend_)
         state.insample_error = self._insample_error(None if recent is None else recent(self.blend_), spread)
+        self.residual_groups_ = interval_groups(state.zero_share)[calibration.series]
         self.error_scale_, self.residuals_ = ErrorScale.fit(
             errors, positive_spread(calibration.spread, state.spread), calibration.steps,
             state.insample_error[calibration.series], calibration.history, calibration.recent, calibration.phase,
@@ -815,15 +821,17 @@ class Forecaster(BaseEstimator):
                                           state.n_obs, state.recent_spread, state.phase_ratios(h),
                                           step=np.arange(h) % self.horizon_)
             unit *= recursion_growth(state.step_error, state.round_error, h)
+            groups = interval_groups(state.zero_share)         # each series' scores: its group's (intermittent)
         for lv in levels:
-            q = conformal_halfwidth(self.residuals_, lv, h, self.horizon_)[None, :] * unit
+            q = conformal_halfwidths(self.residuals_, self.residual_groups_, groups, lv, h, self.horizon_) * unit
             extra[f"yhat_lo_{lv:g}"] = state.to_original(center - q)
             extra[f"yhat_hi_{lv:g}"] = state.to_original(center + q)
         for p in probs:
             side = np.sign(p - 0.5)
             central = round(abs(200 * p - 100), 9)         # q = 0.001 and 0.999 both end the 99.8 % interval
-            q = np.zeros(h) if side == 0 else conformal_halfwidth(self.residuals_, central, h, self.horizon_)
-            extra[f"yhat_q{p:g}"] = state.to_original(center + side * q[None, :] * unit)
+            q = np.zeros((len(state), h)) if side == 0 else conformal_halfwidths(
+                self.residuals_, self.residual_groups_, groups, central, h, self.horizon_)
+            extra[f"yhat_q{p:g}"] = state.to_original(center + side * q * unit)
         bad = np.flatnonzero(~(np.isfinite(forecasts) & (np.abs(forecasts) < _OVERFLOW)).all(axis=1))
         if len(bad):
             raise RuntimeError(f"the model produced non-finite or overflowing (>= {_OVERFLOW:g}) forecasts for "

@@ -38,7 +38,7 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 13                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+FORMAT_VERSION = 14                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
                                      # 4: the store's fitted interval error scale; 5: the resolved scaler_;
                                      # 6: the Theta blend (the store's lines, theta_weight_); 7: the interval
                                      # unit model (error_scale_, the store's step and in-sample errors);
@@ -48,7 +48,9 @@ FORMAT_VERSION = 13                  # 1: tsrnn 0.1 (per-series dicts); 2: the s
                                      # 11: retrain (the parameter, retrained_);
                                      # 12: the blend's chosen partner (blend_; blend="auto", "ets");
                                      # 13: the recursion rounds' drift errors (the store's round errors),
-                                     # the unit's feature bounds (scale_bounds)
+                                     # the unit's feature bounds (scale_bounds);
+                                     # 14: intermittent series calibrated apart (the store's zero shares,
+                                     # residual_groups_)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _MODEL_FILES = ("model.json", "weights.npz")     # all that a model directory holds
@@ -56,7 +58,8 @@ _FITTED = {"horizon_", "window_", "scaler_", "blend_", "blend_weight_", "best_ep
 _NETWORK = {"cell", "input_size", "hidden_size", "num_layers", "bidirectional", "dropout", "output_size", "head",
             "future_size"}
 _STORE = ("z", "offsets", "log", "shift", "scale", "seasonal", "n_obs", "x", "x_center", "x_scale", "static",
-          "spread", "step_error", "insample_error", "curves", "recent_spread", "phase_ratio", "round_error")
+          "spread", "step_error", "insample_error", "curves", "recent_spread", "phase_ratio", "round_error",
+          "zero_share")
 
 
 def _umask() -> int:
@@ -163,7 +166,8 @@ def save_forecaster(model, path) -> None:
     axis_meta, last = _axis_meta(model.panel_)
     state = model.state_
     scale = model.error_scale_
-    arrays = {"params": np.stack([n.params for n in model.networks_]), "residuals": model.residuals_, "last": last,
+    arrays = {"params": np.stack([n.params for n in model.networks_]), "residuals": model.residuals_,
+              "residual_groups": model.residual_groups_, "last": last,
               "scale_intercepts": scale.intercepts, "scale_slopes": scale.slopes,
               "scale_centers": np.array([scale.insample_fill, scale.spread_center]), "scale_bounds": scale.bounds,
               **{f"store_{k}": getattr(state, k) for k in _STORE}}
@@ -329,6 +333,8 @@ def _load_checked(cls, path, meta):
              f"blend_={partner!r} with blend_weight_={weight!r} is not a blend that blend={model.blend!r} "
              "can have chosen")
     _require(arrays["residuals"].ndim == 2 and arrays["residuals"].shape[1] == horizon, "residuals have the wrong shape")
+    _require(arrays["residual_groups"].shape == (len(arrays["residuals"]),) and state.zero_share.shape == (n,),
+             "the intervals' calibration groups have the wrong shape")
     _require(len(meta["axis"]["ids"]) == n == len(arrays["last"]), "the time axis and the store disagree in length")
     chosen = ("window", "steps") if model.scaler == "auto" else (model.scaler,)
     _require(fitted["scaler_"] in chosen, f"scaler_={fitted['scaler_']!r} is not a scaler that scaler="
@@ -345,6 +351,7 @@ def _load_checked(cls, path, meta):
         net.params = params
         model.networks_.append(net)
     model.residuals_ = arrays["residuals"]
+    model.residual_groups_ = arrays["residual_groups"]
     model.error_scale_ = ErrorScale(arrays["scale_intercepts"], arrays["scale_slopes"],
                                     *map(float, arrays["scale_centers"]), arrays["scale_bounds"])
     model.covariates_ = encoding

@@ -78,6 +78,20 @@ def _fit_scalers(y, offsets, kind, log, shift, scale):
 
 
 @njit(**JIT)
+def zero_shares(y, offsets):
+    """(n,) the share of each series' values that are exactly 0 (no temporary as long as ``y``)."""
+    n = len(offsets) - 1
+    out = np.zeros(n)
+    for i in range(n):
+        zeros = 0
+        for t in range(offsets[i], offsets[i + 1]):
+            if y[t] == 0.0:
+                zeros += 1
+        out[i] = zeros / max(offsets[i + 1] - offsets[i], 1)
+    return out
+
+
+@njit(**JIT)
 def scale_into(y, offsets, log, shift, scale, out):
     """out = (f(y) - shift) / scale per series (``out`` may be ``y`` itself)."""
     for i in range(len(offsets) - 1):

@@ -48,7 +48,7 @@ import numpy as np
 from numba import njit
 
 from ._config import JIT
-from .preprocessing import deseasonalize, fit_scalers, scale_into, standardize_channels, unscale
+from .preprocessing import deseasonalize, fit_scalers, scale_into, standardize_channels, unscale, zero_shares
 from .intervals import ROUNDS, SPAN, recent_spans, window_stats
 from .blend import store_curves
 
@@ -78,6 +78,7 @@ class SeriesStore:
     recent_spread: np.ndarray = None  # (n, R) float64 each series' mean |step| over its last ``intervals.recent_spans`` steps
     phase_ratio: np.ndarray = None  # (n, m) float64 each series' seasonal change at the phase of its k-th next point, k = 1 .. m, over every phase's (``intervals.window_stats``; (n, 0): none)
     round_error: np.ndarray = None  # (n, ROUNDS - 1) float64 each series' drift error d_jk at k = rH, r = 2 .. ROUNDS (``intervals.recursion_growth``; (n, 0): none)
+    zero_share: np.ndarray = None  # (n,) float64 share of each series' points that are 0 in the data's units (``intervals.interval_groups``)
 
     def __post_init__(self):
         n = len(self.offsets) - 1
@@ -102,6 +103,8 @@ class SeriesStore:
             self.insample_error = np.full(n, np.nan)
         if self.curves is None:
             self.curves = np.zeros((n, 4))
+        if self.zero_share is None:
+            self.zero_share = np.zeros(n)
 
     @classmethod
     def prepare(cls, y: np.ndarray, offsets: np.ndarray, scaler, season_length: int, deseasonalize_: bool,
@@ -117,6 +120,7 @@ class SeriesStore:
         prepared history (what its intervals scale with, with its recent spreads, measured always)."""
         offsets = np.ascontiguousarray(offsets, dtype=np.int64)
         log, shift, scale = fit_scalers(y, offsets, scaler)
+        zero_share = zero_shares(y, offsets)                # before y is scaled in place
         z = np.empty_like(y) if copy else y
         scale_into(y, offsets, log, shift, scale, z)
         m = max(int(season_length), 1)
@@ -131,7 +135,8 @@ class SeriesStore:
         curves = store_curves(z, offsets, blend, threads) if blend else None
         spread_z, steps, rounds, recent, phase = series_stats(z, offsets, horizon, m)
         return cls(z, offsets, log, shift, scale, seasonal, np.diff(offsets), x, center, spread, static, spread_z,
-                   steps, curves=curves, recent_spread=recent, phase_ratio=phase, round_error=rounds)
+                   steps, curves=curves, recent_spread=recent, phase_ratio=phase, round_error=rounds,
+                   zero_share=zero_share)
 
     def __len__(self) -> int:
         return len(self.offsets) - 1
@@ -194,7 +199,8 @@ class SeriesStore:
         rows = np.repeat(self.offsets[1:] - keep - offsets[:-1], keep) + np.arange(offsets[-1])
         return SeriesStore(self.z[rows], offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs,
                            self.x[rows], self.x_center, self.x_scale, self.static, self.spread, self.step_error,
-                           self.insample_error, self.curves, self.recent_spread, self.phase_ratio, self.round_error)
+                           self.insample_error, self.curves, self.recent_spread, self.phase_ratio, self.round_error,
+                           self.zero_share)
 
     def extend(self, steps: int, n_past: int, future: np.ndarray | None = None) -> "SeriesStore":
         """The store with ``steps`` rows after the end of every series, to be forecast: values NaN,
@@ -215,7 +221,8 @@ class SeriesStore:
             x[new.ravel(), n_past:] = scaled.reshape(n * steps, C - n_past)
         return SeriesStore(z, offsets, self.log, self.shift, self.scale, self.seasonal, self.n_obs, x,
                            self.x_center, self.x_scale, self.static, self.spread, self.step_error,
-                           self.insample_error, self.curves, self.recent_spread, self.phase_ratio, self.round_error)
+                           self.insample_error, self.curves, self.recent_spread, self.phase_ratio, self.round_error,
+                           self.zero_share)
 
     def to_original(self, z_adj: np.ndarray, series: np.ndarray | None = None) -> np.ndarray:
         """Forecasts (B, h) of the adjusted, scaled series ``series`` (default: all) back to the data's

@@ -414,19 +414,25 @@ def retail_panel_forecast():
 def test_intermittent_series_are_calibrated_apart_from_steady_ones():
     """Mondrian conformal: the intermittent series' scores set their own quantile, the steady ones'
     theirs. Pooled, intermittent series under-covered (95 %: 0.871, 80 %: 0.686) and steady ones
-    over-covered (0.993, 0.879); apart, 0.911 / 0.746 and 0.961 / 0.850. A group whose scores are too
-    few for the level takes the pooled quantile."""
+    over-covered (0.993, 0.879); apart, 0.911 / 0.746 and 0.961 / 0.850. A group of fewer than
+    ``GROUP_SCORES`` scores takes the pooled quantile, at every level."""
     model, fc = retail_panel_forecast()
     assert set(model.residual_groups_) == {0, 1}
     inside = {lv: (fc.y >= fc[f"yhat_lo_{lv}"]) & (fc.y <= fc[f"yhat_hi_{lv}"]) for lv in (80, 95)}
     intermittent, steady = fc.kind == 1, fc.kind == 2
     assert inside[95][intermittent].mean() >= 0.89 and inside[95][steady].mean() <= 0.98
     assert inside[80][intermittent].mean() >= 0.72 and inside[80][steady].mean() <= 0.87
-    scores = np.abs(np.random.default_rng(0).normal(size=(40, 2)))
-    groups = np.repeat([0, 1], [36, 4])                        # group 1: 4 scores, too few for 95 %
+    scores = np.abs(np.random.default_rng(0).normal(size=(90, 2))) * np.repeat([1.0, 3.0], [60, 30])[:, None]
+    groups = np.repeat([0, 1], [60, 30])                     # group 1: 60 scores, fewer than GROUP_SCORES
     widths = conformal_halfwidths(scores, groups, np.array([0, 1]), 95, 2, 2)
-    np.testing.assert_array_equal(widths[0], conformal_halfwidth(scores[:36], 95, 2, 2))
+    np.testing.assert_array_equal(widths[0], conformal_halfwidth(scores[:60], 95, 2, 2))
     np.testing.assert_array_equal(widths[1], conformal_halfwidth(scores, 95, 2, 2))
+    for a in range(40, 100, 10):                              # whichever way a group goes, at every level:
+        for b in (1, 5, 10, 20, 50):                          # nested, as the quantiles must not cross
+            few = np.repeat([0, 1], [a, b])
+            mixed = np.abs(np.random.default_rng(a + b).normal(size=(a + b, 2))) * (1 + 2 * few[:, None])
+            narrow, wide = (conformal_halfwidths(mixed, few, np.array([0, 1]), lv, 2, 2) for lv in (50, 90))
+            assert (wide >= narrow).all()
 
 
 def test_constant_series_do_not_calibrate_the_intervals_of_the_others():

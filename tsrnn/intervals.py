@@ -180,6 +180,11 @@ def _numbers(values, upper: float, not_numbers: str, out_of_range: str) -> list[
 # intermittent ones and 0.879 / 0.993 on the steady ones (95 % width 32.0); apart, 0.746 / 0.911 and
 # 0.850 / 0.961 (width 22.0). Over three draws of the panel: docs/intervals.md.
 INTERMITTENT = 1 - 1 / 1.32
+# A group is calibrated apart only with at least GROUP_SCORES scores (windows x steps) of its own, whatever
+# the level: a 95 % quantile then rests on its 5 largest scores at least, and one slow mover among many
+# steady series joins the pool instead of getting a quantile from a handful of its own. The rule must not
+# depend on the level: a group calibrated apart at 50 % and pooled at 90 % crossed quantiles.
+GROUP_SCORES = 100
 
 
 def interval_groups(zero_share: np.ndarray) -> np.ndarray:
@@ -206,8 +211,8 @@ def conformal_halfwidths(residuals: np.ndarray, residual_groups: np.ndarray, ser
                          level: float, h: int, horizon: int) -> np.ndarray:
     """(n, h) half-widths in units of each step's sigma of the n series in the calibration groups
     ``series_groups`` (``interval_groups``): each from the residuals (N, horizon) of its own group
-    (``residual_groups``, (N,)) where they resolve ``level`` (``errors_needed``), else from all of them
-    (``conformal_halfwidth``).
+    (``residual_groups``, (N,)) where they hold at least ``GROUP_SCORES`` scores, else from all of them
+    (``conformal_halfwidth``); nested in the level either way.
 
     >>> r = np.abs(np.random.default_rng(0).normal(size=(200, 2))) * np.repeat([[1.0], [5.0]], 100, axis=0)
     >>> w = conformal_halfwidths(r, np.repeat([0, 1], 100), np.array([0, 1, 1]), 80, 2, 2)
@@ -218,9 +223,9 @@ def conformal_halfwidths(residuals: np.ndarray, residual_groups: np.ndarray, ser
     pooled = None
     for g in np.unique(series_groups):
         own = residual_groups == g
-        if own.sum() >= errors_needed(level):
+        if own.sum() * residuals.shape[1] >= GROUP_SCORES:
             width = conformal_halfwidth(residuals[own], level, h, horizon)
-        else:                                   # too few of its own: the pooled quantile, with its warning
+        else:                                   # too few of its own: the pooled quantile
             pooled = conformal_halfwidth(residuals, level, h, horizon) if pooled is None else pooled
             width = pooled
         out[series_groups == g] = width

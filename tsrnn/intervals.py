@@ -258,8 +258,9 @@ def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: in
     else:                   # never narrower than the widest score, which a lower level may have taken
         quantile = max(NormalDist().inv_cdf(0.5 + level / 200.0) * np.sqrt(np.mean(pooled ** 2)), pooled[-1])
         warnings.warn(f"level {level:g} needs at least {errors_needed(level)} held-out errors "
-                      f"for a conformal interval; fit had {len(pooled)} (longer or more series give more): the "
-                      "interval is the normal approximation from their RMS, at least their largest", UserWarning,
+                      f"for a conformal interval; these series' calibration has {len(pooled)} (longer or more "
+                      "series give more): the interval is the normal approximation from their RMS, at least their "
+                      "largest", UserWarning,
                       stacklevel=4)                       # the caller of predict, through conformal_halfwidths
     return scale[np.arange(h) % horizon] * quantile
 

@@ -63,6 +63,29 @@ def test_flat_series_are_scored_without_dividing_by_zero():
     assert tsrnn.metrics.owa(1.0, 0.1, 0.0, 0.0) == np.inf
 
 
+def test_flat_histories_beside_varying_ones_leave_the_scaled_means_and_the_report_finite():
+    """A never-sold product beside selling ones: its scaled errors are 0 or inf (a scale of 0), and one
+    inf made the model's MSIS and SPL inf, and the CLI's report failed ("Axis limits cannot be NaN or
+    Inf"). The scaled means run over the series-windows with a positive scale, a note says how many,
+    and a table that holds inf still plots (its bar to the axis' edge)."""
+    never = pd.DataFrame({"unique_id": "never", "ds": pd.date_range("2020-01-01", periods=40, freq="D"), "y": 0.0})
+    res = tsrnn.backtest(["naive", "lstm"], pd.concat([panel(), never]), horizon=3, n_windows=2, progress=False,
+                         level=[80], max_epochs=2, hidden_size=4)
+    per = res.series_metrics
+    flat = per.unique_id == "never"
+    assert (per[flat].scale == 0).all() and (per[~flat].scale > 0).all()
+    assert np.isinf(per[flat & (per.model == "lstm")].msis_80).all()        # the constant rule's borrowed width
+    assert np.isfinite(res.metrics[["mase", "owa", "msis_80", "spl"]].to_numpy()).all()
+    assert res.metrics.set_index("model").msis_80.to_dict() == pytest.approx(
+        per[~flat].groupby("model").msis_80.mean().to_dict())
+    assert any(line.startswith("2 of 8 series-windows have a flat training history") for line in res.notes())
+    if importlib.util.find_spec("matplotlib"):
+        res.metrics.loc[0, "msis_80"] = np.inf
+        fig = res.plot()
+        axis = fig.axes[4]                                      # OWA, sMAPE, MASE, coverage, MSIS
+        assert axis.get_xlim()[1] == pytest.approx(max(p.get_width() for p in axis.patches))
+
+
 def test_windows_cutoffs_and_no_leakage():
     df = panel()
     res = tsrnn.backtest(Naive(), df, horizon=4, n_windows=3, step=2, progress=False)

@@ -117,8 +117,8 @@ def covariates_of(estimator) -> tuple[tuple, tuple, tuple]:
 
 
 # what the result's frames name their own columns (the data's id, time and target columns keep theirs)
-_OWN_COLUMNS = {"cutoff", "yhat", "model", "window", "n_obs", "reason", "mae", "rmse", "smape", "mase", "mape",
-                "smape_naive2", "mase_naive2", "spl"}
+_OWN_COLUMNS = {"cutoff", "yhat", "model", "window", "n_obs", "reason", "scale", "mae", "rmse", "smape", "mase",
+                "mape", "smape_naive2", "mase_naive2", "spl"}
 _OWN_PREFIXES = ("yhat_", "coverage_", "msis_")
 
 
@@ -126,7 +126,8 @@ _OWN_PREFIXES = ("yhat_", "coverage_", "msis_")
 class BacktestResult:
     """``forecasts``: long frame (``id_col, time_col, cutoff, target_col, yhat, model``: the data's own
     column names, ``unique_id, ds, cutoff, y, ...`` by default); ``metrics``: one row per model with the
-    aggregated scores, ranked by OWA; ``series_metrics``: per model, series (``id_col``) and cutoff.
+    aggregated scores, ranked by OWA; ``series_metrics``: per model, series (``id_col``) and cutoff, with
+    the MASE scale of the training part (``scale``; 0 for a flat one, left out of the scaled means).
 
     Example
     -------
@@ -157,6 +158,14 @@ class BacktestResult:
             first = list(dict.fromkeys(ids))[:5]
             lines.append(f"{ids.nunique()} series too short for some windows were left out of "
                          f"them ({len(self.skipped)} series-windows; first: {first})")
+        first_model = self.series_metrics[self.series_metrics.model == self.series_metrics.model.iloc[0]] \
+            if len(self.series_metrics) else self.series_metrics
+        flat = first_model[~(first_model["scale"] > 0)] if "scale" in first_model else first_model.iloc[:0]
+        if 0 < len(flat) < len(first_model):
+            first = list(dict.fromkeys(flat[self.id_col]))[:5]
+            lines.append(f"{len(flat)} of {len(first_model)} series-windows have a flat training history (a MASE "
+                         f"scale of 0; first: {first}): MASE, OWA, MSIS and SPL average the other "
+                         f"{len(first_model) - len(flat)}")
         for model, g in self.fallbacks.groupby("model", sort=False):
             first = list(dict.fromkeys(g[self.id_col]))[:5]
             lines.append(f"{model}: {g[self.id_col].nunique()} series forecast by a fallback rule (first: {first}; "
@@ -509,7 +518,7 @@ class _Window:
         def scaled(values):
             return metrics.scaled_error(values, scale, tol)
         mae = metrics.mae_rows(y, f)
-        scores = pd.DataFrame({"model": name, "unique_id": ids, "cutoff": self.cutoff, "mae": mae,
+        scores = pd.DataFrame({"model": name, "unique_id": ids, "cutoff": self.cutoff, "scale": scale, "mae": mae,
                                "rmse": metrics.rmse_rows(y, f), "smape": metrics.smape_rows(y, f),
                                "mase": scaled(mae), "mape": metrics.mape_rows(y, f),
                                "smape_naive2": metrics.smape_rows(y, naive2),
@@ -533,7 +542,16 @@ def _repeat(stamps, h):
 
 
 def _aggregate(per: pd.DataFrame) -> pd.DataFrame:
+    """The models' means over their series-windows, ranked by OWA. The scaled errors (MASE, MSIS, SPL;
+    and OWA through MASE) average the series-windows with a positive scale only, where any has one: a
+    flat training history's are 0 or inf (``metrics.scaled_error``), and one inf made a model's mean
+    inf (a panel with never-sold products beside others)."""
     intervals = [c for c in per.columns if c.startswith(("coverage_", "msis_")) or c == "spl"]
+    scaled = ["mase", "mase_naive2", *[c for c in intervals if not c.startswith("coverage_")]]
+    flat = ~(per["scale"] > 0)
+    if flat.any() and not flat.all():
+        per = per.copy()
+        per.loc[flat, scaled] = np.nan
     agg = per.groupby("model", sort=False).agg(
         series=("unique_id", "nunique"), windows=("window", "nunique"), mae=("mae", "mean"), rmse=("rmse", "mean"),
         mape=("mape", "mean"), smape=("smape", "mean"), mase=("mase", "mean"),

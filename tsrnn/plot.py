@@ -225,7 +225,9 @@ def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=
     for k, metric in enumerate(shown):
         a = fig.add_subplot(grid[0, k])
         vals = table[metric].to_numpy(dtype=float)
-        a.barh(np.arange(len(models)), vals, color=[colours[m] for m in models])
+        finite = vals[np.isfinite(vals)]
+        right = finite.max() * 1.25 if len(finite) and finite.max() > 0 else 1.0
+        a.barh(np.arange(len(models)), np.where(np.isinf(vals), right, vals), color=[colours[m] for m in models])
         a.set_yticks(np.arange(len(models)), models if k == 0 else [""] * len(models), fontsize=8)
         a.invert_yaxis()
         a.set_title(metric.upper().replace("_", " ") + (" %" if metric.startswith("coverage") else ""), fontsize=10)
@@ -233,7 +235,9 @@ def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=
         for i, v in enumerate(vals):
             if np.isfinite(v):
                 a.text(v, i, f" {v:.3f}", va="center", fontsize=7)
-        a.set_xlim(0, np.nanmax(vals) * 1.25 if np.isfinite(vals).any() and np.nanmax(vals) > 0 else 1)
+            elif np.isinf(v):                       # a bar to the edge, labelled (an axis cannot end at inf)
+                a.text(right, i, "inf ", va="center", ha="right", fontsize=7, color="white")
+        a.set_xlim(0, right)
         if metric == "owa":
             a.axvline(1.0, color="0.4", lw=0.8, ls=":")
         if metric.startswith("coverage_"):

@@ -79,6 +79,9 @@ def test_flat_histories_beside_varying_ones_leave_the_scaled_means_and_the_repor
     assert res.metrics.set_index("model").msis_80.to_dict() == pytest.approx(
         per[~flat].groupby("model").msis_80.mean().to_dict())
     assert any(line.startswith("2 of 8 series-windows have a flat training history") for line in res.notes())
+    assert any(line.startswith("25% of the test values are 0: sMAPE") for line in res.notes())
+    assert not any("test values are 0" in line for line in tsrnn.backtest("naive", panel(), horizon=3,
+                                                                          progress=False).notes())
     if importlib.util.find_spec("matplotlib"):
         res.metrics.loc[0, "msis_80"] = np.inf
         fig = res.plot()

@@ -120,6 +120,9 @@ def covariates_of(estimator) -> tuple[tuple, tuple, tuple]:
 _OWN_COLUMNS = {"cutoff", "yhat", "model", "window", "n_obs", "reason", "scale", "mae", "rmse", "smape", "mase",
                 "mape", "smape_naive2", "mase_naive2", "spl"}
 _OWN_PREFIXES = ("yhat_", "coverage_", "msis_")
+# the share of zero test values from which the notes warn that sMAPE (and OWA) mislead: 200 % for any
+# forecast of a 0 but an exact one, whatever its size (intermittent sales)
+_ZERO_SHARE_NOTED = 0.05
 
 
 @dataclass
@@ -166,6 +169,12 @@ class BacktestResult:
             lines.append(f"{len(flat)} of {len(first_model)} series-windows have a flat training history (a MASE "
                          f"scale of 0; first: {first}): MASE, OWA, MSIS and SPL average the other "
                          f"{len(first_model) - len(flat)}")
+        actual = self.forecasts.loc[self.forecasts.model == self.forecasts.model.iloc[0], self.target_col] \
+            if len(self.forecasts) else self.forecasts[self.target_col]
+        zeros = float((actual == 0).mean()) if len(actual) else 0.0
+        if zeros >= _ZERO_SHARE_NOTED:
+            lines.append(f"{zeros:.0%} of the test values are 0: sMAPE scores every forecast of them but an exact 0 "
+                         "200 %, so OWA, which ranks by it, favours forecasts of 0; compare MAE and MASE too")
         for model, g in self.fallbacks.groupby("model", sort=False):
             first = list(dict.fromkeys(g[self.id_col]))[:5]
             lines.append(f"{model}: {g[self.id_col].nunique()} series forecast by a fallback rule (first: {first}; "

@@ -189,12 +189,13 @@ GROUP_SCORES = 100
 
 def interval_groups(zero_share: np.ndarray) -> np.ndarray:
     """(n,) int64 each series' calibration group from the share of its points that are 0: 1 intermittent
-    (more than ``INTERMITTENT``), else 0.
+    (more than ``INTERMITTENT``, not all: a series that never sold has no interval between demands), else 0.
 
     >>> interval_groups(np.array([0.0, 0.1, 0.5, 1.0])).tolist()
-    [0, 0, 1, 1]
+    [0, 0, 1, 0]
     """
-    return (np.asarray(zero_share) > INTERMITTENT).astype(np.int64)
+    zero_share = np.asarray(zero_share)
+    return ((zero_share > INTERMITTENT) & (zero_share < 1)).astype(np.int64)
 
 
 def errors_needed(level: float) -> int:

@@ -62,6 +62,10 @@ def test_a_failing_series_falls_back_to_naive2_and_is_recorded():
     assert list(model.fallbacks_) == ["tiny"]
     np.testing.assert_allclose(f[f.unique_id == "tiny"].yhat, [8.0] * 4)
     assert np.isfinite(f.yhat).all()
+    never = pd.DataFrame({"unique_id": "never", "ds": np.arange(40), "y": 0.0})    # a never-sold product
+    with pytest.warns(UserWarning, match=r"first: 'never': constant: its value \(the history does not vary\)"):
+        f = model.fit(pd.concat([ok, never])).predict(4, level=[95])               # before: no ETS form could be fitted
+    assert (f[f.unique_id == "never"][["yhat", "yhat_lo_95", "yhat_hi_95"]] == 0).all().all()
 
 
 def test_auto_arima_rejects_degenerate_fits():

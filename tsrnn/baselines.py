@@ -131,7 +131,10 @@ class _Baseline(BaseEstimator):
                 raise ValueError("non-finite or misshaped forecast")
             return out
         except Exception as exc:  # noqa: BLE001 - any model failure is recorded, never fatal
-            self.fallbacks_[uid] = f"{type(exc).__name__}: {exc}"
+            # a flat history fails most forms (ETS: none fits); say so, in the Forecaster's words
+            flat = len(values) > 1 and np.ptp(values) == 0
+            self.fallbacks_[uid] = "constant: its value (the history does not vary)" if flat \
+                else f"{type(exc).__name__}: {exc}"
             return _naive2_rows(values, h, self.season_length, levels)
 
 

@@ -59,11 +59,14 @@ COVARIATES = ("past_covariates", "future_covariates", "static_covariates", "cale
 _SHARED = ("id_col", "time_col", "target_col", "freq", "fill", "nonnegative")
 
 
-def make_model(name: str, horizon: int, season_length: int = 1, progress: bool = False, **kwargs):
+def make_model(name: str, horizon: int, season_length: int = 1, progress: bool = False, strict: bool = False,
+               **kwargs):
     """A model from its name: lstm, gru, rnn (Forecaster) or naive, snaive, naive2, ses, arima, arimax,
     ets, theta. ``kwargs`` go to a neural model; of them, a baseline takes how to read the data
     (``id_col``, ``time_col``, ``target_col``, ``freq``, ``fill``), ``nonnegative`` and the covariates
-    it can use (ARIMAX: ``future_covariates`` and ``calendar``; the univariate ones none).
+    it can use (ARIMAX: ``future_covariates`` and ``calendar``; the univariate ones none:
+    ``baseline_params``). A keyword that is no Forecaster parameter is a TypeError; with ``strict``
+    (one model asked for by name), so is one the baseline does not read.
 
     Example
     -------
@@ -78,9 +81,13 @@ def make_model(name: str, horizon: int, season_length: int = 1, progress: bool =
 
         return Forecaster(cell=key, horizon=horizon, season_length=season_length, progress=progress, **kwargs)
     if key in BASELINES:
+        reads = baseline_params(key)
+        unread = sorted(set(kwargs) - set(reads))
+        if strict and unread:
+            raise TypeError(f"model {name!r} takes none of {unread}; of the keyword arguments it reads only "
+                            f"{list(reads)}")
         check_neural_kwargs(kwargs, "make_model")
-        cls = BASELINES[key]
-        return cls(season_length=season_length, **{k: v for k, v in kwargs.items() if k in baseline_params(key)})
+        return BASELINES[key](season_length=season_length, **{k: v for k, v in kwargs.items() if k in reads})
     raise ValueError(f"unknown model {name!r}; choose from {', '.join(MODEL_NAMES)}")
 
 
@@ -161,16 +168,15 @@ class BacktestResult:
             first = list(dict.fromkeys(ids))[:5]
             lines.append(f"{ids.nunique()} series too short for some windows were left out of "
                          f"them ({len(self.skipped)} series-windows; first: {first})")
-        first_model = self.series_metrics[self.series_metrics.model == self.series_metrics.model.iloc[0]] \
-            if len(self.series_metrics) else self.series_metrics
-        flat = first_model[~(first_model["scale"] > 0)] if "scale" in first_model else first_model.iloc[:0]
-        if 0 < len(flat) < len(first_model):
+        per, fc = self.series_metrics, self.forecasts          # one model's rows: every model has the same
+        per = per[per.model == per.model.iloc[0]] if len(per) else per
+        flat = per[~(per.scale > 0)]
+        if 0 < len(flat) < len(per):
             first = list(dict.fromkeys(flat[self.id_col]))[:5]
-            lines.append(f"{len(flat)} of {len(first_model)} series-windows have a flat training history (a MASE "
+            lines.append(f"{len(flat)} of {len(per)} series-windows have a flat training history (a MASE "
                          f"scale of 0; first: {first}): MASE, OWA, MSIS and SPL average the other "
-                         f"{len(first_model) - len(flat)}")
-        actual = self.forecasts.loc[self.forecasts.model == self.forecasts.model.iloc[0], self.target_col] \
-            if len(self.forecasts) else self.forecasts[self.target_col]
+                         f"{len(per) - len(flat)}")
+        actual = fc.loc[fc.model == fc.model.iloc[0], self.target_col] if len(fc) else fc[self.target_col]
         zeros = float((actual == 0).mean()) if len(actual) else 0.0
         if zeros >= _ZERO_SHARE_NOTED:
             lines.append(f"{zeros:.0%} of the test values are 0: sMAPE scores every forecast of them but an exact 0 "
@@ -191,16 +197,16 @@ class BacktestResult:
 
 
 def _model_items(model) -> list:
-    """The models given to ``backtest``, one per item: a model, or a (name, model) pair from a dict."""
+    """The models given to ``backtest`` as (name, model) pairs (name None where not given: a list's)."""
     if isinstance(model, dict):
         return list(model.items())
-    return list(model) if isinstance(model, (list, tuple)) else [model]
+    items = list(model) if isinstance(model, (list, tuple)) else [model]
+    return [item if isinstance(item, tuple) else (None, item) for item in items]
 
 
 def _resolve_models(model, horizon, season_length, **neural_kwargs) -> dict:
     out = {}
-    for item in _model_items(model):
-        name, m = item if isinstance(item, tuple) else (None, item)
+    for name, m in _model_items(model):
         if isinstance(m, str):
             name = name or m.lower()
             m = make_model(m, horizon, season_length, **neural_kwargs)
@@ -280,8 +286,7 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
 
     check_neural_kwargs(neural_kwargs, "backtest")
     named = _resolve_models(model, horizon, m, **neural_kwargs)
-    by_name = [item[1] if isinstance(item, tuple) else item for item in _model_items(model)]
-    if neural_kwargs and not any(isinstance(est, str) for est in by_name):
+    if neural_kwargs and not any(isinstance(est, str) for _, est in _model_items(model)):
         raise TypeError(f"backtest's keyword arguments {sorted(neural_kwargs)} go to named models (such as "
                         "\"lstm\"), and none is named: set them on the model objects")
     if levels:

@@ -1,7 +1,7 @@
 """``df.pipe(tsrnn.forecast, h=12, model="lstm")``: fit a model on a frame and return its forecasts."""
 from __future__ import annotations
 
-from .backtesting import BASELINES, baseline_params, make_model
+from .backtesting import make_model
 
 __all__ = ["forecast"]
 
@@ -31,11 +31,7 @@ def forecast(data, h: int, model="lstm", level=None, season_length: int = 1, fut
                             "set them on the model object itself")
         estimator = model
     else:
-        key = model.lower()
-        if key in BASELINES and set(kwargs) - set(baseline_params(key)):
-            raise TypeError(f"model {model!r} takes none of {sorted(set(kwargs) - set(baseline_params(key)))}; of "
-                            f"the keyword arguments it reads only {list(baseline_params(key))}")
-        estimator = make_model(model, horizon=h, season_length=season_length, **kwargs)
+        estimator = make_model(model, horizon=h, season_length=season_length, strict=True, **kwargs)
     fitted = estimator.fit(data)
     extra = {} if level is None else {"level": level}
     if future is not None:

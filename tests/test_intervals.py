@@ -230,7 +230,7 @@ def test_each_fit_removes_its_own_step_bias():
     alike at both. The fitted unit learns the tenfold step from both series; each series' scores come
     from a fit on the other (cross-fitting), so the first series' scores say its second step errs ten
     times more than *that* fit said. The step factor measured on those scores once multiplied the fitted
-    unit, which knew it already: the second step's interval came out about 100 times the first's. Each
+    unit, which knew it already: the second step's interval came out about 40 times the first's. Each
     fit's step bias is now taken out by itself."""
     rng = np.random.default_rng(0)
     errors = np.abs(rng.normal(size=(21, 2))) * [1.0, 10.0]

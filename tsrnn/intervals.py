@@ -547,7 +547,7 @@ class ErrorScale:
         ratio = errors / spread[:, None]
         full = cls._solve(*whole, n_series, phases, fill, center, cls._bounds(ranges), x, ratio, used)
         inside = errors / full._unit_of(spread, x)
-        full.intercepts = full.intercepts + np.log(step_scale(inside))      # its own step bias (below)
+        full.intercepts = full.intercepts + np.log(step_scale(inside))      # its own step bias (docstring)
         if len(rows) < 2:
             return full, inside / step_scale(inside)
         scores = np.empty_like(errors)

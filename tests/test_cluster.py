@@ -67,7 +67,7 @@ def test_a_history_limit_trains_on_the_same_recent_windows_on_a_cluster_as_local
     local = Forecaster(**kw).fit(frame)
     lengths = frame.groupby("unique_id", sort=False).size().to_numpy()
     every = copy.copy(local)
-    every.history_limit = None
+    every.history_limit_ = None                                 # as if fitted with history_limit=None
     assert local._windows(lengths).count.max() == 20 and local._windows(lengths).total < every._windows(lengths).total
     fitted = cluster.fit(Forecaster(**kw), dd.from_pandas(frame, npartitions=3, sort=False), client)
     assert fitted.loss_history_ == local.loss_history_

@@ -53,8 +53,8 @@ def test_fit_returns_self_sets_underscore_attributes_and_refit_forgets():
         model.predict(3)
     assert model.fit(monthly()) is model
     fitted = {k for k in vars(model) if k.endswith("_") and not k.startswith("_")}
-    assert {"networks_", "horizon_", "window_", "scaler_", "state_", "panel_", "loss_history_", "residuals_",
-            "fallbacks_"} <= fitted
+    assert {"networks_", "horizon_", "window_", "scaler_", "history_limit_", "state_", "panel_", "loss_history_",
+            "residuals_", "fallbacks_"} <= fitted
     from sklearn.base import clone
 
     assert not any(k.endswith("_") and not k.startswith("_") for k in vars(clone(model)))
@@ -309,9 +309,11 @@ def test_save_load_round_trip(tmp_path):
     loaded = Forecaster.load(tmp_path / "m")
     pd.testing.assert_frame_equal(model.predict(8, level=[90]), loaded.predict(8, level=[90]))
     assert loaded.get_params() == model.get_params()
+    assert (loaded.scaler_, loaded.history_limit_) == (model.scaler_, model.history_limit_) == ("window", None)
     series = Forecaster(**FAST).fit(monthly())
     series.save(tmp_path / "s")
     pd.testing.assert_series_equal(series.predict(3), Forecaster.load(tmp_path / "s").predict(3))
+    assert Forecaster.load(tmp_path / "s").history_limit_ == series.history_limit_ == 10      # no season: "auto" is 10
 
 
 def test_save_replaces_an_earlier_model_but_never_other_files(tmp_path):

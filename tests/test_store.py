@@ -409,12 +409,12 @@ def test_the_history_limit_rises_just_enough_for_a_small_panel_to_fill_an_epoch(
 def test_history_limit_auto_limits_series_without_a_season_only():
     def kept(**params):
         model = Forecaster(**params)
-        model.horizon_ = params.get("horizon", 13)
-        return model._history_windows()
-    assert kept(horizon=13) == 130                                 # "auto", season_length 1: 10 horizons
-    assert kept(horizon=48, season_length=24) is None              # a season: every window
-    assert kept(horizon=13, history_limit=None) is None
-    assert kept(horizon=13, history_limit=1.5, stride=2) == 10     # ceil(1.5 * 13 / 2)
+        model._settle(np.full(2, 1000), ["a", "b"])             # horizon_, window_, scaler_, history_limit_
+        return model.history_limit_, model._history_windows()
+    assert kept(horizon=13) == (10, 130)                           # "auto", season_length 1: 10 horizons
+    assert kept(horizon=48, season_length=24) == (None, None)      # a season: every window
+    assert kept(horizon=13, history_limit=None) == (None, None)
+    assert kept(horizon=13, history_limit=1.5, stride=2) == (1.5, 10)     # ceil(1.5 * 13 / 2)
     for bad in (0, -1, "all", True):
         with pytest.raises(ValueError, match="history_limit"):
             Forecaster(history_limit=bad).fit(pd.Series(np.arange(50.0)))

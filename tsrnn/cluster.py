@@ -291,7 +291,7 @@ def fit(model, data, client=None, scheduler: str | None = None, workers: int | N
             raw = client.gather([client.submit(_static_raw, r, encoding) for r in reads])
             encoding = encoding.scaling_statics(np.concatenate(raw)[order])
         model.covariates_ = encoding
-        needed = model._settle(lengths, ids)            # the window, horizon and scaler, from all lengths
+        needed = model._settle(lengths, ids)            # the window, horizon, scaler and history limit
         prepared = [client.submit(_prepare, r, model, pure=False) for r in reads]
         del reads                                       # each read panel is freed once its store exists
         layout = model._layout()

@@ -225,6 +225,9 @@ class Forecaster(BaseEstimator):
         Steps emitted at once and input length, as settled from the data.
     scaler_ : str or None
         The scaler used: ``scaler``, with "auto" resolved to "window" or "steps".
+    history_limit_ : float or None
+        The history limit used: ``history_limit``, with "auto" resolved to 10 (horizons; series without
+        a season) or None (every window; seasonal series).
     state_ : SeriesStore
         The series store's tail: the last ``window_`` prepared points and the scaling of every series.
     panel_ : Axis
@@ -238,8 +241,9 @@ class Forecaster(BaseEstimator):
         Whether the networks were trained again on every window (``retrain``); ``loss_history_`` is
         the held-out fit's.
     residuals_ : ndarray
-        (N, horizon_) the held-out windows' absolute errors over their cross-fitted interval unit: the
-        scores whose conformal quantile sets the intervals (``tsrnn/intervals.py``).
+        (N, horizon_) the held-out windows' absolute errors over their cross-fitted interval unit and
+        their step's factor (``intervals.step_scale``): the scores whose conformal quantile sets the
+        intervals (``tsrnn/intervals.py``).
     residual_groups_ : ndarray
         (N,) the calibration group of each held-out window's series (``intervals.interval_groups``: 1
         intermittent, 0 otherwise): a series' intervals take the conformal quantile of its own group's
@@ -479,6 +483,7 @@ class Forecaster(BaseEstimator):
             self.window_ = int(max(self._min_inputs(), min(self.window_, lengths.max() - self.horizon_)))
         long = np.median(lengths) >= _LONG_HISTORY * (self.window_ + self.horizon_)
         self.scaler_ = ("steps" if long else "window") if self.scaler == "auto" else self.scaler
+        self.history_limit_ = self._history_limit()
         return needed
 
     def _windows(self, lengths: np.ndarray, holdout: bool = True, min_held_out: int = _MIN_HELD_OUT) -> Windows:
@@ -490,11 +495,16 @@ class Forecaster(BaseEstimator):
             raise ValueError("no training samples: the series are too short for this window and horizon")
         return windows
 
+    def _history_limit(self) -> float | None:
+        """``history_limit`` with "auto" resolved: ``_HISTORY_HORIZONS`` horizons for series without a
+        season, None (every window) for seasonal ones."""
+        if self.history_limit == "auto":
+            return _HISTORY_HORIZONS if self.season_length <= 1 else None
+        return self.history_limit
+
     def _history_windows(self) -> int | None:
-        """The training windows per series that ``history_limit`` keeps (None: all of them)."""
-        horizons = self.history_limit
-        if horizons == "auto":
-            horizons = _HISTORY_HORIZONS if self.season_length <= 1 else None
+        """The training windows per series that ``history_limit_`` keeps (None: all of them)."""
+        horizons = self.history_limit_
         return None if horizons is None else max(1, int(np.ceil(horizons * self.horizon_ / self.stride)))
 
     # A small panel's held-out windows are few blocks of overlapping windows: 200 windows of one hourly

@@ -341,6 +341,7 @@ def _load_checked(cls, path, meta):
     _require(fitted["scaler_"] in chosen, f"scaler_={fitted['scaler_']!r} is not a scaler that scaler="
              f"{model.scaler!r} can have chosen")
     model.horizon_, model.window_, model.scaler_ = horizon, window, fitted["scaler_"]
+    model.history_limit_ = model._history_limit()            # from the parameters, as fit resolved it
     model.blend_, model.blend_weight_ = partner, float(weight)
     model.best_epoch_, model.loss_history_ = list(fitted["best_epoch_"]), list(fitted["loss_history_"])
     _require(isinstance(fitted["retrained_"], bool), f"retrained_={fitted['retrained_']!r} is not True or False")

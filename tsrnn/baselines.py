@@ -34,7 +34,7 @@ import numpy as np
 
 from ._base import BaseEstimator
 from ._validation import check_output_names, check_positive_int
-from .data import FILLS, check_nonnegative, to_output, to_panel
+from .data import CONSTANT_RULE, FILLS, check_nonnegative, to_output, to_panel
 from .intervals import check_levels
 from .preprocessing import multiplicative_figures, naive2_forecasts, seasonality_test
 
@@ -133,8 +133,7 @@ class _Baseline(BaseEstimator):
         except Exception as exc:  # noqa: BLE001 - any model failure is recorded, never fatal
             # a flat history fails most forms (ETS: none fits); say so, in the Forecaster's words
             flat = len(values) > 1 and np.ptp(values) == 0
-            self.fallbacks_[uid] = "constant: its value (the history does not vary)" if flat \
-                else f"{type(exc).__name__}: {exc}"
+            self.fallbacks_[uid] = CONSTANT_RULE if flat else f"{type(exc).__name__}: {exc}"
             return _naive2_rows(values, h, self.season_length, levels)
 
 

@@ -42,6 +42,9 @@ __all__ = ["Axis", "Column", "Panel", "SeriesError", "check_nonnegative", "to_pa
            "FILLS", "CALENDAR"]
 
 FILLS = (None, "ffill", "interpolate", "zero")
+# the reason recorded for a series forecast by its value because its history does not vary: the
+# Forecaster's constant-series rule, and a baseline's fallback where no model form fits such a history
+CONSTANT_RULE = "constant: its value (the history does not vary)"
 _LISTED = 10                     # bad series named in one error
 
 

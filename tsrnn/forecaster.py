@@ -40,7 +40,8 @@ from ._progress import MemberProgress
 from ._validation import check_output_names, check_positive_int
 from .blend import KINDS, curve_forecasts, store_curves
 from .covariates import Encoding, check_calendar, check_names
-from .data import FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, id_values, to_output, to_panel
+from .data import (CONSTANT_RULE, FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, id_values,
+                   to_output, to_panel)
 from .intervals import (ErrorScale, check_levels, check_quantiles, conformal_halfwidths, cross_folds, interval_groups,
                         recursion_growth)
 from .kernels.spec import SPECS
@@ -766,7 +767,7 @@ class Forecaster(BaseEstimator):
         naive = lengths[rows] < self._min_inputs()
         rule = np.where(naive, "naive: last value (too short for the network)",
                         "padded: forecast from padded inputs (too short to train on)")
-        rule = np.where(constant[rows] & ~naive, "constant: its value (the history does not vary)", rule)
+        rule = np.where(constant[rows] & ~naive, CONSTANT_RULE, rule)
         return pd.DataFrame({self.id_col: id_values(ids[rows]), "n_obs": lengths[rows], "rule": rule})
 
     def _network_predict(self, x: np.ndarray, xf: np.ndarray | None = None) -> np.ndarray:

@@ -547,9 +547,10 @@ class ErrorScale:
         ratio = errors / spread[:, None]
         full = cls._solve(*whole, n_series, phases, fill, center, cls._bounds(ranges), x, ratio, used)
         inside = errors / full._unit_of(spread, x)
-        full.intercepts = full.intercepts + np.log(step_scale(inside))      # its own step bias (docstring)
+        bias = step_scale(inside)
+        full.intercepts = full.intercepts + np.log(bias)                    # its own step bias (docstring)
         if len(rows) < 2:
-            return full, inside / step_scale(inside)
+            return full, inside / bias
         scores = np.empty_like(errors)
         for i, r in enumerate(rows):
             part = cls._solve(*(w - o for w, o in zip(whole, own[i])), n_series - len(np.unique(series[r])), phases,

@@ -922,7 +922,8 @@ def test_the_interval_calibration_errors_come_from_a_blend_chosen_on_the_other_f
     """Each held-out window's calibration error is that of the blend chosen on the other fold (the other
     half of the series, or of one series' windows in time), never of a choice its own error made.
     Fold A's windows favour three quarters of ETS, fold B's the networks alone: A's errors are then the
-    networks' (B's choice), B's those of three quarters of ETS (A's choice)."""
+    networks' (B's choice), B's those of three quarters of ETS (A's choice). The errors are the target
+    less the forecast: every forecast here is above its target of 0."""
     from types import SimpleNamespace
 
     n, h = 8, 2
@@ -938,11 +939,11 @@ def test_the_interval_calibration_errors_come_from_a_blend_chosen_on_the_other_f
     model = Forecaster()
     model.blend_, model.blend_weight_ = None, 0.0
     errors = model._cross_fitted_errors(network, calibration, {"ets": ets}, np.ones((n, 1)))
-    np.testing.assert_allclose(errors[a], 1.0)
-    np.testing.assert_allclose(errors[~a], 0.75)
+    np.testing.assert_allclose(errors[a], -1.0)
+    np.testing.assert_allclose(errors[~a], -0.75)
     own = model._cross_fitted_errors(network[:1], SimpleNamespace(series=series[:1], history=history[:1],
                                                                   y=calibration.y[:1]), {"ets": ets[:1]}, np.ones((1, 1)))
-    np.testing.assert_allclose(own, 1.0)                        # one window: the blend's own error
+    np.testing.assert_allclose(own, -1.0)                       # one window: the blend's own error
     none = model._cross_fitted_errors(network[:0], SimpleNamespace(series=series[:0], history=history[:0],
                                                                    y=calibration.y[:0]), {"ets": ets[:0]}, np.ones((0, 1)))
     assert none.shape == (0, h)

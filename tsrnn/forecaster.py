@@ -42,7 +42,7 @@ from .blend import KINDS, curve_forecasts, store_curves
 from .covariates import Encoding, check_calendar, check_names
 from .data import (CONSTANT_RULE, FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, id_values,
                    to_output, to_panel)
-from .intervals import (ErrorScale, check_levels, check_quantiles, conformal_halfwidths, cross_folds, interval_groups,
+from .intervals import (ErrorScale, check_levels, check_quantiles, conformal_ends, cross_folds, interval_groups,
                         recursion_growth)
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
@@ -242,9 +242,10 @@ class Forecaster(BaseEstimator):
         Whether the networks were trained again on every window (``retrain``); ``loss_history_`` is
         the held-out fit's.
     residuals_ : ndarray
-        (N, horizon_) the held-out windows' absolute errors over their cross-fitted interval unit and
-        their step's factor (``intervals.step_scale``): the scores whose conformal quantile sets the
-        intervals (``tsrnn/intervals.py``).
+        (N, horizon_) the held-out windows' errors (target less forecast) over their cross-fitted interval
+        unit and their step's factor (``intervals.step_scale``): the signed scores whose conformal
+        quantiles set the intervals (``tsrnn/intervals.py``; of their sizes for steady series, of each
+        side for intermittent ones).
     residual_groups_ : ndarray
         (N,) the calibration group of each held-out window's series (``intervals.interval_groups``: 1
         intermittent, 0 otherwise): a series' intervals take the conformal quantile of its own group's
@@ -637,10 +638,11 @@ class Forecaster(BaseEstimator):
             state.curves = curves(self.blend_)
         state.insample_error = self._insample_error(None if recent is None else recent(self.blend_), spread)
         self.residual_groups_ = interval_groups(state.zero_share)[calibration.series]
-        self.error_scale_, self.residuals_ = ErrorScale.fit(
-            errors, positive_spread(calibration.spread, state.spread), calibration.steps,
+        self.error_scale_, scores = ErrorScale.fit(
+            np.abs(errors), positive_spread(calibration.spread, state.spread), calibration.steps,
             state.insample_error[calibration.series], calibration.history, calibration.recent, calibration.phase,
             calibration.series, self.season_length)
+        self.residuals_ = np.sign(errors) * scores
         self.state_ = state
         self.panel_ = axis
         self.fallbacks_ = fallbacks
@@ -677,7 +679,7 @@ class Forecaster(BaseEstimator):
         return candidates[int(np.argmin(score))]
 
     def _cross_fitted_errors(self, network: np.ndarray, calibration, partners: dict, scale: np.ndarray) -> np.ndarray:
-        """|e_ik| of the held-out windows that calibrate the intervals, each window's blend chosen
+        """e_ik, target less forecast, of the held-out windows that calibrate the intervals, each window's blend chosen
         (``_blend_choice``) on the windows of the other folds: the other folds' series
         (``intervals.cross_folds``, as the error scale is cross-fitted), or, when all the windows come
         from one series (or one fold), the other half of the windows in time. The forecast's blend is
@@ -690,14 +692,13 @@ class Forecaster(BaseEstimator):
         if len(fold) and fold.min() == fold.max():      # one series (or one fold): halves in time
             fold = (calibration.history > np.median(calibration.history)).astype(np.int64)
         if not partners or not len(fold) or fold.min() == fold.max():
-            return np.abs(self._blended(network, partners.get(self.blend_)) - calibration.y)
+            return calibration.y - self._blended(network, partners.get(self.blend_))
         errors = np.empty(network.shape)
         for f in np.unique(fold):
             rows, other = fold == f, fold != f
             kind, w = self._blend_choice(network[other], calibration.y[other],
                                          {k: v[other] for k, v in partners.items()}, scale[other])
-            errors[rows] = np.abs(self._blended(network[rows], partners[kind][rows] if kind else None, w)
-                                  - calibration.y[rows])
+            errors[rows] = calibration.y[rows] - self._blended(network[rows], partners[kind][rows] if kind else None, w)
         return errors
 
     def _blended(self, network: np.ndarray, statistical: np.ndarray | None, weight: float | None = None) -> np.ndarray:
@@ -834,15 +835,16 @@ class Forecaster(BaseEstimator):
             unit *= recursion_growth(state.step_error, state.round_error, h)
             groups = interval_groups(state.zero_share)         # each series' scores: its group's (intermittent)
         for lv in levels:
-            q = conformal_halfwidths(self.residuals_, self.residual_groups_, groups, lv, h, self.horizon_) * unit
-            extra[f"yhat_lo_{lv:g}"] = state.to_original(center - q)
-            extra[f"yhat_hi_{lv:g}"] = state.to_original(center + q)
+            lower, upper = conformal_ends(self.residuals_, self.residual_groups_, groups, lv, h, self.horizon_)
+            extra[f"yhat_lo_{lv:g}"] = state.to_original(center + lower * unit)
+            extra[f"yhat_hi_{lv:g}"] = state.to_original(center + upper * unit)
         for p in probs:
-            side = np.sign(p - 0.5)
             central = round(abs(200 * p - 100), 9)         # q = 0.001 and 0.999 both end the 99.8 % interval
-            q = np.zeros((len(state), h)) if side == 0 else conformal_halfwidths(
-                self.residuals_, self.residual_groups_, groups, central, h, self.horizon_)
-            extra[f"yhat_q{p:g}"] = state.to_original(center + side * q * unit)
+            if central == 0:
+                extra[f"yhat_q{p:g}"] = forecasts
+                continue
+            lower, upper = conformal_ends(self.residuals_, self.residual_groups_, groups, central, h, self.horizon_)
+            extra[f"yhat_q{p:g}"] = state.to_original(center + (lower if p < 0.5 else upper) * unit)
         bad = np.flatnonzero(~(np.isfinite(forecasts) & (np.abs(forecasts) < _OVERFLOW)).all(axis=1))
         if len(bad):
             raise RuntimeError(f"the model produced non-finite or overflowing (>= {_OVERFLOW:g}) forecasts for "

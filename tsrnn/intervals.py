@@ -36,7 +36,9 @@ network's normalised units. The interval of series j at step k is
   step k's typical score, a winsorised mean (``step_scale``, ``conformal_halfwidth``). Each fit takes
   out its own step bias: the fitted unit is rescaled so that its in-sample scores' ``s_k`` is 1, the
   cross-fitted scores so that theirs is (``ErrorScale.fit``). Intermittent series pool their own
-  windows' scores, the others theirs (``INTERMITTENT``, ``conformal_halfwidths``).
+  windows' scores, the others theirs (``INTERMITTENT``, ``conformal_ends``), and take each tail from its
+  own side: the ends are the ``(1 -+ level) / 2`` quantiles of the signed scores e_ik / (sigma_ik s_k)
+  (``conformal_tails``).
 
 Every feature of a held-out window is computed from its series' points **before its targets** (the
 prefix up to the window's inputs' end), never from the whole series: the whole series includes the
@@ -67,7 +69,7 @@ from numba import njit
 
 from ._config import JIT
 
-__all__ = ["check_levels", "check_quantiles", "conformal_halfwidth", "conformal_halfwidths", "interval_groups",
+__all__ = ["check_levels", "check_quantiles", "conformal_halfwidth", "conformal_ends", "conformal_tails", "interval_groups",
            "window_stats", "recent_spans", "cross_folds", "recursion_growth", "ErrorScale"]
 
 # The k-step drift errors d_jk average over a series' last SPAN origins: recent behaviour, and a cost of
@@ -222,35 +224,43 @@ def errors_needed(level: float) -> int:
     return int(np.ceil(round(level / (100 - level), 9)))
 
 
-def conformal_halfwidths(residuals: np.ndarray, residual_groups: np.ndarray, series_groups: np.ndarray,
-                         level: float, h: int, horizon: int) -> np.ndarray:
-    """(n, h) half-widths in units of each step's sigma of the n series in the calibration groups
-    ``series_groups`` (``interval_groups``): each from the residuals (N, horizon) of its own group
-    (``residual_groups``, (N,)) where they hold at least ``GROUP_SCORES`` scores, else from all of them
-    (``conformal_halfwidth``); nested in the level either way.
+def conformal_ends(residuals: np.ndarray, residual_groups: np.ndarray, series_groups: np.ndarray,
+                   level: float, h: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lower, upper), each (n, h): the ends of the ``level`` interval in units of each step's sigma,
+    lower <= 0 <= upper, of the n series in the calibration groups ``series_groups`` (``interval_groups``),
+    from the signed residuals (N, horizon) of their own group (``residual_groups``, (N,)) where they hold
+    at least ``GROUP_SCORES`` scores, else from all of them. A steady group's interval is symmetric
+    (``conformal_halfwidth`` of the scores' sizes), an intermittent group's reaches as far as its upper
+    tail does (``conformal_tails``). Nested in the level either way.
 
-    >>> r = np.abs(np.random.default_rng(0).normal(size=(200, 2))) * np.repeat([[1.0], [5.0]], 100, axis=0)
-    >>> w = conformal_halfwidths(r, np.repeat([0, 1], 100), np.array([0, 1, 1]), 80, 2, 2)
-    >>> w.shape, bool((w[0] == w[1]).all()), bool((w[1] == w[2]).all())
-    ((3, 2), False, True)
+    >>> r = np.random.default_rng(0).normal(size=(200, 2)) * np.repeat([[1.0], [5.0]], 100, axis=0)
+    >>> lo, hi = conformal_ends(r, np.repeat([0, 1], 100), np.array([0, 1, 1]), 80, 2, 2)
+    >>> lo.shape, bool((lo[0] == -hi[0]).all()), bool((hi[1] == hi[2]).all())
+    ((3, 2), True, True)
     """
-    out = np.empty((len(series_groups), h))
+    lower, upper = np.empty((len(series_groups), h)), np.empty((len(series_groups), h))
     pooled = None
     for g in np.unique(series_groups):
         own = residual_groups == g
-        if own.sum() * residuals.shape[1] >= GROUP_SCORES:
-            width = conformal_halfwidth(residuals[own], level, h, horizon)
-        else:                                   # too few of its own: the pooled quantile
-            pooled = conformal_halfwidth(residuals, level, h, horizon) if pooled is None else pooled
-            width = pooled
-        out[series_groups == g] = width
-    return out
+        if own.sum() * residuals.shape[1] < GROUP_SCORES:       # too few of its own: the pooled interval
+            if pooled is None:
+                pooled = _symmetric(residuals, level, h, horizon)
+            ends = pooled
+        else:
+            ends = (conformal_tails if g == 1 else _symmetric)(residuals[own], level, h, horizon)
+        lower[series_groups == g], upper[series_groups == g] = ends
+    return lower, upper
+
+
+def _symmetric(residuals: np.ndarray, level: float, h: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    half = conformal_halfwidth(np.abs(residuals), level, h, horizon)
+    return -half, half
 
 
 def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: int) -> np.ndarray:
-    """Half-width (h,) in units of each step's sigma for coverage ``level`` from residuals (N, horizon):
-    the scores of step k divided by s_k, their winsorised mean (``step_scale``), then pooled; a step
-    past the horizon takes the factor of the network step it repeats (its unit grows instead:
+    """Half-width (h,) in units of each step's sigma for coverage ``level`` from absolute residuals (N,
+    horizon): the scores of step k divided by s_k, their winsorised mean (``step_scale``), then pooled; a
+    step past the horizon takes the factor of the network step it repeats (its unit grows instead:
     ``recursion_growth``).
 
     Why not the plain mean: a window whose unit the cross-fitted scale model misjudged can score hundreds of
@@ -267,18 +277,59 @@ def conformal_halfwidth(residuals: np.ndarray, level: float, h: int, horizon: in
     (3,)
     """
     scale = step_scale(residuals)
+    return scale[np.arange(h) % horizon] * _quantile(np.sort((residuals / scale).ravel()), level)
+
+
+def conformal_tails(residuals: np.ndarray, level: float, h: int, horizon: int) -> tuple[np.ndarray, np.ndarray]:
+    """(lower, upper) ends (h,) in units of each step's sigma of the ``level`` interval of an intermittent
+    group from its signed residuals (N, horizon): the symmetric interval (``conformal_halfwidth``), each
+    end moved out to its own tail's conformal quantile where that lies further. The tails' scores are
+    divided by their step's factor (``step_scale`` of their sizes) and pooled; the upper tail's end is the
+    rank ceil((N + 1) (1 + level) / 2) from below, the lower tail's the same rank from above (with fewer
+    scores than that rank needs, the widest on each side). Holding the symmetric interval, it covers the
+    level as that does, and a higher level is never narrower.
+
+    Why: a day that mostly sells nothing is forecast near 0 (0.03), and its held-out errors are -0.03,
+    0.97 or 1.97. The symmetric interval's lower end is below 0 (clipped there by ``nonnegative``), so
+    it leaves the whole ``1 - level`` above the forecast, where the interval score wants the
+    ``(1 + level) / 2`` quantile: on a panel of 20 intermittent series among 60, three draws, their 80 %
+    coverage went from 0.729-0.786 to 0.854-0.900 and their interval score fell 4-9 % at 80 % and
+    7-19 % at 95 % (docs/intervals.md). Why the symmetric interval stays under it: the lower tail's
+    scores are the forecast's overshoot of days without sales, -f / sigma, which moves with the forecast
+    rather than by chance; each tail alone put the lower end above 0 on days whose test forecast ran
+    higher than the held-out windows' (95 % coverage 0.882 on one draw, 0.939 symmetric).
+
+    >>> r = np.where(np.random.default_rng(0).random((400, 1)) < 0.7, -0.1, 1.0)    # mostly a small overshoot
+    >>> lower, upper = conformal_tails(r, 80, 1, 1)
+    >>> float(upper[0]), bool(lower[0] == -conformal_halfwidth(np.abs(r), 80, 1, 1)[0])
+    (1.0, True)
+    """
+    lower, upper = _symmetric(residuals, level, h, horizon)
+    scale = step_scale(np.abs(residuals))
     pooled = np.sort((residuals / scale).ravel())
+    rank = min(_rank(len(pooled), 50 + level / 2), len(pooled))       # the upper end's quantile, in percent
+    steps = scale[np.arange(h) % horizon]
+    return np.minimum(lower, steps * pooled[len(pooled) - rank]), np.maximum(upper, steps * pooled[rank - 1])
+
+
+def _rank(n: int, level: float) -> int:
+    """The rank (from 1) of the conformal ``level`` quantile of n scores: ceil((n + 1) level / 100), rounded
+    past binary noise (99.9 % of 1,000 is 999)."""
+    return int(np.ceil(round((n + 1) * level / 100.0, 9)))
+
+
+def _quantile(pooled: np.ndarray, level: float) -> float:
+    """The conformal ``level`` quantile of the sorted scores ``pooled``; with too few of them for it, the
+    normal approximation from their RMS, at least the largest (which a lower level may have taken), and
+    a warning."""
     if len(pooled) >= errors_needed(level):
-        rank = int(np.ceil(round((len(pooled) + 1) * level / 100.0, 9)))      # rounded: 99.9 % of 1,000 is 999
-        quantile = pooled[rank - 1]
-    else:                   # never narrower than the widest score, which a lower level may have taken
-        quantile = max(NormalDist().inv_cdf(0.5 + level / 200.0) * np.sqrt(np.mean(pooled ** 2)), pooled[-1])
-        warnings.warn(f"level {level:g} needs at least {errors_needed(level)} held-out errors "
-                      f"for a conformal interval; these series' calibration has {len(pooled)} (longer or more "
-                      "series give more): the interval is the normal approximation from their RMS, at least their "
-                      "largest", UserWarning,
-                      stacklevel=4)                       # the caller of predict, through conformal_halfwidths
-    return scale[np.arange(h) % horizon] * quantile
+        return float(pooled[_rank(len(pooled), level) - 1])
+    warnings.warn(f"level {level:g} needs at least {errors_needed(level)} held-out errors "
+                  f"for a conformal interval; these series' calibration has {len(pooled)} (longer or more "
+                  "series give more): the interval is the normal approximation from their RMS, at least their "
+                  "largest", UserWarning,
+                  stacklevel=5)                       # the caller of predict, through conformal_ends
+    return float(max(NormalDist().inv_cdf(0.5 + level / 200.0) * np.sqrt(np.mean(pooled ** 2)), pooled[-1]))
 
 
 def step_scale(scores: np.ndarray) -> np.ndarray:

@@ -38,7 +38,7 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 15                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+FORMAT_VERSION = 16                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
                                      # 4: the store's fitted interval error scale; 5: the resolved scaler_;
                                      # 6: the Theta blend (the store's lines, theta_weight_); 7: the interval
                                      # unit model (error_scale_, the store's step and in-sample errors);
@@ -51,7 +51,8 @@ FORMAT_VERSION = 15                  # 1: tsrnn 0.1 (per-series dicts); 2: the s
                                      # the unit's feature bounds (scale_bounds);
                                      # 14: intermittent series calibrated apart (the store's zero shares,
                                      # residual_groups_); 15: each fit's own step bias (the scores divided
-                                     # by their step factor, the unit's intercepts moved by its own)
+                                     # by their step factor, the unit's intercepts moved by its own);
+                                     # 16: signed scores (residuals_: each intermittent tail its own quantile)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _MODEL_FILES = ("model.json", "weights.npz")     # all that a model directory holds

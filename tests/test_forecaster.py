@@ -119,6 +119,25 @@ def test_wide_frame_gives_wide_frame():
     assert f["b"].mean() > 2 * f["a"].mean()               # per-series scaling keeps levels apart
 
 
+def test_forecasts_keep_the_names_of_a_wide_frames_and_a_series_index(tmp_path):
+    """Pandas in, pandas out: a pivoted frame's forecasts are indexed by its time axis' name and keep
+    its columns' name, and a Series' keep its index name, so that they line up with the caller's data
+    (before, both came back unnamed). A saved model keeps them."""
+    wide = pd.DataFrame({"a": monthly(seed=1).to_numpy(), "b": monthly(seed=2).to_numpy()},
+                        index=monthly().index.rename("month")).rename_axis(columns="store")
+    model = Forecaster(**FAST, season_length=12, horizon=3).fit(wide)
+    f = model.predict(3)
+    assert f.index.name == "month" and f.columns.name == "store" and list(f.columns) == ["a", "b"]
+    model.save(tmp_path / "m")
+    g = Forecaster.load(tmp_path / "m").predict(3)
+    assert g.index.name == "month" and g.columns.name == "store"
+    sales = monthly(seed=3).rename("sales").rename_axis("date")
+    single = Forecaster(**FAST, season_length=12, horizon=3).fit(sales)
+    point, bands = single.predict(3), single.predict(3, level=[80])
+    assert point.index.name == "date" and point.name == "sales" and bands.index.name == "date"
+    assert Forecaster(**FAST).fit(sales.to_numpy()).predict(2).index.name is None
+
+
 def test_a_pivoted_frame_is_wide_and_integer_ids_come_back_as_integers(tmp_path):
     """``df.pivot(index="ds", ...)`` names its index "ds": still a wide frame, not a long one lacking
     columns, and its series that start later (leading NaN) are their values from their start: the same

@@ -443,8 +443,8 @@ class _Window:
     def __init__(self, panel: Panel, keep: np.ndarray, offset: int, horizon: int, m: int):
         self.panel, self.keep, self.horizon, self.m = panel, keep, horizon, m
         train = panel.subset(keep, offset)
-        self.train = Panel(train.ids, train.last, train.step, "long", train.time_kind, train.name, train.data,
-                           train.offsets, train.columns)
+        self.train = Panel(train.ids, train.last, train.step, "long", train.time_kind, train.name, (None, None),
+                           train.data, train.offsets, train.columns)
         # every point after the cutoff, for the future covariates (the models read only those columns)
         self.after = panel.rows_after(keep, offset, offset) if panel.columns else None
         starts = panel.offsets[keep] + panel.lengths[keep] - offset

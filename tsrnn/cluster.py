@@ -398,7 +398,7 @@ def _merge_tails(tails: list, order: np.ndarray, ids: np.ndarray) -> tuple[Serie
     last = (lasts[0].append(lasts[1:]) if isinstance(lasts[0], pd.Index) else np.concatenate(lasts))
     last = last.take(order) if isinstance(last, pd.Index) else last[order]
     first = axes[0]
-    return state, Axis(ids, last, first.step, first.kind, first.time_kind, first.name)
+    return state, Axis(ids, last, first.step, first.kind, first.time_kind, first.name, first.index_names)
 
 
 def predict(model, h: int, data=None, client=None, scheduler: str | None = None, workers: int | None = None,

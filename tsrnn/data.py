@@ -58,6 +58,7 @@ class Axis:
     kind: str                    # "series" | "array" | "long" | "wide" | "polars" (a long polars frame)
     time_kind: str               # "datetime" | "period" | "integer"
     name: object                 # Series name / target column (for the output)
+    index_names: tuple           # (time, series) names of a Series' index or a wide frame's index and columns
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -98,7 +99,7 @@ class Panel(Axis):
     filled: np.ndarray | None = None              # (total,) bool: the value was made up by ``fill``; None: none was
 
     def axis(self) -> Axis:
-        return Axis(self.ids, self.last, self.step, self.kind, self.time_kind, self.name)
+        return Axis(self.ids, self.last, self.step, self.kind, self.time_kind, self.name, self.index_names)
 
     @property
     def lengths(self) -> np.ndarray:
@@ -120,7 +121,8 @@ class Panel(Axis):
         np.cumsum(lengths, out=offsets[1:])
         rows = np.repeat(self.offsets[keep] - offsets[:-1], lengths) + np.arange(offsets[-1])
         last = shift_stamps(self, _take(self.last, keep), -drop)
-        return Panel(self.ids[keep], last, self.step, self.kind, self.time_kind, self.name, self.data[rows], offsets,
+        return Panel(self.ids[keep], last, self.step, self.kind, self.time_kind, self.name, self.index_names,
+                     self.data[rows], offsets,
                      {name: col.take(rows) for name, col in self.columns.items()}, _take_rows(self.filled, rows))
 
     def rows_after(self, keep: np.ndarray, drop_last: int, steps: int) -> "Panel":
@@ -131,7 +133,8 @@ class Panel(Axis):
         rows = (starts[:, None] + np.arange(steps)).ravel()
         last = shift_stamps(self, _take(self.last, keep), np.full(len(keep), steps - drop_last))
         offsets = np.arange(len(keep) + 1, dtype=np.int64) * steps
-        return Panel(self.ids[keep], last, self.step, self.kind, self.time_kind, self.name, self.data[rows], offsets,
+        return Panel(self.ids[keep], last, self.step, self.kind, self.time_kind, self.name, self.index_names,
+                     self.data[rows], offsets,
                      {name: col.take(rows) for name, col in self.columns.items()}, _take_rows(self.filled, rows))
 
 
@@ -365,12 +368,13 @@ def _last_of(index: pd.Index, kind: str):
     return index[-1:] if kind in ("datetime", "period") else np.asarray(index[-1:], dtype=np.int64)
 
 
-def _single(values: np.ndarray, name, last, step, kind, time_kind, series_name=None, fill=None) -> Panel:
+def _single(values: np.ndarray, name, last, step, kind, time_kind, series_name=None, fill=None,
+            time_name=None) -> Panel:
     """A panel of one series, its NaN filled by ``fill`` (and marked ``filled``)."""
     ids = np.empty(1, dtype=object)
     ids[0] = name
     made = _made_up(values, fill)
-    return Panel(ids, last, step, kind, time_kind, series_name, _fill(name, values, fill),
+    return Panel(ids, last, step, kind, time_kind, series_name, (time_name, None), _fill(name, values, fill),
                  np.array([0, len(values)], np.int64), filled=made)
 
 
@@ -467,7 +471,8 @@ def to_panel(y, id_col: str = "unique_id", time_col: str = "ds", target_col: str
         if fill is not None:
             y = _on_full_grid(name, y, freq)
         kind, step = _check_time_axis(name, y.index, freq, known_freq)
-        return _single(_numeric(name, y.to_numpy()), name, _last_of(y.index, kind), step, "series", kind, y.name, fill)
+        return _single(_numeric(name, y.to_numpy()), name, _last_of(y.index, kind), step, "series", kind, y.name, fill,
+                       y.index.name)
     if isinstance(y, (np.ndarray, list, tuple)):
         arr = np.asarray(y)
         if arr.ndim != 1:
@@ -494,7 +499,8 @@ def _wide_panel(df: pd.DataFrame, freq, fill, known_freq=None) -> Panel:
     last = last.repeat(len(columns)) if isinstance(last, pd.Index) else np.repeat(last, len(columns))
     offsets = np.zeros(len(columns) + 1, dtype=np.int64)
     np.cumsum([len(c) for c in columns], out=offsets[1:])
-    return Panel(ids, last, step, "wide", kind, None, np.concatenate(columns), offsets, filled=made)
+    return Panel(ids, last, step, "wide", kind, None, (df.index.name, df.columns.name), np.concatenate(columns), offsets,
+                 filled=made)
 
 
 def _started(name, values: np.ndarray, fill) -> np.ndarray:
@@ -656,7 +662,7 @@ def _long_panel(df: pd.DataFrame, id_col, time_col, target_col, freq, fill, colu
         last = index.take(order[ends] if order is not None else ends)
     else:
         last = ticks[ends].copy()
-    return Panel(ids, last, step, "long", time_kind, target_col, values, rows, read, made)
+    return Panel(ids, last, step, "long", time_kind, target_col, (None, None), values, rows, read, made)
 
 
 @dataclass
@@ -1007,8 +1013,8 @@ def read_future(df, axis: Axis, steps: int, columns, id_col: str = "unique_id", 
     read = {name: _long_column(df[name], name, order, offsets, None, problems, axis.ids) for name in columns}
     problems.raise_any()
     last = shift_stamps(axis, axis.last, np.full(n, steps))
-    return Panel(axis.ids, last, axis.step, axis.kind, axis.time_kind, axis.name, np.full(n * steps, np.nan),
-                 offsets, read)
+    return Panel(axis.ids, last, axis.step, axis.kind, axis.time_kind, axis.name, axis.index_names,
+                 np.full(n * steps, np.nan), offsets, read)
 
 
 def future_rows(future, axis: Axis, steps: int, columns, id_col: str = "unique_id", time_col: str = "ds") -> Panel:
@@ -1140,8 +1146,8 @@ def to_output(panel: Axis, forecasts: np.ndarray, extra: dict | None = None, val
     """Forecasts ``(n_series, h)`` (plus optional extra columns of the same shape) in the caller's form:
     Series for a Series/array, long DataFrame (``id_col, time_col, yhat, ...``: the caller's names, so
     that the forecasts merge back onto the caller's frame) otherwise (a polars frame for a polars
-    input); a wide input gets a wide frame when there are no extra columns. Built with whole-array
-    operations.
+    input); a wide input gets a wide frame when there are no extra columns. A Series' or wide frame's
+    index names are kept. Built with whole-array operations.
 
     >>> panel = to_panel(pd.DataFrame({"store": ["a", "a"], "t": [1, 2], "sales": [1.0, 2.0]}), "store", "t", "sales")
     >>> list(to_output(panel, np.zeros((1, 2)), id_col="store", time_col="t").columns)
@@ -1152,10 +1158,11 @@ def to_output(panel: Axis, forecasts: np.ndarray, extra: dict | None = None, val
     n, h = forecasts.shape
     steps = np.tile(np.arange(1, h + 1), n)
     if panel.kind in ("series", "array", "wide"):
+        time_name, series_name = panel.index_names
         idx = _as_index(series_stamps(panel, np.arange(1, h + 1), np.zeros(h, np.int64)),
-                        panel.step if panel.time_kind == "datetime" else None)
+                        panel.step if panel.time_kind == "datetime" else None).rename(time_name)
         if panel.kind == "wide" and not extra:
-            return pd.DataFrame({uid: f for uid, f in zip(panel.ids, forecasts)}, index=idx)
+            return pd.DataFrame({uid: f for uid, f in zip(panel.ids, forecasts)}, index=idx).rename_axis(columns=series_name)
         if panel.kind != "wide":
             if not extra:
                 return pd.Series(forecasts[0], index=idx, name=panel.name if panel.kind == "series" else value_name)

@@ -38,7 +38,7 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 16                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+FORMAT_VERSION = 17                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
                                      # 4: the store's fitted interval error scale; 5: the resolved scaler_;
                                      # 6: the Theta blend (the store's lines, theta_weight_); 7: the interval
                                      # unit model (error_scale_, the store's step and in-sample errors);
@@ -52,7 +52,8 @@ FORMAT_VERSION = 16                  # 1: tsrnn 0.1 (per-series dicts); 2: the s
                                      # 14: intermittent series calibrated apart (the store's zero shares,
                                      # residual_groups_); 15: each fit's own step bias (the scores divided
                                      # by their step factor, the unit's intercepts moved by its own);
-                                     # 16: signed scores (residuals_: each intermittent tail its own quantile)
+                                     # 16: signed scores (residuals_: each intermittent tail its own quantile);
+                                     # 17: the names of a Series' or wide frame's index (the axis' index_names)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _MODEL_FILES = ("model.json", "weights.npz")     # all that a model directory holds
@@ -124,7 +125,7 @@ def _ids_from(values: list) -> np.ndarray:
 
 def _axis_meta(axis: Axis) -> tuple[dict, np.ndarray]:
     meta = {"ids": [_json_id(i) for i in axis.ids], "kind": axis.kind, "time_kind": axis.time_kind,
-            "name": _json_id(axis.name)}
+            "name": _json_id(axis.name), "index_names": [_json_id(n) for n in axis.index_names]}
     if axis.time_kind == "datetime":
         meta.update(step=axis.step.freqstr, unit=axis.last.unit, tz=None if axis.last.tz is None else str(axis.last.tz))
         return meta, np.asarray(axis.last.asi8, dtype=np.int64)
@@ -150,7 +151,11 @@ def _axis_from(meta: dict, last: np.ndarray) -> Axis:
         stamps, step = last, int(meta["step"])
     else:
         raise ValueError(f"unknown time kind {kind!r}")
-    return Axis(_ids_from(meta["ids"]), stamps, step, meta["kind"], kind, _id_from(meta["name"]))
+    names = meta["index_names"]
+    if not (isinstance(names, list) and len(names) == 2):
+        raise ValueError(f"the axis' index_names must be a list of two names, got {names!r}")
+    return Axis(_ids_from(meta["ids"]), stamps, step, meta["kind"], kind, _id_from(meta["name"]),
+                tuple(_id_from(n) for n in names))
 
 
 def _digest(a: np.ndarray) -> str:

@@ -89,6 +89,41 @@ def test_flat_histories_beside_varying_ones_leave_the_scaled_means_and_the_repor
         assert axis.get_xlim()[1] == pytest.approx(max(p.get_width() for p in axis.patches))
 
 
+class _Zero(_Mean):
+    """Forecasts 0: the median of a product that sells on fewer than half the days."""
+
+    def predict(self, h):
+        return super().predict(h).assign(yhat=0.0)
+
+
+def test_intermittent_sales_are_ranked_by_rmsse_when_asked():
+    """On products that sell on about a quarter of the days, OWA (through sMAPE, which scores a forecast
+    of a zero 200 % unless exact) and MASE (whose best forecast is the median) rank a forecast of 0
+    first, and a note says so; RMSSE (M5's metric) ranks the mean first. Its value per series-window is
+    ``metrics.rmsse``; a ranking it cannot compute is refused before any model is fitted."""
+    rng = np.random.default_rng(0)
+    day = pd.date_range("2021-01-01", periods=60, freq="D")
+    sales = pd.concat([pd.DataFrame({"store": f"p{k}", "day": day, "sales": rng.poisson(0.3, 60).astype(float)})
+                       for k in range(20)], ignore_index=True)
+    options = dict(horizon=7, n_windows=2, progress=False, id_col="store", time_col="day", target_col="sales")
+    models = {"zero": _Zero(), "mean": _Mean()}
+    by_owa = tsrnn.backtest(models, sales, **options)
+    by_rmsse = tsrnn.backtest(models, sales, rank_by="rmsse", **options)
+    assert list(by_owa.metrics.model) == ["zero", "mean"] and list(by_rmsse.metrics.model) == ["mean", "zero"]
+    table = by_owa.metrics.set_index("model")
+    assert table.mase["zero"] < table.mase["mean"] and table.rmsse["mean"] < table.rmsse["zero"]
+    assert any("rank by RMSSE" in line for line in by_owa.notes())
+    assert not any("test values are 0" in line for line in by_rmsse.notes())
+    one = by_rmsse.series_metrics.iloc[0]
+    cut = sales[(sales.store == one.store) & (sales.day <= one.cutoff)].sales
+    test = sales[(sales.store == one.store) & (sales.day > one.cutoff)].sales[:7]
+    guess = by_rmsse.forecasts.query("model == @one.model and store == @one.store and cutoff == @one.cutoff").yhat
+    assert one.rmsse == pytest.approx(tsrnn.metrics.rmsse(test, guess, cut))
+    with pytest.raises(ValueError, match=r"rank_by must be one of \['owa', 'mase', 'rmsse'.*got 'msis_80'.*need level"):
+        tsrnn.backtest(models, sales, rank_by="msis_80", **options)
+    assert by_owa.rank_by == "owa"
+
+
 def test_windows_cutoffs_and_no_leakage():
     df = panel()
     res = tsrnn.backtest(Naive(), df, horizon=4, n_windows=3, step=2, progress=False)

@@ -84,6 +84,18 @@ def test_backtest_without_output_writes_nothing(csv, tmp_path):
     assert res.returncode == 0 and sorted(p.name for p in tmp_path.iterdir()) == ["sales.csv"]
 
 
+def test_backtest_ranks_by_the_metric_asked_for(csv, tmp_path):
+    """``--rank-by`` orders the table and says by what; a metric it cannot rank by is a one-line error."""
+    res = run("backtest", csv, "-H", 3, "--models", "naive,snaive,naive2", "--season-length", 12, "--level", 80,
+              "--rank-by", "MSIS_80", "--no-progress", "-o", tmp_path / "out")
+    assert res.returncode == 0, res.stderr
+    assert "ranked by MSIS_80" in res.stdout
+    table = pd.read_csv(tmp_path / "out" / "metrics.csv")
+    assert table.msis_80.is_monotonic_increasing and table["rank"].tolist() == [1, 2, 3]
+    res = run("backtest", csv, "-H", 3, "--models", "naive", "--rank-by", "coverage_80", "--level", 80)
+    assert res.returncode == 2 and "rank_by must be one of" in res.stderr and len(res.stderr.splitlines()) == 1
+
+
 def test_backtest_refit_every_n_windows(csv, tmp_path):
     res = run("backtest", csv, "-H", 3, "--models", "gru", "--windows", 3, "--refit-every", 2, "--max-epochs", 2,
               "--no-progress", "-o", tmp_path / "out")

@@ -125,7 +125,12 @@ def covariates_of(estimator) -> tuple[tuple, tuple, tuple]:
 
 # what the result's frames name their own columns (the data's id, time and target columns keep theirs)
 _OWN_COLUMNS = {"cutoff", "yhat", "model", "window", "n_obs", "reason", "scale", "mae", "rmse", "smape", "mase",
-                "mape", "smape_naive2", "mase_naive2", "spl"}
+                "rmsse", "mape", "smape_naive2", "mase_naive2", "spl"}
+# the metrics a backtest may rank its models by (lower is better), besides spl and each level's msis_<l>
+RANKINGS = ("owa", "mase", "rmsse", "smape", "mae", "rmse", "mape")
+# the rankings whose best forecast of mostly-zero test values is 0 (sMAPE: 200 % for any other; MAE and
+# MASE: the median), which the notes point away from
+_ZERO_FAVOURING = ("owa", "mase", "smape", "mae", "mape")
 _OWN_PREFIXES = ("yhat_", "coverage_", "msis_")
 # the share of zero test values from which the notes warn that sMAPE (and OWA) mislead: 200 % for any
 # forecast of a 0 but an exact one, whatever its size (intermittent sales)
@@ -136,7 +141,7 @@ _ZERO_SHARE_NOTED = 0.05
 class BacktestResult:
     """``forecasts``: long frame (``id_col, time_col, cutoff, target_col, yhat, model``: the data's own
     column names, ``unique_id, ds, cutoff, y, ...`` by default); ``metrics``: one row per model with the
-    aggregated scores, ranked by OWA; ``series_metrics``: per model, series (``id_col``) and cutoff, with
+    aggregated scores, ranked by ``rank_by`` (OWA by default); ``series_metrics``: per model, series (``id_col``) and cutoff, with
     the MASE scale of the training part (``scale``; 0 for a flat one, left out of the scaled means).
 
     Example
@@ -159,6 +164,7 @@ class BacktestResult:
     id_col: str = "unique_id"   # the data's column names, which the frames above keep
     time_col: str = "ds"
     target_col: str = "y"
+    rank_by: str = "owa"        # the metric ``metrics`` is ranked by
 
     def notes(self) -> list[str]:
         """One line per kind of left-out or fallback series (what the CLI prints under its table)."""
@@ -178,9 +184,11 @@ class BacktestResult:
                          f"{len(per) - len(flat)}")
         actual = fc.loc[fc.model == fc.model.iloc[0], self.target_col] if len(fc) else fc[self.target_col]
         zeros = float((actual == 0).mean()) if len(actual) else 0.0
-        if zeros >= _ZERO_SHARE_NOTED:
+        if zeros >= _ZERO_SHARE_NOTED and self.rank_by in _ZERO_FAVOURING:
             lines.append(f"{zeros:.0%} of the test values are 0: sMAPE scores every forecast of them but an exact 0 "
-                         "200 %, so OWA, which ranks by it, favours forecasts of 0; compare MAE and MASE too")
+                         "200 %, and the best forecast by MAE or MASE is the median (0 for a product that sells on "
+                         f"fewer than half the days), so the ranking by {self.rank_by.upper()} favours forecasts of 0; "
+                         "rank by RMSSE, M5's metric (rank_by=\"rmsse\", --rank-by rmsse)")
         for model, g in self.fallbacks.groupby("model", sort=False):
             first = list(dict.fromkeys(g[self.id_col]))[:5]
             lines.append(f"{model}: {g[self.id_col].nunique()} series forecast by a fallback rule (first: {first}; "
@@ -224,7 +232,7 @@ def _resolve_models(model, horizon, season_length, **neural_kwargs) -> dict:
 def backtest(model=None, data=None, horizon: int | None = None, n_windows: int = 3, step: int | None = None,
              refit: bool | int = True, season_length: int | None = None, *, models=None, id_col: str = "unique_id",
              time_col: str = "ds", target_col: str = "y", freq=None, fill: str | None = None, progress: bool = True,
-             executor=None, level=None, **neural_kwargs) -> BacktestResult:
+             executor=None, level=None, rank_by: str = "owa", **neural_kwargs) -> BacktestResult:
     """Rolling-origin evaluation of one or several models on identical windows.
 
     model : a model name ("lstm", "arima", ...), an object with fit/predict, or a list/dict of them
@@ -247,6 +255,9 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
         intervals too (``yhat_lo_<l>``/``yhat_hi_<l>`` in ``forecasts``), scored by ``coverage_<l>``
         (share of actual values inside), ``msis_<l>`` (M4's mean scaled interval score) and ``spl``
         (the pinball loss of the intervals' ends as quantiles, scaled as MASE; lower is better).
+    rank_by : the metric that ranks the models in ``metrics`` (lower is better): "owa" (default, M4's),
+        "mase", "rmsse" (M5's; the one to use on intermittent sales, where sMAPE and MASE favour
+        forecasts of 0), "smape", "mae", "rmse", "mape", or with ``level``, "spl" or "msis_<l>".
     past_covariates, future_covariates, static_covariates, calendar : for the named models (see
         ``make_model``); objects read the ones they were given. The data then needs those columns.
     nonnegative : True: the data cannot be negative; every named model clips its forecasts and
@@ -278,6 +289,10 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     step = check_positive_int("step", horizon if step is None else step)
     m = check_positive_int("season_length", 1 if season_length is None else season_length)
     levels = tuple(check_levels(level))
+    rankings = RANKINGS + (("spl", *(f"msis_{lv:g}" for lv in levels)) if levels else ())
+    if rank_by not in rankings:
+        raise ValueError(f"rank_by must be one of {list(rankings)}, got {rank_by!r}"
+                         + ("" if levels else " (spl and msis_<l> need level=)"))
     every = refit_every(refit)
     taken = [c for c in (id_col, time_col, target_col) if c in _OWN_COLUMNS or str(c).startswith(_OWN_PREFIXES)]
     if taken:
@@ -321,13 +336,14 @@ def backtest(model=None, data=None, horizon: int | None = None, n_windows: int =
     results = [done[(w, name)] for w in range(n_windows) for name in named]
     rows, scores, fallbacks = ([r[i] for r in results] for i in range(3))
     series_metrics = pd.concat(scores, ignore_index=True)
-    metrics_table = _aggregate(series_metrics)
+    metrics_table = _aggregate(series_metrics, rank_by)
     # the result's frames in the data's own column names (built as unique_id, ds, y)
     names = {"unique_id": id_col, "ds": time_col, "y": target_col}
     return BacktestResult(pd.concat(rows, ignore_index=True).rename(columns=names), metrics_table,
                           series_metrics.rename(columns=names), horizon, m,
                           pd.concat(skipped, ignore_index=True).rename(columns=names),
-                          pd.concat(fallbacks, ignore_index=True).rename(columns=names), id_col, time_col, target_col)
+                          pd.concat(fallbacks, ignore_index=True).rename(columns=names), id_col, time_col, target_col,
+                          rank_by)
 
 
 def refit_every(refit) -> int:
@@ -526,15 +542,16 @@ class _Window:
                               "cutoff": _repeat(self.cutoff, h), "y": y.ravel(), "yhat": f.ravel(), "model": name})
         naive2 = naive2_forecasts(t.data, t.offsets, h, self.m)
         scale = metrics.mase_scales(t.data, t.offsets, self.m)
+        squared = metrics.rmsse_scales(t.data, t.offsets, self.m)      # 0 where scale is: a flat history
         with np.errstate(all="ignore"):             # a window of made-up values only: NaN, left out
             tol = metrics.ROUNDING * np.nanmean(np.abs(y), axis=1)   # a flat series' exact forecast, rounded
 
         def scaled(values):
             return metrics.scaled_error(values, scale, tol)
-        mae = metrics.mae_rows(y, f)
+        mae, rmse = metrics.mae_rows(y, f), metrics.rmse_rows(y, f)
         scores = pd.DataFrame({"model": name, "unique_id": ids, "cutoff": self.cutoff, "scale": scale, "mae": mae,
-                               "rmse": metrics.rmse_rows(y, f), "smape": metrics.smape_rows(y, f),
-                               "mase": scaled(mae), "mape": metrics.mape_rows(y, f),
+                               "rmse": rmse, "smape": metrics.smape_rows(y, f), "mase": scaled(mae),
+                               "rmsse": metrics.scaled_error(rmse, squared, tol), "mape": metrics.mape_rows(y, f),
                                "smape_naive2": metrics.smape_rows(y, naive2),
                                "mase_naive2": scaled(metrics.mae_rows(y, naive2))})
         pinball = []
@@ -555,24 +572,24 @@ def _repeat(stamps, h):
     return stamps.repeat(h) if isinstance(stamps, pd.Index) else np.repeat(stamps, h)
 
 
-def _aggregate(per: pd.DataFrame) -> pd.DataFrame:
-    """The models' means over their series-windows, ranked by OWA. The scaled errors (MASE, MSIS, SPL;
-    and OWA through MASE) average the series-windows with a positive scale only, where any has one: a
+def _aggregate(per: pd.DataFrame, rank_by: str) -> pd.DataFrame:
+    """The models' means over their series-windows, ranked by ``rank_by`` (ties keep the models' order).
+    The scaled errors (MASE, RMSSE, MSIS, SPL; and OWA through MASE) average the series-windows with a positive scale only, where any has one: a
     flat training history's are 0 or inf (``metrics.scaled_error``), and one inf made a model's mean
     inf (a panel with never-sold products beside others)."""
     intervals = [c for c in per.columns if c.startswith(("coverage_", "msis_")) or c == "spl"]
-    scaled = ["mase", "mase_naive2", *[c for c in intervals if not c.startswith("coverage_")]]
+    scaled = ["mase", "rmsse", "mase_naive2", *[c for c in intervals if not c.startswith("coverage_")]]
     flat = ~(per["scale"] > 0)
     if flat.any() and not flat.all():
         per = per.copy()
         per.loc[flat, scaled] = np.nan
     agg = per.groupby("model", sort=False).agg(
         series=("unique_id", "nunique"), windows=("window", "nunique"), mae=("mae", "mean"), rmse=("rmse", "mean"),
-        mape=("mape", "mean"), smape=("smape", "mean"), mase=("mase", "mean"),
+        mape=("mape", "mean"), smape=("smape", "mean"), mase=("mase", "mean"), rmsse=("rmsse", "mean"),
         smape_naive2=("smape_naive2", "mean"), mase_naive2=("mase_naive2", "mean"),
         **{c: (c, "mean") for c in intervals}).reset_index()
     agg["owa"] = [metrics.owa(r.smape, r.mase, r.smape_naive2, r.mase_naive2) for r in agg.itertuples()]
-    agg = agg.drop(columns=["smape_naive2", "mase_naive2"]).sort_values("owa", kind="stable").reset_index(drop=True)
+    agg = agg.drop(columns=["smape_naive2", "mase_naive2"]).sort_values(rank_by, kind="stable").reset_index(drop=True)
     agg.insert(0, "rank", np.arange(1, len(agg) + 1))
     agg = agg[[c for c in agg.columns if c not in intervals] + intervals]     # the interval scores last
     return agg

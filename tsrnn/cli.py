@@ -83,6 +83,8 @@ def _parser() -> argparse.ArgumentParser:
                        "also forecasting the N - 1 windows after its own (default 1: every window)")
     b.add_argument("--level", type=float, nargs="+", help="also score prediction intervals at these levels, e.g. "
                    "80 95: coverage, MSIS and the scaled pinball loss per model, fans in backtest.png")
+    b.add_argument("--rank-by", default="owa", metavar="METRIC", help="rank the models by owa (default), mase, "
+                   "rmsse (M5's; for intermittent sales), smape, mae, rmse, mape, or with --level spl or msis_<l>")
     b.add_argument("--output", "-o", help="directory for forecasts.csv, metrics.csv and backtest.png")
 
     f = sub.add_parser("forecast", help="fit one model and write its forecasts",
@@ -247,7 +249,7 @@ def _run_backtest(args) -> None:
                    refit=False if args.no_refit else args.refit_every or True,
                    season_length=args.season_length, id_col=args.id_col, time_col=args.time_col,
                    target_col=args.target_col, freq=args.freq, fill=args.fill, progress=not args.no_progress,
-                   level=args.level,
+                   level=args.level, rank_by=args.rank_by.lower(),
                    **_neural_kwargs(args))
     if _on_cluster(args):
         from .cluster import backtest as cluster_backtest
@@ -257,7 +259,8 @@ def _run_backtest(args) -> None:
         result = backtest(models, data, **options)
     table = result.metrics.copy()
     print(f"backtest: {int(table.series.max())} series, {args.windows} window(s) of {args.horizon} steps, "
-          f"season length {args.season_length}; ranked by OWA (Naive2 = 1)")
+          f"season length {args.season_length}; ranked by "
+          f"{'OWA (Naive2 = 1)' if result.rank_by == 'owa' else result.rank_by.upper()}")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for line in result.notes():
         print(f"note: {line}")

@@ -7,6 +7,7 @@ For one series with history x_1..x_n, actual values y_{n+1..n+h} and forecasts f
 * MAPE  = 100 * mean |y - f| / |y|
 * sMAPE = (200 / h) * sum |y - f| / (|y| + |f|)                        (M4; a term with y = f = 0 counts 0)
 * MASE  = mean |y - f| / [ 1/(n - m) * sum_{j=m+1..n} |x_j - x_{j-m}| ]  (M4; m = seasonal period)
+* RMSSE = RMSE / sqrt[ 1/(n - m) * sum_{j=m+1..n} (x_j - x_{j-m})^2 ]      (M5's with m = 1)
 * OWA   = ( sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2 ) / 2, from the *means* over a group of series.
 
 Intervals [L, U] at level l (alpha = 1 - l/100) and quantile forecasts q_tau:
@@ -30,8 +31,8 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["mae", "rmse", "mape", "smape", "mase", "mase_scale", "owa", "mae_rows", "rmse_rows", "mape_rows",
-           "smape_rows", "mase_scales", "scaled_error", "coverage", "msis", "pinball", "coverage_rows",
+__all__ = ["mae", "rmse", "mape", "smape", "mase", "mase_scale", "rmsse", "owa", "mae_rows", "rmse_rows",
+           "mape_rows", "smape_rows", "mase_scales", "rmsse_scales", "scaled_error", "coverage", "msis", "pinball", "coverage_rows",
            "interval_score_rows", "pinball_rows"]
 
 
@@ -118,12 +119,31 @@ def mase_scales(values: np.ndarray, offsets: np.ndarray, m: int) -> np.ndarray:
     >>> mase_scales(np.array([1.0, 2.0, 4.0, 10.0, 10.0]), np.array([0, 3, 5]), 1).tolist()
     [1.5, 0.0]
     """
+    series, diffs = _naive_errors(values, offsets, m)
+    return np.bincount(series, weights=np.abs(diffs), minlength=len(offsets) - 1) / (np.diff(offsets) - m)
+
+
+def rmsse_scales(values: np.ndarray, offsets: np.ndarray, m: int) -> np.ndarray:
+    """The RMSSE denominator of every series of a store (as ``mase_scales``): the in-sample root mean
+    squared error of the seasonal naive forecast with period m.
+
+    Example
+    -------
+    >>> import numpy as np
+    >>> rmsse_scales(np.array([1.0, 2.0, 4.0, 10.0, 10.0]), np.array([0, 3, 5]), 1).round(4).tolist()
+    [1.5811, 0.0]
+    """
+    series, diffs = _naive_errors(values, offsets, m)
+    return np.sqrt(np.bincount(series, weights=diffs ** 2, minlength=len(offsets) - 1) / (np.diff(offsets) - m))
+
+
+def _naive_errors(values: np.ndarray, offsets: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(series, error) of every in-sample seasonal naive forecast of a store's series: z_t - z_{t-m}."""
     lengths = np.diff(offsets)
     series = np.repeat(np.arange(len(lengths)), lengths)
     position = np.arange(len(values)) - np.repeat(offsets[:-1], lengths)
     valid = position[m:] >= m
-    diffs = np.abs(values[m:] - values[:-m])[valid]
-    return np.bincount(series[m:][valid], weights=diffs, minlength=len(lengths)) / (lengths - m)
+    return series[m:][valid], (values[m:] - values[:-m])[valid]
 
 
 def scaled_error(mae_values, scale, tol=0.0):
@@ -262,12 +282,18 @@ def mase_scale(y_train, m: int = 1) -> float:
     >>> mase_scale([1.0, 3.0, 2.0, 4.0], m=2)
     1.0
     """
+    x = _training(y_train, m, "MASE")
+    return float(mase_scales(x, np.array([0, len(x)]), m)[0])
+
+
+def _training(y_train, m: int, metric: str) -> np.ndarray:
+    """One series' history as float64, checked to be longer than the seasonal naive's lag m."""
     x = np.asarray(y_train, dtype=np.float64)
     if m < 1:
         raise ValueError(f"m must be >= 1, got {m}")
     if len(x) <= m:
-        raise ValueError(f"MASE needs more than m={m} training points, got {len(x)}")
-    return float(mase_scales(x, np.array([0, len(x)]), m)[0])
+        raise ValueError(f"{metric} needs more than m={m} training points, got {len(x)}")
+    return x
 
 
 def mase(y_true, y_pred, y_train, m: int = 1) -> float:
@@ -277,6 +303,19 @@ def mase(y_true, y_pred, y_train, m: int = 1) -> float:
     0.5
     """
     return float(scaled_error(mae(y_true, y_pred), mase_scale(y_train, m)))
+
+
+def rmsse(y_true, y_pred, y_train, m: int = 1) -> float:
+    """Root mean squared scaled error (M5's, with ``m = 1``): RMSE over the in-sample RMSE of the
+    seasonal naive forecast with period m. Unlike sMAPE it stays meaningful on test values of 0
+    (intermittent sales), and unlike MASE it rewards forecasting the mean, not the median, which for
+    a product that sells on a third of the days is 0.
+
+    >>> round(rmsse([3, 4], [3, 3], y_train=[1, 2, 4]), 4)
+    0.4472
+    """
+    x = _training(y_train, m, "RMSSE")
+    return float(scaled_error(rmse(y_true, y_pred), rmsse_scales(x, np.array([0, len(x)]), m)[0]))
 
 
 ROUNDING = 1e-9      # an error this small relative to the data (or an sMAPE in %) is float rounding

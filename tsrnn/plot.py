@@ -190,7 +190,7 @@ def training_curves(model, *, ax=None, log_scale: bool = True):
 def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=None,
              history_length: int | None = None, interval_model: str | None = None):
     """The backtest report: one bar chart per metric (models ranked as in ``result.metrics``; by default
-    OWA, sMAPE and MASE, and with levels the widest level's coverage, its nominal value marked, and
+    the ranking's metric, OWA, sMAPE and MASE, and with levels the widest level's coverage, its nominal value marked, and
     MSIS), then, for a few series, the actual values against every model's forecasts at every cutoff,
     with the widest interval of ``interval_model`` (default: the best-ranked model) shaded.
 
@@ -214,7 +214,8 @@ def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=
     fc = _long(result.forecasts, "yhat", *names)
     levels = _levels(fc.columns)
     if metrics is None:
-        metrics = ["owa", "smape", "mase"] + ([f"coverage_{levels[0]}", f"msis_{levels[0]}"] if levels else [])
+        metrics = list(dict.fromkeys([result.rank_by, "owa", "smape", "mase"] +
+                                     ([f"coverage_{levels[0]}", f"msis_{levels[0]}"] if levels else [])))
     shown = [m for m in metrics if m in table.columns]
     ids = list(dict.fromkeys(fc.unique_id)) if series is None else list(series)
     ids = ids[:max_series]

@@ -141,8 +141,9 @@ _ZERO_SHARE_NOTED = 0.05
 class BacktestResult:
     """``forecasts``: long frame (``id_col, time_col, cutoff, target_col, yhat, model``: the data's own
     column names, ``unique_id, ds, cutoff, y, ...`` by default); ``metrics``: one row per model with the
-    aggregated scores, ranked by ``rank_by`` (OWA by default); ``series_metrics``: per model, series (``id_col``) and cutoff, with
-    the MASE scale of the training part (``scale``; 0 for a flat one, left out of the scaled means).
+    aggregated scores, ranked by ``rank_by`` (OWA by default); ``series_metrics``: per model, series
+    (``id_col``) and cutoff, with the MASE scale of the training part (``scale``; 0 for a flat one, left
+    out of the scaled means).
 
     Example
     -------
@@ -574,7 +575,8 @@ def _repeat(stamps, h):
 
 def _aggregate(per: pd.DataFrame, rank_by: str) -> pd.DataFrame:
     """The models' means over their series-windows, ranked by ``rank_by`` (ties keep the models' order).
-    The scaled errors (MASE, RMSSE, MSIS, SPL; and OWA through MASE) average the series-windows with a positive scale only, where any has one: a
+    The scaled errors (MASE, RMSSE, MSIS, SPL; and OWA through MASE) average the series-windows with a
+    positive scale only, where any has one: a
     flat training history's are 0 or inf (``metrics.scaled_error``), and one inf made a model's mean
     inf (a panel with never-sold products beside others)."""
     intervals = [c for c in per.columns if c.startswith(("coverage_", "msis_")) or c == "spl"]

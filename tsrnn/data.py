@@ -499,8 +499,8 @@ def _wide_panel(df: pd.DataFrame, freq, fill, known_freq=None) -> Panel:
     last = last.repeat(len(columns)) if isinstance(last, pd.Index) else np.repeat(last, len(columns))
     offsets = np.zeros(len(columns) + 1, dtype=np.int64)
     np.cumsum([len(c) for c in columns], out=offsets[1:])
-    return Panel(ids, last, step, "wide", kind, None, (df.index.name, df.columns.name), np.concatenate(columns), offsets,
-                 filled=made)
+    return Panel(ids, last, step, "wide", kind, None, (df.index.name, df.columns.name), np.concatenate(columns),
+                 offsets, filled=made)
 
 
 def _started(name, values: np.ndarray, fill) -> np.ndarray:
@@ -1162,7 +1162,8 @@ def to_output(panel: Axis, forecasts: np.ndarray, extra: dict | None = None, val
         idx = _as_index(series_stamps(panel, np.arange(1, h + 1), np.zeros(h, np.int64)),
                         panel.step if panel.time_kind == "datetime" else None).rename(time_name)
         if panel.kind == "wide" and not extra:
-            return pd.DataFrame({uid: f for uid, f in zip(panel.ids, forecasts)}, index=idx).rename_axis(columns=series_name)
+            wide = pd.DataFrame({uid: f for uid, f in zip(panel.ids, forecasts)}, index=idx)
+            return wide.rename_axis(columns=series_name)
         if panel.kind != "wide":
             if not extra:
                 return pd.Series(forecasts[0], index=idx, name=panel.name if panel.kind == "series" else value_name)

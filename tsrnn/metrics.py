@@ -32,8 +32,8 @@ from __future__ import annotations
 import numpy as np
 
 __all__ = ["mae", "rmse", "mape", "smape", "mase", "mase_scale", "rmsse", "owa", "mae_rows", "rmse_rows",
-           "mape_rows", "smape_rows", "mase_scales", "rmsse_scales", "scaled_error", "coverage", "msis", "pinball", "coverage_rows",
-           "interval_score_rows", "pinball_rows"]
+           "mape_rows", "smape_rows", "mase_scales", "rmsse_scales", "scaled_error", "coverage", "msis", "pinball",
+           "coverage_rows", "interval_score_rows", "pinball_rows"]
 
 
 def _pair(y_true, y_pred):

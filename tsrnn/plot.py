@@ -190,9 +190,9 @@ def training_curves(model, *, ax=None, log_scale: bool = True):
 def backtest(result, *, history=None, series=None, max_series: int = 3, metrics=None,
              history_length: int | None = None, interval_model: str | None = None):
     """The backtest report: one bar chart per metric (models ranked as in ``result.metrics``; by default
-    the ranking's metric, OWA, sMAPE and MASE, and with levels the widest level's coverage, its nominal value marked, and
-    MSIS), then, for a few series, the actual values against every model's forecasts at every cutoff,
-    with the widest interval of ``interval_model`` (default: the best-ranked model) shaded.
+    the ranking's metric, OWA, sMAPE and MASE, and with levels the widest level's coverage, its nominal
+    value marked, and MSIS), then, for a few series, the actual values against every model's forecasts at
+    every cutoff, with the widest interval of ``interval_model`` (default: the best-ranked model) shaded.
 
     result : a ``BacktestResult``; history : the backtested data (long frame, with the result's
     ``id_col``, ``time_col`` and ``target_col``), to show the history before the windows; series : ids

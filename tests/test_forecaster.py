@@ -54,7 +54,7 @@ def test_fit_returns_self_sets_underscore_attributes_and_refit_forgets():
     assert model.fit(monthly()) is model
     fitted = {k for k in vars(model) if k.endswith("_") and not k.startswith("_")}
     assert {"networks_", "horizon_", "window_", "scaler_", "history_limit_", "state_", "panel_", "loss_history_",
-            "residuals_", "fallbacks_"} <= fitted
+            "residuals_", "interval_groups_", "fallbacks_"} <= fitted
     from sklearn.base import clone
 
     assert not any(k.endswith("_") and not k.startswith("_") for k in vars(clone(model)))

@@ -9,8 +9,8 @@ import pytest
 
 from tsrnn import Forecaster
 from tsrnn.intervals import (FOLDS, PHASE_SEASONS, RECENT, ROUNDS, SPAN, ErrorScale, check_levels,
-                             conformal_ends, conformal_halfwidth, conformal_tails, cross_folds, recent_spans, recursion_growth,
-                             window_stats)
+                             conformal_ends, conformal_halfwidth, conformal_tails, cross_folds, misjudged_series,
+                             recent_spans, recursion_growth, window_stats)
 from tsrnn.store import Layout, SeriesStore
 from tsrnn.training import gather_samples
 
@@ -507,6 +507,39 @@ def test_an_intermittent_groups_interval_reaches_as_far_as_its_upper_tail():
     np.testing.assert_array_equal(slow["yhat_q0.975"], slow.yhat_hi_95)
     ordered = slow[["yhat_q0.025", "yhat_q0.1", "yhat_q0.5", "yhat_q0.9", "yhat_q0.975"]].to_numpy()
     assert (np.diff(ordered, axis=1) >= 0).all() and (slow.yhat_hi_80 > slow.yhat).all()
+
+
+def test_a_misjudged_series_is_calibrated_apart_and_does_not_widen_the_others(tmp_path):
+    """A level of 100 that stepped by 0.1 twice, beside six seasonal series and a log-scaled series of 1s
+    and 9s: the network forecasts it to about 1 % of its level, which is hundreds of its tiny spreads,
+    and no feature of the unit says so. Its windows held 6 % of the scores; pooled, they set the 95 %
+    quantile of every series (before: the 1s-and-9s series' interval about 1e15 times its range, the
+    seasonal ones' up to 81 times theirs). Calibrated on its own errors (group 2), it keeps an interval
+    a few % of its level wide and the others get theirs back."""
+    rng = np.random.default_rng(0)
+    t = np.arange(60)
+    frames = [pd.DataFrame({"unique_id": f"s{k}", "ds": t, "y": 20 + 5 * np.sin(2 * np.pi * t / 7) + rng.normal(size=60)})
+              for k in range(6)]
+    frames.append(pd.DataFrame({"unique_id": "ones and nines", "ds": t, "y": np.where(rng.random(60) < 0.5, 1.0, 9.0)}))
+    flat = np.full(40, 100.0)
+    flat[13:] += 0.1
+    flat[29:] += 0.1
+    frames.append(pd.DataFrame({"unique_id": "flat", "ds": t[:40], "y": flat}))
+    df = pd.concat(frames, ignore_index=True)
+    model = Forecaster(horizon=6, season_length=7, random_state=0, progress=False, n_threads=1).fit(df)
+    groups = dict(zip(model.panel_.ids, model.interval_groups_.tolist()))
+    assert groups.pop("flat") == 2 and set(groups.values()) == {0}
+    fc = model.predict(6, level=[80, 95])
+    span = df.groupby("unique_id").y.agg(lambda v: v.max() - v.min())
+    width = (fc.yhat_hi_95 - fc.yhat_lo_95).groupby(fc.unique_id).max()
+    assert (width.drop("flat") < 3 * span.drop("flat")).all()
+    assert (width["flat"] < 5) and (fc[fc.unique_id == "flat"].yhat_lo_80 < 100.2).all()
+    assert ((fc.yhat_hi_95 >= fc.yhat_hi_80) & (fc.yhat_lo_95 <= fc.yhat_lo_80)).all()
+    model.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(6, level=[80, 95]), fc)
+    scores = np.r_[np.ones((20, 2)), np.full((2, 2), 9.0), np.full((2, 2), 11.0)]      # 10 times the median: no
+    flagged = misjudged_series(scores, np.repeat([0, 1, 2, 3], [10, 10, 2, 2]), np.zeros(4, np.int64))
+    assert flagged.tolist() == [False, False, False, True]
 
 
 def test_constant_series_do_not_calibrate_the_intervals_of_the_others():

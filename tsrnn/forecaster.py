@@ -43,7 +43,7 @@ from .covariates import Encoding, check_calendar, check_names
 from .data import (CONSTANT_RULE, FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, id_values,
                    to_output, to_panel)
 from .intervals import (ErrorScale, check_levels, check_quantiles, conformal_ends, cross_folds, interval_groups,
-                        recursion_growth)
+                        misjudged_series, recursion_growth)
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
 from .persistence import load_forecaster, save_forecaster
@@ -247,9 +247,13 @@ class Forecaster(BaseEstimator):
         quantiles set the intervals (``tsrnn/intervals.py``; of their sizes for steady series, of each
         side for intermittent ones).
     residual_groups_ : ndarray
-        (N,) the calibration group of each held-out window's series (``intervals.interval_groups``: 1
-        intermittent, 0 otherwise): a series' intervals take the conformal quantile of its own group's
-        scores where they are enough for the level.
+        (N,) the calibration group of each held-out window's series (``interval_groups_``).
+    interval_groups_ : ndarray
+        (n,) the calibration group of each fitted series (``intervals.interval_groups``): 1 intermittent,
+        2 misjudged (a steady series whose held-out errors are an order of magnitude beyond what its
+        interval unit says: ``intervals.MISJUDGED``), 0 otherwise. A series' intervals take the conformal quantiles of its own
+        group's scores (a steady or intermittent group's where they are enough, else the pool's without the
+        misjudged series'). Series given to ``predict(h, y=...)`` are grouped by their zeros only.
     error_scale_ : ErrorScale
         The fitted interval unit of every series and step, from its spread, its k-step drift errors and
         its in-sample error (``tsrnn/intervals.py``).
@@ -637,12 +641,16 @@ class Forecaster(BaseEstimator):
         if self.blend_:
             state.curves = curves(self.blend_)
         state.insample_error = self._insample_error(None if recent is None else recent(self.blend_), spread)
-        self.residual_groups_ = interval_groups(state.zero_share)[calibration.series]
-        self.error_scale_, scores = ErrorScale.fit(
-            np.abs(errors), positive_spread(calibration.spread, state.spread), calibration.steps,
-            state.insample_error[calibration.series], calibration.history, calibration.recent, calibration.phase,
-            calibration.series, self.season_length)
+        described = (positive_spread(calibration.spread, state.spread), calibration.steps,
+                     state.insample_error[calibration.series], calibration.history, calibration.recent, calibration.phase)
+        self.error_scale_, scores = ErrorScale.fit(np.abs(errors), *described, calibration.series, self.season_length)
+        misjudged = misjudged_series(scores, calibration.series, interval_groups(state.zero_share))
+        own = misjudged[calibration.series]     # calibrated on its own errors, in the unit its forecast takes
+        if own.any():
+            scores[own] = np.abs(errors[own]) / self.error_scale_.unit(*(a[own] for a in described))
         self.residuals_ = np.sign(errors) * scores
+        self.interval_groups_ = interval_groups(state.zero_share, misjudged)
+        self.residual_groups_ = self.interval_groups_[calibration.series]
         self.state_ = state
         self.panel_ = axis
         self.fallbacks_ = fallbacks
@@ -833,7 +841,8 @@ class Forecaster(BaseEstimator):
                                           state.n_obs, state.recent_spread, state.phase_ratios(h),
                                           step=np.arange(h) % self.horizon_)
             unit *= recursion_growth(state.step_error, state.round_error, h)
-            groups = interval_groups(state.zero_share)         # each series' scores: its group's (intermittent)
+            # each series' scores: its group's (intermittent, misjudged: fitted series only)
+            groups = self.interval_groups_ if y is None else interval_groups(state.zero_share)
         for lv in levels:
             lower, upper = conformal_ends(self.residuals_, self.residual_groups_, groups, lv, h, self.horizon_)
             extra[f"yhat_lo_{lv:g}"] = state.to_original(center + lower * unit)

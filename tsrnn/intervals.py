@@ -38,7 +38,8 @@ network's normalised units. The interval of series j at step k is
   cross-fitted scores so that theirs is (``ErrorScale.fit``). Intermittent series pool their own
   windows' scores, the others theirs (``INTERMITTENT``, ``conformal_ends``), and take each tail from its
   own side: the ends are the ``(1 -+ level) / 2`` quantiles of the signed scores e_ik / (sigma_ik s_k)
-  (``conformal_tails``).
+  (``conformal_tails``). A series whose unit is off by an order of magnitude (``MISJUDGED``) is calibrated
+  on its own errors, and the others without them.
 
 Every feature of a held-out window is computed from its series' points **before its targets** (the
 prefix up to the window's inputs' end), never from the whole series: the whole series includes the
@@ -69,8 +70,9 @@ from numba import njit
 
 from ._config import JIT
 
-__all__ = ["check_levels", "check_quantiles", "conformal_halfwidth", "conformal_ends", "conformal_tails", "interval_groups",
-           "window_stats", "recent_spans", "cross_folds", "recursion_growth", "ErrorScale"]
+__all__ = ["check_levels", "check_quantiles", "conformal_halfwidth", "conformal_ends", "conformal_tails",
+           "interval_groups", "misjudged_series", "window_stats", "recent_spans", "cross_folds", "recursion_growth",
+           "ErrorScale"]
 
 # The k-step drift errors d_jk average over a series' last SPAN origins: recent behaviour, and a cost of
 # O(SPAN * H) per series whatever its length. Measured on the M4 dev sample (95 % MSIS, 3 seeds): every
@@ -201,17 +203,53 @@ INTERMITTENT = 1 - 1 / 1.32
 # steady series joins the pool instead of getting a quantile from a handful of its own. The rule must not
 # depend on the level: a group calibrated apart at 50 % and pooled at 90 % crossed quantiles.
 GROUP_SCORES = 100
+# A steady series is misjudged when its held-out windows' median score is more than MISJUDGED times the
+# steady series' median score: its unit is off by an order of magnitude, beyond what its features could tell (a level
+# that barely moves, 100 stepping by 0.1 now and then, forecast to the 1 % the network resolves: errors
+# of 221 spreads). Pooled, such a series' scores set its group's quantile once they are more than
+# 1 - level of them: in a fuzzed panel of 12 series, one such series held 6 % of the scores, up to 509,
+# and the 95 % intervals of a log-scaled series of 1s and 9s beside it came out e^57 wide. A misjudged
+# series is calibrated on its own scores, however few, and the pool goes on without them. Its median
+# (not a high quantile) is what is compared, 10 times the group's: held-out scores of a well-judged
+# series have t(3)-t(4) tails, whose 99 % quantile is about 6 times their median.
+MISJUDGED = 10.0
 
 
-def interval_groups(zero_share: np.ndarray) -> np.ndarray:
+def interval_groups(zero_share: np.ndarray, misjudged: np.ndarray | None = None) -> np.ndarray:
     """(n,) int64 each series' calibration group from the share of its points that are 0: 1 intermittent
-    (more than ``INTERMITTENT``, not all: a series that never sold has no interval between demands), else 0.
+    (more than ``INTERMITTENT``, not all: a series that never sold has no interval between demands), else
+    0; 2 where ``misjudged`` (``misjudged_series``).
 
-    >>> interval_groups(np.array([0.0, 0.1, 0.5, 1.0])).tolist()
-    [0, 0, 1, 0]
+    >>> interval_groups(np.array([0.0, 0.1, 0.5, 1.0]), np.array([False, True, False, False])).tolist()
+    [0, 2, 1, 0]
     """
     zero_share = np.asarray(zero_share)
-    return ((zero_share > INTERMITTENT) & (zero_share < 1)).astype(np.int64)
+    groups = ((zero_share > INTERMITTENT) & (zero_share < 1)).astype(np.int64)
+    return groups if misjudged is None else np.where(misjudged, 2, groups)
+
+
+def misjudged_series(residuals: np.ndarray, series: np.ndarray, groups: np.ndarray) -> np.ndarray:
+    """(n,) bool: the steady series (group 0 of ``groups``, each series' zero-share group) whose held-out
+    scores (``residuals`` (N, H), of the windows of ``series`` (N,)) have a median more than
+    ``MISJUDGED`` times that of the steady series' windows. Not the intermittent ones: their median score
+    is the forecast's overshoot of a day without sales, not a measure of how well their unit fits (on
+    the retail panel of ``test_intervals.py`` a few of them came out "misjudged", and their interval
+    score got up to 3 % worse).
+
+    >>> scores = np.r_[np.ones((20, 2)), np.full((2, 2), 50.0)]
+    >>> misjudged_series(scores, np.repeat([0, 1, 2], [10, 10, 2]), np.zeros(4, np.int64)).tolist()
+    [False, False, True, False]
+    """
+    out = np.zeros(len(groups), dtype=bool)
+    steady = groups[series] == 0
+    if not steady.any():
+        return out
+    size, series = np.abs(residuals[steady]), series[steady]
+    order = np.argsort(series, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(series[order]) != 0])
+    own = np.array([np.median(block) for block in np.split(size[order], starts[1:])])
+    out[series[order][starts]] = own > MISJUDGED * np.median(size)
+    return out
 
 
 def errors_needed(level: float) -> int:
@@ -229,9 +267,10 @@ def conformal_ends(residuals: np.ndarray, residual_groups: np.ndarray, series_gr
     """(lower, upper), each (n, h): the ends of the ``level`` interval in units of each step's sigma,
     lower <= 0 <= upper, of the n series in the calibration groups ``series_groups`` (``interval_groups``),
     from the signed residuals (N, horizon) of their own group (``residual_groups``, (N,)) where they hold
-    at least ``GROUP_SCORES`` scores, else from all of them. A steady group's interval is symmetric
-    (``conformal_halfwidth`` of the scores' sizes), an intermittent group's reaches as far as its upper
-    tail does (``conformal_tails``). Nested in the level either way.
+    at least ``GROUP_SCORES`` scores, else from all of them but the misjudged series' (group 2, which is
+    calibrated on its own scores however few: ``MISJUDGED``). A steady or misjudged group's interval is
+    symmetric (``conformal_halfwidth`` of the scores' sizes), an intermittent group's reaches as far as its
+    upper tail does (``conformal_tails``). Nested in the level either way.
 
     >>> r = np.random.default_rng(0).normal(size=(200, 2)) * np.repeat([[1.0], [5.0]], 100, axis=0)
     >>> lo, hi = conformal_ends(r, np.repeat([0, 1], 100), np.array([0, 1, 1]), 80, 2, 2)
@@ -242,9 +281,9 @@ def conformal_ends(residuals: np.ndarray, residual_groups: np.ndarray, series_gr
     pooled = None
     for g in np.unique(series_groups):
         own = residual_groups == g
-        if own.sum() * residuals.shape[1] < GROUP_SCORES:       # too few of its own: the pooled interval
-            if pooled is None:
-                pooled = _symmetric(residuals, level, h, horizon)
+        if g != 2 and own.sum() * residuals.shape[1] < GROUP_SCORES:     # too few of its own: the pool's
+            if pooled is None:                          # interval, without the misjudged series
+                pooled = _symmetric(residuals[residual_groups != 2], level, h, horizon)
             ends = pooled
         else:
             ends = (conformal_tails if g == 1 else _symmetric)(residuals[own], level, h, horizon)

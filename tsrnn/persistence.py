@@ -38,7 +38,7 @@ from .store import SeriesStore
 __all__ = ["save_forecaster", "load_forecaster", "atomic_write"]
 
 FORMAT = "tsrnn-forecaster"
-FORMAT_VERSION = 17                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
+FORMAT_VERSION = 18                  # 1: tsrnn 0.1 (per-series dicts); 2: the series store, checksums; 3: covariates;
                                      # 4: the store's fitted interval error scale; 5: the resolved scaler_;
                                      # 6: the Theta blend (the store's lines, theta_weight_); 7: the interval
                                      # unit model (error_scale_, the store's step and in-sample errors);
@@ -53,7 +53,8 @@ FORMAT_VERSION = 17                  # 1: tsrnn 0.1 (per-series dicts); 2: the s
                                      # residual_groups_); 15: each fit's own step bias (the scores divided
                                      # by their step factor, the unit's intercepts moved by its own);
                                      # 16: signed scores (residuals_: each intermittent tail its own quantile);
-                                     # 17: the names of a Series' or wide frame's index (the axis' index_names)
+                                     # 17: the names of a Series' or wide frame's index (the axis' index_names);
+                                     # 18: the misjudged series' calibration group (interval_groups_)
 _KEYS = {"format", "format_version", "version", "params", "fitted", "network", "fallbacks", "axis", "covariates",
          "arrays"}
 _MODEL_FILES = ("model.json", "weights.npz")     # all that a model directory holds
@@ -174,7 +175,7 @@ def save_forecaster(model, path) -> None:
     state = model.state_
     scale = model.error_scale_
     arrays = {"params": np.stack([n.params for n in model.networks_]), "residuals": model.residuals_,
-              "residual_groups": model.residual_groups_, "last": last,
+              "residual_groups": model.residual_groups_, "interval_groups": model.interval_groups_, "last": last,
               "scale_intercepts": scale.intercepts, "scale_slopes": scale.slopes,
               "scale_centers": np.array([scale.insample_fill, scale.spread_center]), "scale_bounds": scale.bounds,
               **{f"store_{k}": getattr(state, k) for k in _STORE}}
@@ -340,8 +341,8 @@ def _load_checked(cls, path, meta):
              f"blend_={partner!r} with blend_weight_={weight!r} is not a blend that blend={model.blend!r} "
              "can have chosen")
     _require(arrays["residuals"].ndim == 2 and arrays["residuals"].shape[1] == horizon, "residuals have the wrong shape")
-    _require(arrays["residual_groups"].shape == (len(arrays["residuals"]),) and state.zero_share.shape == (n,),
-             "the intervals' calibration groups have the wrong shape")
+    _require(arrays["residual_groups"].shape == (len(arrays["residuals"]),) and state.zero_share.shape == (n,)
+             and arrays["interval_groups"].shape == (n,), "the intervals' calibration groups have the wrong shape")
     _require(len(meta["axis"]["ids"]) == n == len(arrays["last"]), "the time axis and the store disagree in length")
     chosen = ("window", "steps") if model.scaler == "auto" else (model.scaler,)
     _require(fitted["scaler_"] in chosen, f"scaler_={fitted['scaler_']!r} is not a scaler that scaler="
@@ -360,6 +361,7 @@ def _load_checked(cls, path, meta):
         model.networks_.append(net)
     model.residuals_ = arrays["residuals"]
     model.residual_groups_ = arrays["residual_groups"]
+    model.interval_groups_ = arrays["interval_groups"]
     model.error_scale_ = ErrorScale(arrays["scale_intercepts"], arrays["scale_slopes"],
                                     *map(float, arrays["scale_centers"]), arrays["scale_bounds"])
     model.covariates_ = encoding

@@ -518,8 +518,8 @@ def test_a_misjudged_series_is_calibrated_apart_and_does_not_widen_the_others(tm
     a few % of its level wide and the others get theirs back."""
     rng = np.random.default_rng(0)
     t = np.arange(60)
-    frames = [pd.DataFrame({"unique_id": f"s{k}", "ds": t, "y": 20 + 5 * np.sin(2 * np.pi * t / 7) + rng.normal(size=60)})
-              for k in range(6)]
+    frames = [pd.DataFrame({"unique_id": f"s{k}", "ds": t,
+                            "y": 20 + 5 * np.sin(2 * np.pi * t / 7) + rng.normal(size=60)}) for k in range(6)]
     frames.append(pd.DataFrame({"unique_id": "ones and nines", "ds": t, "y": np.where(rng.random(60) < 0.5, 1.0, 9.0)}))
     flat = np.full(40, 100.0)
     flat[13:] += 0.1

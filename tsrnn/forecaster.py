@@ -251,9 +251,10 @@ class Forecaster(BaseEstimator):
     interval_groups_ : ndarray
         (n,) the calibration group of each fitted series (``intervals.interval_groups``): 1 intermittent,
         2 misjudged (a steady series whose held-out errors are an order of magnitude beyond what its
-        interval unit says: ``intervals.MISJUDGED``), 0 otherwise. A series' intervals take the conformal quantiles of its own
-        group's scores (a steady or intermittent group's where they are enough, else the pool's without the
-        misjudged series'). Series given to ``predict(h, y=...)`` are grouped by their zeros only.
+        interval unit says: ``intervals.MISJUDGED``), 0 otherwise. A series' intervals take the conformal
+        quantiles of its own group's scores (a steady or intermittent group's where they are enough, else
+        the pool's without the misjudged series'). Series given to ``predict(h, y=...)`` are grouped by
+        their zeros only.
     error_scale_ : ErrorScale
         The fitted interval unit of every series and step, from its spread, its k-step drift errors and
         its in-sample error (``tsrnn/intervals.py``).
@@ -642,7 +643,8 @@ class Forecaster(BaseEstimator):
             state.curves = curves(self.blend_)
         state.insample_error = self._insample_error(None if recent is None else recent(self.blend_), spread)
         described = (positive_spread(calibration.spread, state.spread), calibration.steps,
-                     state.insample_error[calibration.series], calibration.history, calibration.recent, calibration.phase)
+                     state.insample_error[calibration.series], calibration.history, calibration.recent,
+                     calibration.phase)
         self.error_scale_, scores = ErrorScale.fit(np.abs(errors), *described, calibration.series, self.season_length)
         misjudged = misjudged_series(scores, calibration.series, interval_groups(state.zero_share))
         own = misjudged[calibration.series]     # calibrated on its own errors, in the unit its forecast takes

@@ -204,14 +204,15 @@ INTERMITTENT = 1 - 1 / 1.32
 # depend on the level: a group calibrated apart at 50 % and pooled at 90 % crossed quantiles.
 GROUP_SCORES = 100
 # A steady series is misjudged when its held-out windows' median score is more than MISJUDGED times the
-# steady series' median score: its unit is off by an order of magnitude, beyond what its features could tell (a level
-# that barely moves, 100 stepping by 0.1 now and then, forecast to the 1 % the network resolves: errors
-# of 221 spreads). Pooled, such a series' scores set its group's quantile once they are more than
-# 1 - level of them: in a fuzzed panel of 12 series, one such series held 6 % of the scores, up to 509,
-# and the 95 % intervals of a log-scaled series of 1s and 9s beside it came out e^57 wide. A misjudged
-# series is calibrated on its own scores, however few, and the pool goes on without them. Its median
-# (not a high quantile) is what is compared, 10 times the group's: held-out scores of a well-judged
-# series have t(3)-t(4) tails, whose 99 % quantile is about 6 times their median.
+# steady series' median score: its unit is off by an order of magnitude, beyond what its features could
+# tell (a level that barely moves, 100 stepping by 0.1 now and then, forecast to the 1 % the network
+# resolves: errors of 221 spreads). Pooled, such a series' scores set its group's quantile once they are
+# more than 1 - level of them: in a fuzzed panel of 12 series, one such series held 6 % of the steady
+# scores, up to 509, and the 95 % intervals of a log-scaled series of 1s and 9s beside it came out e^57
+# wide. A misjudged series is calibrated on its own scores, however few, and the pool goes on without
+# them. Its median (not a high quantile) is what is compared, 10 times the others': held-out scores of a
+# well-judged series have t(3)-t(4) tails, whose 99 % quantile is about 6 times their median, and a
+# series with one surprise among ordinary windows stays in the pool, which is there to cover it.
 MISJUDGED = 10.0
 
 

@@ -42,8 +42,8 @@ from .blend import KINDS, curve_forecasts, store_curves
 from .covariates import Encoding, check_calendar, check_names
 from .data import (CONSTANT_RULE, FILLS, Panel, check_nonnegative, check_same_frequency, future_rows, id_values,
                    to_output, to_panel)
-from .intervals import (ErrorScale, check_levels, check_quantiles, conformal_ends, cross_folds, interval_groups,
-                        misjudged_series, recursion_growth)
+from .intervals import (calibrate, check_levels, check_quantiles, conformal_ends, cross_folds, interval_groups,
+                        recursion_growth)
 from .kernels.spec import SPECS
 from .network import HEADS, LOSSES, Network
 from .persistence import load_forecaster, save_forecaster
@@ -642,16 +642,10 @@ class Forecaster(BaseEstimator):
         if self.blend_:
             state.curves = curves(self.blend_)
         state.insample_error = self._insample_error(None if recent is None else recent(self.blend_), spread)
-        described = (positive_spread(calibration.spread, state.spread), calibration.steps,
-                     state.insample_error[calibration.series], calibration.history, calibration.recent,
-                     calibration.phase)
-        self.error_scale_, scores = ErrorScale.fit(np.abs(errors), *described, calibration.series, self.season_length)
-        misjudged = misjudged_series(scores, calibration.series, interval_groups(state.zero_share))
-        own = misjudged[calibration.series]     # calibrated on its own errors, in the unit its forecast takes
-        if own.any():
-            scores[own] = np.abs(errors[own]) / self.error_scale_.unit(*(a[own] for a in described))
-        self.residuals_ = np.sign(errors) * scores
-        self.interval_groups_ = interval_groups(state.zero_share, misjudged)
+        self.error_scale_, self.residuals_, self.interval_groups_ = calibrate(
+            errors, positive_spread(calibration.spread, state.spread), calibration.steps,
+            state.insample_error[calibration.series], calibration.history, calibration.recent, calibration.phase,
+            calibration.series, state.zero_share, self.season_length)
         self.residual_groups_ = self.interval_groups_[calibration.series]
         self.state_ = state
         self.panel_ = axis
@@ -845,17 +839,15 @@ class Forecaster(BaseEstimator):
             unit *= recursion_growth(state.step_error, state.round_error, h)
             # each series' scores: its group's (intermittent, misjudged: fitted series only)
             groups = self.interval_groups_ if y is None else interval_groups(state.zero_share)
-        for lv in levels:
+        central = {p: round(abs(200 * p - 100), 9) for p in probs}     # q = 0.001 and 0.999 end the 99.8 % interval
+        bands = {}
+        for lv in dict.fromkeys([*levels, *(c for c in central.values() if c)]):     # each level's ends once
             lower, upper = conformal_ends(self.residuals_, self.residual_groups_, groups, lv, h, self.horizon_)
-            extra[f"yhat_lo_{lv:g}"] = state.to_original(center + lower * unit)
-            extra[f"yhat_hi_{lv:g}"] = state.to_original(center + upper * unit)
-        for p in probs:
-            central = round(abs(200 * p - 100), 9)         # q = 0.001 and 0.999 both end the 99.8 % interval
-            if central == 0:
-                extra[f"yhat_q{p:g}"] = forecasts
-                continue
-            lower, upper = conformal_ends(self.residuals_, self.residual_groups_, groups, central, h, self.horizon_)
-            extra[f"yhat_q{p:g}"] = state.to_original(center + (lower if p < 0.5 else upper) * unit)
+            bands[lv] = state.to_original(center + lower * unit), state.to_original(center + upper * unit)
+        for lv in levels:
+            extra[f"yhat_lo_{lv:g}"], extra[f"yhat_hi_{lv:g}"] = bands[lv]
+        for p, lv in central.items():
+            extra[f"yhat_q{p:g}"] = bands[lv][p > 0.5] if lv else forecasts
         bad = np.flatnonzero(~(np.isfinite(forecasts) & (np.abs(forecasts) < _OVERFLOW)).all(axis=1))
         if len(bad):
             raise RuntimeError(f"the model produced non-finite or overflowing (>= {_OVERFLOW:g}) forecasts for "

@@ -70,7 +70,7 @@ from numba import njit
 
 from ._config import JIT
 
-__all__ = ["check_levels", "check_quantiles", "conformal_halfwidth", "conformal_ends", "conformal_tails",
+__all__ = ["calibrate", "check_levels", "check_quantiles", "conformal_halfwidth", "conformal_ends", "conformal_tails",
            "interval_groups", "misjudged_series", "window_stats", "recent_spans", "cross_folds", "recursion_growth",
            "ErrorScale"]
 
@@ -216,6 +216,33 @@ GROUP_SCORES = 100
 MISJUDGED = 10.0
 
 
+def calibrate(errors: np.ndarray, spread: np.ndarray, steps: np.ndarray, insample: np.ndarray, history: np.ndarray,
+              recent: np.ndarray, phase: np.ndarray, series: np.ndarray, zero_share: np.ndarray,
+              season_length: int = 1) -> tuple["ErrorScale", np.ndarray, np.ndarray]:
+    """The intervals' calibration from the held-out windows' errors e_ik (N, H; target less forecast),
+    each window described as for ``ErrorScale.fit``, and each series' share of zeros (n,): the fitted
+    ``ErrorScale``; the windows' signed scores e_ik / sigma_ik over their cross-fitted unit (and step
+    factor: ``ErrorScale.fit``), a misjudged series' over the unit its forecast takes (it is calibrated on
+    its own errors: ``MISJUDGED``); and each series' calibration group (``interval_groups``).
+
+    >>> rng = np.random.default_rng(0)
+    >>> n, series = 40, np.repeat(np.arange(8), 5)
+    >>> errors = rng.normal(size=(n, 2)) * np.where(series == 7, 500.0, 1.0)[:, None]   # series 7: misjudged
+    >>> described = np.ones(n), np.ones((n, 2)), np.full(n, np.nan), np.full(n, 30), np.ones((n, len(RECENT)))
+    >>> scale, scores, groups = calibrate(errors, *described, np.ones((n, 2)), series, np.zeros(8))
+    >>> scores.shape, bool((np.sign(scores) == np.sign(errors)).all()), groups.tolist()
+    ((40, 2), True, [0, 0, 0, 0, 0, 0, 0, 2])
+    """
+    scale, scores = ErrorScale.fit(np.abs(errors), spread, steps, insample, history, recent, phase, series,
+                                   season_length)
+    misjudged = misjudged_series(scores, series, interval_groups(zero_share))
+    own = misjudged[series]
+    if own.any():
+        described = (spread, steps, insample, history, recent, phase)
+        scores[own] = np.abs(errors[own]) / scale.unit(*(a[own] for a in described))
+    return scale, np.sign(errors) * scores, interval_groups(zero_share, misjudged)
+
+
 def interval_groups(zero_share: np.ndarray, misjudged: np.ndarray | None = None) -> np.ndarray:
     """(n,) int64 each series' calibration group from the share of its points that are 0: 1 intermittent
     (more than ``INTERMITTENT``, not all: a series that never sold has no interval between demands), else
@@ -344,12 +371,12 @@ def conformal_tails(residuals: np.ndarray, level: float, h: int, horizon: int) -
     >>> float(upper[0]), bool(lower[0] == -conformal_halfwidth(np.abs(r), 80, 1, 1)[0])
     (1.0, True)
     """
-    lower, upper = _symmetric(residuals, level, h, horizon)
     scale = step_scale(np.abs(residuals))
     pooled = np.sort((residuals / scale).ravel())
+    half = _quantile(np.sort(np.abs(pooled)), level)                   # the symmetric interval's
     rank = min(_rank(len(pooled), 50 + level / 2), len(pooled))       # the upper end's quantile, in percent
     steps = scale[np.arange(h) % horizon]
-    return np.minimum(lower, steps * pooled[len(pooled) - rank]), np.maximum(upper, steps * pooled[rank - 1])
+    return steps * min(-half, pooled[len(pooled) - rank]), steps * max(half, pooled[rank - 1])
 
 
 def _rank(n: int, level: float) -> int:
